@@ -1,0 +1,97 @@
+"""Development settings for the etiquette guide. `publishconf.py` builds on these."""
+
+AUTHOR = "Diane Schwartz"
+SITENAME = "The Gracious Guide"
+SITESUBTITLE = "Modern manners for work, table and inbox"
+SITEURL = ""
+SITE_DESCRIPTION = (
+    "An etiquette guide for the way we live now: thank-you notes, e-mail, "
+    "dinners, interviews and the office, with readers' discussions."
+)
+
+PATH = "content"
+ARTICLE_PATHS = ["posts"]
+PAGE_PATHS = ["pages"]
+# content/comments holds reader comments as data files; it is never read as content.
+ARTICLE_EXCLUDES = ["comments"]
+PAGE_EXCLUDES = ["comments"]
+STATIC_PATHS = ["images", "extra/robots.txt"]
+EXTRA_PATH_METADATA = {"extra/robots.txt": {"path": "robots.txt"}}
+
+TIMEZONE = "America/New_York"
+DEFAULT_LANG = "en"
+DEFAULT_DATE_FORMAT = "%B %-d, %Y"
+
+THEME = "theme"
+TYPOGRIFY = True
+TYPOGRIFY_DASHES = "oldschool"
+
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.extra": {},
+        "markdown.extensions.codehilite": {"css_class": "highlight", "guess_lang": False},
+        "markdown.extensions.toc": {"permalink": False},
+        "markdown.extensions.meta": {},
+    },
+    "output_format": "html5",
+}
+
+ARTICLE_URL = "{date:%Y}/{slug}/"
+ARTICLE_SAVE_AS = "{date:%Y}/{slug}/index.html"
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+CATEGORY_URL = "category/{slug}/"
+CATEGORY_SAVE_AS = "category/{slug}/index.html"
+TAG_URL = "tag/{slug}/"
+TAG_SAVE_AS = "tag/{slug}/index.html"
+AUTHOR_URL = "author/{slug}/"
+AUTHOR_SAVE_AS = "author/{slug}/index.html"
+ARCHIVES_SAVE_AS = "archives/index.html"
+CATEGORIES_SAVE_AS = "categories/index.html"
+TAGS_SAVE_AS = "tags/index.html"
+AUTHORS_SAVE_AS = "authors/index.html"
+YEAR_ARCHIVE_SAVE_AS = "{date:%Y}/index.html"
+YEAR_ARCHIVE_URL = "{date:%Y}/"
+MONTH_ARCHIVE_SAVE_AS = "{date:%Y}/{date:%m}/index.html"
+MONTH_ARCHIVE_URL = "{date:%Y}/{date:%m}/"
+INDEX_SAVE_AS = "index.html"
+
+DEFAULT_PAGINATION = 4
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+)
+
+# Feeds: Atom for every post and for each category. Off in development, on in publishconf.
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+CATEGORY_FEED_ATOM = "feeds/category/{slug}.atom.xml"
+FEED_ALL_RSS = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+FEED_MAX_ITEMS = 20
+RSS_FEED_SUMMARY_ONLY = False
+
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["pelican.plugins.sitemap", "reader_comments"]
+
+SITEMAP = {
+    "format": "xml",
+    "priorities": {"articles": 0.8, "indexes": 0.5, "pages": 0.6},
+    "changefreqs": {"articles": "monthly", "indexes": "daily", "pages": "monthly"},
+}
+
+# Reader comments: see plugins/reader_comments/README.md for every setting.
+COMMENTS_PATH = "comments"
+COMMENTS_CLOSE_AFTER_DAYS = None
+COMMENTS_MAX_INDENT = 4
+COMMENTS_STRICT = False
+# Where the comment form posts; `make inbox` serves it. Unset it to show no form.
+COMMENTS_SUBMIT_URL = "http://127.0.0.1:8008/comments"
+COMMENTS_CONTACT_EMAIL = "letters@gracious-guide.example"
+
+DIRECT_TEMPLATES = ["index", "categories", "authors", "archives", "tags"]
+LOAD_CONTENT_CACHE = False
+RELATIVE_URLS = True
+DISPLAY_PAGES_ON_MENU = True
+DISPLAY_CATEGORIES_ON_MENU = False
