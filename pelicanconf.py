@@ -62,9 +62,10 @@ PAGINATION_PATTERNS = (
     (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
 )
 
-# Feeds: Atom for every post and for each category. Off in development, on in publishconf.
-FEED_ALL_ATOM = "feeds/all.atom.xml"
-CATEGORY_FEED_ATOM = "feeds/category/{slug}.atom.xml"
+# Feeds: Atom for every post and for each category, written by publishconf.py
+# (feeds need the absolute SITEURL, which a development build does not have).
+FEED_ALL_ATOM = None
+CATEGORY_FEED_ATOM = None
 FEED_ALL_RSS = None
 TRANSLATION_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None

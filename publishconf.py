@@ -9,6 +9,11 @@ from pelicanconf import *  # noqa: E402,F403
 SITEURL = os.environ.get("SITEURL", "https://gracious-guide.example")
 RELATIVE_URLS = False
 DELETE_OUTPUT_DIRECTORY = True
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+CATEGORY_FEED_ATOM = "feeds/category/{slug}.atom.xml"
+# Drafts are previewed in development builds only.
+DRAFT_SAVE_AS = ""
+DRAFT_URL = ""
 
 # A broken comment file fails the published build instead of being skipped.
 COMMENTS_STRICT = True

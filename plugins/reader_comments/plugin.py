@@ -1,11 +1,43 @@
-"""Pelican glue for reader comments (work in progress)."""
+"""Pelican glue: read the comment files, attach published threads to articles, write feeds.
 
+Handlers are connected in `register()`. Everything a build learns is kept on that
+build's generator context, so autoreload starts from nothing each time, and
+comments are attached after Pelican's content cache (`article_generator_finalized`),
+so a cached article never carries stale comments.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from jinja2 import FileSystemLoader
 from pelican import signals
 
+from . import feeds, manifest
+from .comment_file import Tree, load_tree
+from .model import Problem
+from .settings import DEFAULTS, MODES, resolve, site_timezone
+from .threads import Thread, build
+from .view import CommentRenderer
+
+logger = logging.getLogger(__name__)
+
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+CONTEXT_KEY = "reader_comments"
+
+
+class CommentsBuildError(SystemExit):
+    """Strict mode found bad comment files: stop the build with exit status 1, no traceback."""
+
+
+def set_defaults(pelican) -> None:
+    """Give every COMMENTS_* setting its default, so templates can read them all."""
+    for name, value in DEFAULTS.items():
+        pelican.settings.setdefault(name, value)
 
 
 def add_template_folder(generator) -> None:
@@ -13,6 +45,95 @@ def add_template_folder(generator) -> None:
     generator.env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
 
 
+def comments_folder(settings: dict[str, Any]) -> Path:
+    """The folder holding comment files."""
+    return Path(settings["PATH"]) / resolve(settings)["COMMENTS_PATH"]
+
+
+def article_mode(article, options: dict[str, Any], now: datetime) -> tuple[str, Problem | None]:
+    """Whether an article's comments are open, closed or off, from metadata and age."""
+    raw = str(article.metadata.get("comments", options["COMMENTS_DEFAULT_MODE"])).strip().lower()
+    problem = None
+    if raw not in MODES:
+        problem = Problem(Path(article.source_path), f"'Comments: {raw}' must be one of {', '.join(MODES)}")
+        raw = "closed"
+    days = options["COMMENTS_CLOSE_AFTER_DAYS"]
+    if raw == "open" and days is not None and now - article.date > timedelta(days=days):
+        raw = "closed"
+    return raw, problem
+
+
+def _articles_by_slug(generator) -> tuple[dict[str, list], set[str]]:
+    """Published articles (with translations) by slug, and every slug known in any state."""
+    published: dict[str, list] = {}
+    for article in [*generator.articles, *generator.translations]:
+        published.setdefault(article.slug, []).append(article)
+    known = set(published)
+    for name in ("drafts", "drafts_translations", "hidden_articles", "hidden_translations"):
+        known.update(a.slug for a in getattr(generator, name, []))
+    return published, known
+
+
+def _report(problems: list[Problem], strict: bool) -> None:
+    """Log every problem; in strict mode stop the build after listing them all."""
+    for problem in problems:
+        if strict:
+            logger.critical("Comment error: %s", problem)
+        else:
+            logger.warning("Skipped comment: %s", problem)
+    if strict and problems:
+        logger.critical("%d comment error(s); strict mode (COMMENTS_STRICT) stops the build", len(problems))
+        raise CommentsBuildError(1)
+
+
+def attach_comments(generator) -> None:
+    """Read, validate and thread every comment file; attach each thread to its article."""
+    options = resolve(generator.settings)
+    tz = site_timezone(generator.settings)
+    tree: Tree = load_tree(comments_folder(generator.settings), tz)
+    published, known = _articles_by_slug(generator)
+    problems = list(tree.problems)
+    renderer = CommentRenderer.for_settings(generator.settings)
+    now = datetime.now(tz)
+    threads: dict[str, Thread] = {}
+    for slug, comments in tree.by_article.items():
+        if slug not in known:
+            problems.append(Problem(comments[0].path.parent, f"no article has the slug {slug!r}"))
+            continue
+        thread = build(comments)
+        problems.extend(thread.problems)
+        threads[slug] = thread
+    for slug, articles in published.items():
+        thread = threads.get(slug) or build([])
+        for article in articles:
+            mode, problem = article_mode(article, options, now)
+            if problem:
+                problems.append(problem)
+            renderer.attach(article, thread, mode)
+    renderer.save()
+    generator.context[CONTEXT_KEY] = {"threads": threads, "articles": published}
+    _report(problems, options["COMMENTS_STRICT"])
+    logger.info("Comments: %d published on %d articles", sum(t.count for t in threads.values()), len(threads))
+
+
+def write_outputs(generator, writer) -> None:
+    """Write the comment feeds, the intake manifest and the reply script."""
+    state = generator.context.get(CONTEXT_KEY)
+    if state is None:
+        return
+    settings = generator.settings
+    output = Path(settings["OUTPUT_PATH"])
+    feeds.write_feeds(output, settings, state["articles"])
+    manifest.write_manifest(output, settings, state["articles"])
+    target = output / settings.get("THEME_STATIC_DIR", "theme") / "comments"
+    target.mkdir(parents=True, exist_ok=True)
+    for script in STATIC.glob("*.js"):
+        (target / script.name).write_bytes(script.read_bytes())
+
+
 def register() -> None:
     """Connect the plugin's handlers to Pelican's signals."""
+    signals.initialized.connect(set_defaults)
     signals.generator_init.connect(add_template_folder)
+    signals.article_generator_finalized.connect(attach_comments)
+    signals.article_writer_finalized.connect(write_outputs)

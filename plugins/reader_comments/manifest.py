@@ -1,0 +1,52 @@
+"""The build's manifest for the intake service: articles, whether they are open, published ids.
+
+The intake service never runs Pelican; it learns what exists from this file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from .settings import resolve
+
+VERSION = 1
+
+
+def build_manifest(articles: dict[str, list]) -> dict[str, Any]:
+    """Slug -> title, URL, open/closed/off and published comment ids."""
+    entries: dict[str, Any] = {}
+    for slug, group in sorted(articles.items()):
+        article = group[0]
+        entries[slug] = {
+            "title": Markup(article.title).striptags(),
+            "url": article.url,
+            "mode": article.comments_mode,
+            "comments": {view.id: view.author for view in article.comments},
+        }
+    return {"version": VERSION, "articles": entries}
+
+
+def write_manifest(output: Path, settings: dict[str, Any], articles: dict[str, list]) -> Path | None:
+    """Write the manifest atomically into the output folder."""
+    name = resolve(settings)["COMMENTS_MANIFEST_SAVE_AS"]
+    if not name:
+        return None
+    path = output / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(build_manifest(articles), ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """Load a manifest written by `write_manifest`."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("version") != VERSION:
+        raise ValueError(f"{path}: manifest version {data.get('version')!r}, expected {VERSION}")
+    return data
