@@ -222,11 +222,15 @@ def validate(path: Path, parsed: Parsed, tz: tzinfo) -> tuple[Comment | None, li
             suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
             problems.append(Problem(path, f"unknown field {name!r}{suggestion}", lines[name]))
     known = {k: v for k, v in values.items() if k in SCHEMA["properties"]}
+    flagged: set[str] = set()
     for error in _VALIDATOR.iter_errors(known):
         name = error.path[0] if error.path else None
+        flagged.add(name)
         problems.append(Problem(path, _schema_message(error), lines.get(name, parsed.start_line)))
     for name, message in _text_problems(known):
         problems.append(Problem(path, message, lines[name]))
+        flagged.add(name)
+    known = {k: v for k, v in known.items() if k not in flagged}
     cid = comment_id(path)
     if not is_valid_id(cid):
         problems.append(Problem(path, "the file name must be a comment id: 1 to 64 of A-Z a-z 0-9 _ -"))

@@ -11,9 +11,9 @@ from markupsafe import Markup
 from .settings import resolve
 
 
-def _title(text: str) -> str:
-    """Plain text of a title that may carry typogrify markup."""
-    return Markup(text).striptags()
+def plain_title(text: str) -> str:
+    """Plain text of a title that may carry typogrify markup (tags and no-break spaces)."""
+    return " ".join(Markup(text).striptags().split())
 
 
 def _new_feed(settings: dict[str, Any], title: str, link: str, feed_url: str) -> Atom1Feed:
@@ -30,7 +30,7 @@ def _new_feed(settings: dict[str, Any], title: str, link: str, feed_url: str) ->
 def _add(feed: Atom1Feed, article, view) -> None:
     """Add one comment; names and bodies are escaped as XML by feedgenerator."""
     feed.add_item(
-        title=f"{view.author} on “{_title(article.title)}”",
+        title=f"{view.author} on “{plain_title(article.title)}”",
         link=view.url,
         unique_id=view.url,
         description=str(view.body_html),
@@ -61,7 +61,7 @@ def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list
             recent.extend((article, view) for view in article.comments)
             if pattern:
                 path = pattern.format(slug=article.slug)
-                feed = _new_feed(settings, f"Comments on “{_title(article.title)}”", f"{site}/{article.url}", f"{site}/{path}")
+                feed = _new_feed(settings, f"Comments on “{plain_title(article.title)}”", f"{site}/{article.url}", f"{site}/{path}")
                 for view in article.comments:
                     _add(feed, article, view)
                 _write(feed, output / path)

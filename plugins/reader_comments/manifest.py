@@ -10,8 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
-
+from .feeds import plain_title
 from .settings import resolve
 
 VERSION = 1
@@ -23,7 +22,7 @@ def build_manifest(articles: dict[str, list]) -> dict[str, Any]:
     for slug, group in sorted(articles.items()):
         article = group[0]
         entries[slug] = {
-            "title": Markup(article.title).striptags(),
+            "title": plain_title(article.title),
             "url": article.url,
             "mode": article.comments_mode,
             "comments": {view.id: view.author for view in article.comments},

@@ -1,0 +1,251 @@
+"""Real Pelican builds of the fixture site: what is published, nesting, feeds, strictness."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import feedparser
+import pytest
+
+from conftest import REPO, build_site, copy_fixture
+
+ALPHA = "2020/alpha/index.html"
+
+
+def comment_items(root):
+    """Map each comment id to the id of the comment whose <li> encloses it (None at top level)."""
+    result = {}
+    stack = [(root, None)]
+    while stack:
+        element, parent_id = stack.pop()
+        for child in element:
+            if child.tag == "li" and "comment-item" in child.get("class", ""):
+                cid = child.find("article").get("id").removeprefix("comment-")
+                result[cid] = parent_id
+                stack.append((child, cid))
+            else:
+                stack.append((child, parent_id))
+    return result
+
+
+def test_only_approved_comments_are_published(fixture_build):
+    everything = fixture_build.all_text()
+    for secret in ("PENDING-SECRET", "SPAM-SECRET", "REJECTED-SECRET", "MODNOTE-SECRET", "OFF-SECRET", "Waiting Walter", "Spammy", "Rejected Rex"):
+        assert secret not in everything, secret
+    page = fixture_build.page(ALPHA)
+    assert "First! A" in page and "Thanks, Ann." in page and "A reply to a comment that is still pending." in page
+
+
+def test_thread_nesting_follows_reply_to(fixture_build):
+    parents = comment_items(fixture_build.tree(ALPHA))
+    # a4 is pending: it stays as a placeholder so its reply a6 keeps its place
+    assert parents == {"a1": None, "a2": "a1", "a3": "a2", "a4": None, "a6": "a4", "a7": None}
+    page = fixture_build.page(ALPHA)
+    assert "comment--placeholder" in page
+    assert 'href="#comment-a4">in reply to a hidden comment' in page
+
+
+def test_reply_lists_sit_inside_their_parent_item(fixture_build):
+    tree = fixture_build.tree(ALPHA)
+    for li in tree.iter("li"):
+        for ol in li.findall("ol"):
+            assert "comment-replies" in ol.get("class")
+    thread = [ol for ol in tree.iter("ol") if "comment-thread" in ol.get("class", "")]
+    assert len(thread) == 1
+
+
+def test_siblings_run_oldest_first(fixture_build):
+    page = fixture_build.page(ALPHA)
+    assert page.index('id="comment-a1"') < page.index('id="comment-a4"') < page.index('id="comment-a7"')
+
+
+def test_badge_only_for_role_author(fixture_build):
+    tree = fixture_build.tree(ALPHA)
+    badged = [a.get("id") for a in tree.iter("article") if "comment--author" in a.get("class", "")]
+    assert badged == ["comment-a2"]
+    assert fixture_build.page(ALPHA).count(">Post author<") == 1
+
+
+def test_permalink_time_and_reply_links(fixture_build):
+    page = fixture_build.page(ALPHA)
+    assert '<a class="comment-permalink" href="#comment-a1"><time datetime="2020-01-02T09:00:00-05:00">' in page
+    assert 'href="#comment-a1">in reply to <bdi>Ann Reader</bdi></a>' in page
+
+
+def test_author_website_is_linked_with_rel(fixture_build):
+    assert '<a href="https://ann.example/" rel="nofollow ugc noopener">Ann Reader</a>' in fixture_build.page(ALPHA)
+
+
+def test_hostile_fields_are_escaped_everywhere(fixture_build):
+    page = fixture_build.page(ALPHA)
+    assert "<script>alert(" not in page
+    assert "&lt;script&gt;alert(&#39;name&#39;)&lt;/script&gt; &amp; Co" in page
+    assert 'href="https://evil.example/&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    assert "onerror" not in page.split('id="comment-a7"')[1].split("</article>")[0].replace("onerror=alert(1)&gt;", "")
+    feed = fixture_build.page("feeds/comments/alpha.atom.xml")
+    assert "<script>" not in feed
+
+
+def test_json_ld_carries_published_comments(fixture_build):
+    tree = fixture_build.tree(ALPHA)
+    blocks = [json.loads(s.text) for s in tree.iter("script") if s.get("type") == "application/ld+json"]
+    posting = next(b for b in blocks if b.get("@type") == "BlogPosting")
+    assert posting["commentCount"] == 5
+    by_id = {c["@id"].rsplit("#", 1)[1]: c for c in posting["comment"]}
+    assert set(by_id) == {"comment-a1", "comment-a2", "comment-a3", "comment-a6", "comment-a7"}
+    assert by_id["comment-a2"]["parentItem"] == {"@id": "https://blog.example/2020/alpha/#comment-a1"}
+    assert "parentItem" not in by_id["comment-a6"]
+    assert by_id["comment-a7"]["author"]["name"] == "<script>alert('name')</script> & Co"
+    assert by_id["comment-a1"]["dateCreated"] == "2020-01-02T09:00:00-05:00"
+    raw = fixture_build.page(ALPHA)
+    assert "</script>alert" not in raw.split('application/ld+json">', 1)[1].split("</script>", 1)[0]
+
+
+def test_counts_in_article_and_listings(fixture_build):
+    assert ">5 comments</a>" in fixture_build.page(ALPHA)
+    index = fixture_build.page("index.html")
+    assert 'alpha/#comments">5 comments</a>' in index
+    assert 'beta/#comments">1 comment</a>' in index
+    assert 'delta/#comments">No comments</a>' in index
+    assert "gamma/#comments" not in index
+    for listing in ("category/work/index.html", "tag/one/index.html", "author/pat-example/index.html", "archives/index.html"):
+        assert 'alpha/#comments">5 comments</a>' in fixture_build.page(listing), listing
+
+
+def test_closed_and_off_articles(fixture_build):
+    beta = fixture_build.page("2020/beta/index.html")
+    assert "A comment on a closed post." in beta
+    assert "Comments are closed." in beta
+    assert "<form" not in beta
+    gamma = fixture_build.page("2020/gamma/index.html")
+    assert 'id="comments"' not in gamma
+    assert "comments.atom.xml" in gamma  # the site-wide feed link only
+    assert not (fixture_build.output / "feeds/comments/gamma.atom.xml").exists()
+
+
+def test_open_article_has_the_form(fixture_build):
+    page = fixture_build.page("2020/delta/index.html")
+    assert 'method="post" action="http://127.0.0.1:8008/comments"' in page
+    assert 'name="article" value="delta"' in page
+
+
+def test_feeds_are_valid_atom(fixture_build):
+    feed = feedparser.parse(fixture_build.page("feeds/comments/alpha.atom.xml"))
+    assert not feed.bozo, feed.bozo_exception
+    links = [e.link for e in feed.entries]
+    assert sorted(links) == sorted(f"https://blog.example/2020/alpha/#comment-{c}" for c in ("a1", "a2", "a3", "a6", "a7"))
+    recent = feedparser.parse(fixture_build.page("feeds/comments.atom.xml"))
+    assert not recent.bozo, recent.bozo_exception
+    assert len(recent.entries) == 6
+    assert recent.entries[0].link.endswith("#comment-a7")
+    authors = {e.author for e in recent.entries}
+    assert "<script>alert('name')</script> & Co" in authors
+    head = fixture_build.page(ALPHA)
+    assert 'href="https://blog.example/feeds/comments/alpha.atom.xml"' in head
+
+
+def test_manifest_lists_articles_and_published_ids(fixture_build):
+    manifest = json.loads(fixture_build.page("comments-manifest.json"))
+    articles = manifest["articles"]
+    assert articles["alpha"]["mode"] == "open"
+    assert articles["beta"]["mode"] == "closed"
+    assert articles["gamma"]["mode"] == "off"
+    assert set(articles["alpha"]["comments"]) == {"a1", "a2", "a3", "a6", "a7"}
+    assert articles["alpha"]["title"] == "Alpha & Omega"
+
+
+def test_comments_close_after_days(tmp_path):
+    build = build_site(copy_fixture(tmp_path / "content"), tmp_path / "out", COMMENTS_CLOSE_AFTER_DAYS=30)
+    page = build.page("2020/delta/index.html")
+    assert "Comments are closed." in page and "<form" not in page
+
+
+def test_no_submit_url_shows_contact_text(tmp_path):
+    build = build_site(copy_fixture(tmp_path / "content"), tmp_path / "out", COMMENTS_SUBMIT_URL=None,
+                       COMMENTS_CONTACT_EMAIL="letters@blog.example")
+    page = build.page("2020/delta/index.html")
+    assert "<form" not in page
+    assert "mailto:letters@blog.example" in page
+    assert 'class="comment-reply"' not in build.page(ALPHA)
+
+
+def add_bad_files(content):
+    """Add one broken file, one orphan, one for an unknown article, and one good comment."""
+    (content / "comments/alpha/bad.yaml").write_text('author: "Bad"\ndate: "2020-01-05T09:00:00"\nstauts: approved\nbody: x\n')
+    (content / "comments/alpha/orphan.yaml").write_text('author: "O"\ndate: "2020-01-05T09:00:00"\nstatus: approved\nreply_to: nobody\nbody: ORPHAN-TEXT\n')
+    (content / "comments/nosuchpost").mkdir()
+    (content / "comments/nosuchpost/x.yaml").write_text('author: "X"\ndate: "2020-01-05T09:00:00"\nstatus: approved\nbody: y\n')
+    (content / "comments/alpha/good.yaml").write_text('author: "Goodie"\ndate: "2020-01-05T09:00:00"\nstatus: approved\nbody: GOOD-NEW-COMMENT\n')
+
+
+def test_lenient_build_skips_only_bad_files(tmp_path):
+    content = copy_fixture(tmp_path / "content")
+    add_bad_files(content)
+    build = build_site(content, tmp_path / "out")
+    warnings = "\n".join(build.messages())
+    assert "bad.yaml:3: unknown field 'stauts'" in warnings
+    assert "orphan.yaml: reply_to 'nobody'" in warnings
+    assert "nosuchpost: no article has the slug 'nosuchpost'" in warnings
+    page = build.page(ALPHA)
+    assert "GOOD-NEW-COMMENT" in page and "First! A" in page
+    assert "ORPHAN-TEXT" not in page
+
+
+def run_pelican(content, output, *extra, conf="pelicanconf.py"):
+    """The real `pelican` command, as `make html` and `make publish` run it."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins"), "COLUMNS": "300"}
+    return subprocess.run(
+        [sys.executable, "-m", "pelican", str(content), "-o", str(output), "-s", str(REPO / conf), *extra],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_strict_build_fails_naming_path_and_line(tmp_path):
+    content = copy_fixture(tmp_path / "content")
+    add_bad_files(content)
+    result = run_pelican(content, tmp_path / "out", "--fatal", "warnings", conf="publishconf.py")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "comments/alpha/bad.yaml:3: unknown field 'stauts'; did you mean 'status'?" in output
+    assert "Traceback" not in output
+    lenient = run_pelican(content, tmp_path / "out2")
+    assert lenient.returncode == 0, lenient.stdout + lenient.stderr
+    assert "GOOD-NEW-COMMENT" in (tmp_path / "out2" / ALPHA).read_text()
+
+
+def test_rebuild_in_one_process_sees_new_comments(tmp_path):
+    content = copy_fixture(tmp_path / "content")
+    first = build_site(content, tmp_path / "out", LOAD_CONTENT_CACHE=True, CACHE_CONTENT=True)
+    assert "LATE-ARRIVAL" not in first.page(ALPHA)
+    (content / "comments/alpha/late.yaml").write_text('author: "Late"\ndate: "2020-02-01T09:00:00"\nstatus: approved\nbody: LATE-ARRIVAL\n')
+    second = build_site(content, tmp_path / "out", LOAD_CONTENT_CACHE=True, CACHE_CONTENT=True)
+    assert "LATE-ARRIVAL" in second.page(ALPHA)
+    assert ">6 comments</a>" in second.page("index.html")
+
+
+def test_theme_can_override_thread_templates(tmp_path):
+    overrides = tmp_path / "overrides" / "comments"
+    overrides.mkdir(parents=True)
+    (overrides / "count.html").write_text("<span class=\"custom-count\">{{ article.comment_count }}</span>")
+    build = build_site(copy_fixture(tmp_path / "content"), tmp_path / "out", THEME_TEMPLATES_OVERRIDES=[str(overrides.parent)])
+    assert '<span class="custom-count">5</span>' in build.page("index.html")
+
+
+def test_deep_thread_builds(tmp_path):
+    content = copy_fixture(tmp_path / "content")
+    folder = content / "comments/delta"
+    folder.mkdir()
+    depth = 1000
+    for i in range(depth):
+        reply = f"reply_to: d{i - 1}\n" if i else ""
+        (folder / f"d{i}.yaml").write_text(f'author: "N{i}"\ndate: "2020-02-01T09:00:00"\nstatus: approved\n{reply}body: level {i}\n')
+    build = build_site(content, tmp_path / "out", COMMENTS_MAX_INDENT=5)
+    page = build.page("2020/delta/index.html")
+    assert page.count('class="comment-item"') == depth
+    assert "level 999" in page
+    assert page.count("comment-replies comment-replies--flat") == depth - 5
+    parents = comment_items(build.tree("2020/delta/index.html"))
+    assert parents["d999"] == "d998"
