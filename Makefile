@@ -71,12 +71,17 @@ check-comments: $(STAMP) ## Validate every comment file; non-zero exit on any er
 	@$(MODERATE) check
 
 inbox: $(STAMP) ## Run the comment intake service (INBOX_HOST, INBOX_PORT)
-	PYTHONPATH=plugins $(BIN)/python -m reader_comments.intake --host $(INBOX_HOST) --port $(INBOX_PORT)
+	PYTHONPATH=plugins $(BIN)/python -m reader_comments.intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT)
 
-bench: $(STAMP) ## Measure build cost of comments and intake throughput
+bench: bench-build bench-intake ## Run both benchmarks
+
+bench-build: $(STAMP) ## Measure what comments cost a build (tables in bench-results/)
 	PYTHONPATH=plugins $(BIN)/python tests/bench/build_bench.py
+
+bench-intake: $(STAMP) ## Load-test the intake service: 1,000 posts from 20 clients
+	PYTHONPATH=plugins $(BIN)/python tests/intake_load.py --json bench-results/intake-load.json
 
 screenshots: $(STAMP) ## Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python tests/browser/screenshots.py
 
-.PHONY: help venv html clean regenerate serve devserver publish deploy test comments approve reject spam check-comments inbox bench screenshots
+.PHONY: help venv html clean regenerate serve devserver publish deploy test comments approve reject spam check-comments inbox bench bench-build bench-intake screenshots

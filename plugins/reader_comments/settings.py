@@ -46,8 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_RATE_WINDOW": 60,
     # Intake service: proxies whose X-Forwarded-For is believed (addresses).
     "COMMENTS_TRUSTED_PROXIES": [],
-    # Intake service: largest request body in bytes, checked before parsing.
-    "COMMENTS_MAX_REQUEST_BYTES": 64 * 1024,
+    # Intake service: largest request body in bytes, checked before parsing. Percent-encoding
+    # can triple a 10,000-character comment in non-Latin script, hence 128 KiB.
+    "COMMENTS_MAX_REQUEST_BYTES": 128 * 1024,
     # Intake service: at most this many pending comments per article.
     "COMMENTS_MAX_PENDING": 200,
 }

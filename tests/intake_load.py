@@ -1,0 +1,377 @@
+"""Load test of the comment intake service: many concurrent submissions, nothing lost.
+
+Starts the service on a temporary comments folder (rate limiting off), sends
+`--count` submissions from `--clients` concurrent keep-alive connections, then
+reports throughput, p50/p99 latency and the service's peak memory (VmHWM), and
+checks that every submission became exactly one valid, pending, distinct file.
+Exits non-zero when anything was refused, lost, duplicated or altered.
+
+    PYTHONPATH=plugins .venv/bin/python tests/intake_load.py [--json results.json]
+
+The `IntakeServer` helper here is also what tests/test_intake.py starts the service with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlencode
+
+REPO = Path(__file__).resolve().parents[1]
+PLUGINS = REPO / "plugins"
+if str(PLUGINS) not in sys.path:
+    sys.path.insert(0, str(PLUGINS))
+
+from reader_comments import comment_file  # noqa: E402
+from reader_comments.intake import load_settings  # noqa: E402
+from reader_comments.settings import site_timezone  # noqa: E402
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for the service: ours without COMMENTS_* variables, plus `overrides`."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("COMMENTS_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PLUGINS), env.get("PYTHONPATH")]))
+    env.update(overrides or {})
+    return env
+
+
+@dataclass
+class IntakeServer:
+    """The intake service in a subprocess on a free port of 127.0.0.1."""
+
+    content: Path
+    manifest: Path
+    settings: Path = REPO / "pelicanconf.py"
+    env: dict[str, str] = field(default_factory=dict)
+    log: Path | None = None
+    prefix: Sequence[str] = ()
+    preexec_fn: Callable[[], None] | None = None
+    log_level: str = "info"
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        """The command line that runs the service."""
+        return [
+            *self.prefix,
+            sys.executable,
+            "-m",
+            "reader_comments.intake",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--settings",
+            str(self.settings),
+            "--content",
+            str(self.content),
+            "--manifest",
+            str(self.manifest),
+            "--log-level",
+            self.log_level,
+        ]
+
+    def start(self, timeout: float = 20.0) -> IntakeServer:
+        """Start the service and wait until /health answers."""
+        self.port = free_port()
+        output: BinaryIO | int = self.log.open("ab") if self.log else subprocess.DEVNULL
+        try:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=REPO,
+                env=service_env(self.env),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                preexec_fn=self.preexec_fn,
+            )
+        finally:
+            if not isinstance(output, int):
+                output.close()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        """Poll /health until it answers 200; raise RuntimeError if the service dies or stalls."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"intake service exited with {self.process.returncode}; see {self.log}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                conn.request("GET", "/health")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"intake service did not answer on port {self.port} within {timeout}s")
+
+    @property
+    def pid(self) -> int:
+        """The service's process id."""
+        assert self.process is not None
+        return self.process.pid
+
+    def peak_memory_kib(self) -> int | None:
+        """The service's peak resident memory (VmHWM) in KiB, while it runs."""
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        except OSError:
+            return None
+        return None
+
+    def stop(self) -> None:
+        """Stop the service (SIGTERM, then SIGKILL after 10 s)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """Kill the service with SIGKILL, as a crash or `kill -9` would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> IntakeServer:
+        """Start the service."""
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the service."""
+        self.stop()
+
+
+def write_manifest(path: Path, articles: dict[str, dict[str, Any]]) -> Path:
+    """Write a manifest in the build's format."""
+    path.write_text(json.dumps({"version": 1, "articles": articles}, indent=1), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- the load run
+
+
+@dataclass
+class Outcome:
+    """What one submission got back."""
+
+    index: int
+    status: int
+    seconds: float
+    comment_id: str | None
+
+
+def submission(index: int, articles: int) -> dict[str, str]:
+    """The form fields of submission number `index`."""
+    return {
+        "article": f"load-{index % articles}",
+        "author": f"Reader {index}",
+        "website": f"https://reader{index}.example/",
+        "body": f"Comment number {index}.\n\nA second paragraph, *emphasised*, [linked](https://example.com/{index}).",
+        "reply_to": "",
+        "homepage": "",
+    }
+
+
+def client(port: int, work: queue.Queue[int], articles: int, results: list[Outcome]) -> None:
+    """Send submissions from `work` over one keep-alive connection until it is empty."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": FORM, "Accept": "application/json"}
+    while True:
+        try:
+            index = work.get_nowait()
+        except queue.Empty:
+            break
+        body = urlencode(submission(index, articles))
+        started = time.perf_counter()
+        try:
+            conn.request("POST", "/comments", body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            status, data = 0, b""
+        elapsed = time.perf_counter() - started
+        comment_id = json.loads(data).get("id") if status == 201 else None
+        results.append(Outcome(index, status, elapsed, comment_id))
+    conn.close()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of `values`."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def verify(folder: Path, outcomes: list[Outcome], articles: int, tz: tzinfo) -> dict[str, Any]:
+    """Check every file: valid, pending, distinct, one per accepted submission, text intact."""
+    expected = {o.comment_id: o.index for o in outcomes if o.comment_id}
+    found: dict[str, int] = {}
+    problems: list[str] = []
+    for path in comment_file.comment_files(folder):
+        comment, errors = comment_file.read(path, tz)
+        if comment is None:
+            problems.extend(str(e) for e in errors)
+            continue
+        index = expected.get(comment.id)
+        if index is None:
+            problems.append(f"{path}: not an id the service returned")
+            continue
+        sent = submission(index, articles)
+        if comment.status != "pending" or comment.article != sent["article"]:
+            problems.append(f"{path}: status {comment.status!r} in {comment.article!r}")
+        if (comment.author, comment.body, comment.website) != (sent["author"], sent["body"], sent["website"]):
+            problems.append(f"{path}: text differs from what was sent")
+        found[comment.id] = index
+    leftovers = [str(p) for p in folder.glob("*/.tmp-*.part")]
+    return {
+        "files": len(found),
+        "distinct_ids": len(set(found)),
+        "lost": sorted(set(expected) - set(found)),
+        "problems": problems + [f"{p}: temporary file left" for p in leftovers],
+    }
+
+
+def run(count: int, clients: int, articles: int, keep: Path | None) -> dict[str, Any]:
+    """Run the load test in `keep`, or in a temporary folder removed afterwards."""
+    if keep is not None:
+        return {**measure(keep, count, clients, articles), "folder": str(keep)}
+    base = Path(tempfile.mkdtemp(prefix="intake-load-"))
+    try:
+        return measure(base, count, clients, articles)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def measure(base: Path, count: int, clients: int, articles: int) -> dict[str, Any]:
+    """Start the service, send the submissions, measure, stop it and verify the files."""
+    folder = base / "comments"
+    folder.mkdir(parents=True, exist_ok=True)
+    slugs = [f"load-{n}" for n in range(articles)]
+    entries = {slug: {"title": slug, "url": f"{slug}/", "mode": "open", "comments": {}} for slug in slugs}
+    manifest = write_manifest(base / "comments-manifest.json", entries)
+    per_article = -(-count // articles)
+    env = {"COMMENTS_RATE_LIMIT": "0", "COMMENTS_MAX_PENDING": str(per_article)}
+    server = IntakeServer(folder, manifest, env=env, log=base / "service.log", log_level="warning").start()
+    try:
+        work: queue.Queue[int] = queue.Queue()
+        for index in range(count):
+            work.put(index)
+        outcomes: list[Outcome] = []
+        args = (server.port, work, articles, outcomes)
+        threads = [threading.Thread(target=client, args=args) for _ in range(clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        peak = server.peak_memory_kib()
+    finally:
+        server.stop()
+    latencies = [o.seconds for o in outcomes]
+    statuses: dict[str, int] = {}
+    for outcome in outcomes:
+        statuses[str(outcome.status)] = statuses.get(str(outcome.status), 0) + 1
+    checked = verify(folder, outcomes, articles, site_timezone(load_settings(server.settings, {})))
+    return {
+        "submissions": count,
+        "clients": clients,
+        "articles": articles,
+        "seconds": round(wall, 3),
+        "throughput_rps": round(count / wall, 1),
+        "latency_p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "latency_max_ms": round(max(latencies) * 1000, 2),
+        "peak_memory_mib": round(peak / 1024, 1) if peak else None,
+        "statuses": statuses,
+        **checked,
+    }
+
+
+def passed(result: dict[str, Any]) -> bool:
+    """Whether every submission was accepted and became exactly one intact file."""
+    return (
+        result["statuses"] == {"201": result["submissions"]}
+        and result["files"] == result["distinct_ids"] == result["submissions"]
+        and not result["lost"]
+        and not result["problems"]
+    )
+
+
+def table(result: dict[str, Any]) -> str:
+    """The figures as a small aligned table."""
+    rows = [
+        ("submissions", f"{result['submissions']:,} from {result['clients']} clients, {result['articles']} article(s)"),
+        ("wall time", f"{result['seconds']:.2f} s"),
+        ("throughput", f"{result['throughput_rps']:,.1f} req/s"),
+        ("latency p50", f"{result['latency_p50_ms']:.1f} ms"),
+        ("latency p99", f"{result['latency_p99_ms']:.1f} ms"),
+        ("latency max", f"{result['latency_max_ms']:.1f} ms"),
+        ("peak memory", f"{result['peak_memory_mib']} MiB (VmHWM)"),
+        ("answers", ", ".join(f"{k}: {v}" for k, v in sorted(result["statuses"].items()))),
+        ("files", f"{result['files']:,} valid pending, {result['distinct_ids']:,} distinct ids"),
+        ("lost", f"{len(result['lost'])}"),
+        ("problems", f"{len(result['problems'])}"),
+        ("result", "PASS" if passed(result) else "FAIL"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the load test, print the table, write JSON; non-zero exit when anything was lost."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=1000, help="submissions to send (default 1000)")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent connections (default 20)")
+    parser.add_argument("--articles", type=int, default=1, help="articles to spread them over (default 1)")
+    parser.add_argument("--json", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    args = parser.parse_args(argv)
+    result = run(args.count, args.clients, max(1, args.articles), args.keep)
+    print(table(result))
+    for problem in result["problems"][:20]:
+        print(f"  {problem}", file=sys.stderr)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0 if passed(result) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
