@@ -81,7 +81,10 @@ bench-build: $(STAMP) ## Measure what comments cost a build (tables in bench-res
 bench-intake: $(STAMP) ## Load-test the intake service: 1,000 posts from 20 clients
 	PYTHONPATH=plugins $(BIN)/python tests/intake_load.py --json bench-results/intake-load.json
 
+soak: $(STAMP) ## Two-minute soak of the intake service (SOAK_SECONDS=120)
+	PYTHONPATH=plugins $(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
+
 screenshots: $(STAMP) ## Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python tests/browser/screenshots.py
 
-.PHONY: help venv html clean regenerate serve devserver publish deploy test comments approve reject spam check-comments inbox bench bench-build bench-intake screenshots
+.PHONY: help venv html clean regenerate serve devserver publish deploy test comments approve reject spam check-comments inbox bench bench-build bench-intake soak screenshots

@@ -14,9 +14,9 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,16 +32,24 @@ FIELDS = tuple(SCHEMA["properties"])
 EXTENSIONS = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 MAX_FILE_BYTES = 128 * 1024
+MAX_NESTING = 64
 SCHEMA_HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comments/comment.schema.json\n"
 
 _VALIDATOR = Draft202012Validator(SCHEMA)
+# Dates a day or more inside datetime's range, so converting to any time zone cannot overflow.
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=2)
+_LATEST = datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=2)
+_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description"})
+_FIELD_KEYWORDS = frozenset({"description", "type", "minLength", "maxLength", "pattern", "enum"})
 _BaseLoader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_LINE_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_YAML_SPECIAL = re.compile("[\x80-\x9f\u2028\u2029\ufeff]")
+_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 class CommentFileError(ValueError):
@@ -92,7 +100,7 @@ def _fail(path: Path, message: str, line: int | None = None) -> CommentFileError
 def decode(path: Path, data: bytes) -> str:
     """Decode file bytes as UTF-8 without a byte-order mark, or raise a clear error."""
     if len(data) > MAX_FILE_BYTES:
-        raise _fail(path, f"file is {len(data):,} bytes; a comment file may be at most {MAX_FILE_BYTES:,}")
+        raise _fail(path, f"file is too large; a comment file may be at most {MAX_FILE_BYTES:,} bytes")
     if data.startswith(b"\xef\xbb\xbf"):
         raise _fail(path, "file starts with a byte-order mark; save it as UTF-8 without BOM", 1)
     try:
@@ -108,6 +116,7 @@ def _compose(path: Path, text: str) -> yaml.Node:
         raise _fail(path, "file is empty; a comment file holds one YAML mapping")
     loader = _BaseLoader(text)
     try:
+        _check_nesting(path, text)
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -116,6 +125,9 @@ def _compose(path: Path, text: str) -> yaml.Node:
         if "expected a single document" in str(exc):
             what = "file holds more than one YAML document; keep one mapping per file"
         raise _fail(path, f"invalid YAML: {what}", line) from None
+    except yaml.reader.ReaderError as exc:
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        raise _fail(path, f"invalid YAML: character #x{code:04x}: {exc.reason}", _line_at(text, exc.position)) from None
     except yaml.YAMLError as exc:
         raise _fail(path, f"invalid YAML: {exc}") from None
     finally:
@@ -123,6 +135,34 @@ def _compose(path: Path, text: str) -> yaml.Node:
     if node is None:
         raise _fail(path, "file is empty; a comment file holds one YAML mapping")
     return node
+
+
+def _check_nesting(path: Path, text: str) -> None:
+    """Refuse collections nested over MAX_NESTING deep, before libyaml's composer recurses on the C stack."""
+    # A few thousand `[` would crash the process. Every level needs one of these
+    # characters, so most files skip the scan; it stops at the first level too deep.
+    if sum(text.count(c) for c in "[{-?:") <= MAX_NESTING:
+        return
+    loader = _BaseLoader(text)
+    depth = 0
+    try:
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise _fail(path, f"values are nested more than {MAX_NESTING} levels deep", event.start_mark.line + 1)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def _line_at(text: str, position: int) -> int:
+    """The line of a reader error's position (a UTF-8 byte offset under libyaml, else a character index)."""
+    if _BaseLoader is not yaml.BaseLoader:
+        text = text.encode("utf-8", "surrogatepass")[:position].decode("utf-8", "ignore")
+        position = len(text)
+    return len(_LINE_BREAKS.findall(text, 0, position)) + 1
 
 
 def _check_nodes(path: Path, root: yaml.Node) -> None:
@@ -146,7 +186,7 @@ def _check_nodes(path: Path, root: yaml.Node) -> None:
 def _scalar(node: yaml.Node) -> Any:
     """A value as plain data: text for scalars, empty containers standing for the others."""
     if isinstance(node, yaml.ScalarNode):
-        if node.style is None and node.value in _NULLS:
+        if not node.style and node.value in _NULLS:  # plain: style None, or "" from libyaml
             return None
         return node.value
     return [] if isinstance(node, yaml.SequenceNode) else {}
@@ -199,7 +239,8 @@ def _parse_date(value: str, tz: tzinfo) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    return moment if _EARLIEST <= moment <= _LATEST else None
 
 
 def _text_problems(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -210,6 +251,59 @@ def _text_problems(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
         pattern = _CONTROL if name in ("body", "note") else _NAME_CONTROL
         if pattern.search(value):
             yield name, f"{name!r} contains control characters or invalid Unicode"
+
+
+def _field_check(rules: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """A predicate true only where the schema's rules for one field surely pass; None for other keywords."""
+    if not set(rules) <= _FIELD_KEYWORDS:
+        return None
+    kinds = rules.get("type", ("string", "null"))
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    low, high = rules.get("minLength", 0), rules.get("maxLength")
+    pattern = re.compile(rules["pattern"]) if "pattern" in rules else None
+    choices = rules.get("enum")
+
+    def check(value: Any) -> bool:
+        """Whether `value` meets every rule (text and null only; anything else goes to jsonschema)."""
+        if value is None:
+            return "null" in kinds and (choices is None or None in choices)
+        if not isinstance(value, str) or "string" not in kinds:
+            return False
+        if len(value) < low or (high is not None and len(value) > high):
+            return False
+        if pattern is not None and not pattern.search(value):
+            return False
+        return choices is None or value in choices
+
+    return check
+
+
+def _schema_check(schema: dict[str, Any]) -> Callable[[dict[str, Any]], bool] | None:
+    """A quick test that a mapping surely passes `schema`, or None when the schema needs jsonschema itself.
+
+    It understands only type, length, pattern and enum rules on text or null
+    fields, exactly as jsonschema applies them; whenever it answers False,
+    jsonschema validates the file and words the problems.
+    """
+    if not set(schema) <= _ANNOTATIONS | {"type", "additionalProperties", "required", "properties"}:
+        return None
+    if schema.get("type", "object") != "object":
+        return None
+    checks = {name: _field_check(rules) for name, rules in schema.get("properties", {}).items()}
+    if any(check is None for check in checks.values()):
+        return None
+    required = tuple(schema.get("required", ()))
+
+    def valid(values: dict[str, Any]) -> bool:
+        """Whether `values` surely has no schema error."""
+        if any(name not in values for name in required):
+            return False
+        return all(name in checks and checks[name](value) for name, value in values.items())
+
+    return valid
+
+
+_QUICK_SCHEMA = _schema_check(SCHEMA)
 
 
 def validate(path: Path, parsed: Parsed, tz: tzinfo) -> tuple[Comment | None, list[Problem]]:
@@ -223,7 +317,8 @@ def validate(path: Path, parsed: Parsed, tz: tzinfo) -> tuple[Comment | None, li
             problems.append(Problem(path, f"unknown field {name!r}{suggestion}", lines[name]))
     known = {k: v for k, v in values.items() if k in SCHEMA["properties"]}
     flagged: set[str] = set()
-    for error in _VALIDATOR.iter_errors(known):
+    schema_errors = () if _QUICK_SCHEMA is not None and _QUICK_SCHEMA(known) else _VALIDATOR.iter_errors(known)
+    for error in schema_errors:
         name = error.path[0] if error.path else None
         flagged.add(name)
         problems.append(Problem(path, _schema_message(error), lines.get(name, parsed.start_line)))
@@ -246,21 +341,23 @@ def validate(path: Path, parsed: Parsed, tz: tzinfo) -> tuple[Comment | None, li
         problems.append(Problem(path, "a comment cannot reply to itself", lines["reply_to"]))
     if problems or date is None:
         return None, sorted(set(problems), key=lambda p: (p.line or 0, p.message))
-    return (
-        Comment(
-            id=cid,
-            article=path.parent.name,
-            path=path,
-            author=known["author"].strip(),
-            date=date,
-            status=known["status"],
-            body=known["body"],
-            reply_to=known.get("reply_to"),
-            website=website,
-            role=known.get("role"),
-            extra={k: known.get(k) for k in ("moderated_at", "moderator", "note") if known.get(k)},
-        ),
-        [],
+    return _build(path, known, date), []
+
+
+def _build(path: Path, known: dict[str, Any], date: datetime) -> Comment:
+    """The Comment for a file's valid fields."""
+    return Comment(
+        id=comment_id(path),
+        article=path.parent.name,
+        path=path,
+        author=known["author"].strip(),
+        date=date,
+        status=known["status"],
+        body=known["body"],
+        reply_to=known.get("reply_to"),
+        website=known.get("website"),
+        role=known.get("role"),
+        extra={k: known.get(k) for k in ("moderated_at", "moderator", "note") if known.get(k)},
     )
 
 
@@ -275,44 +372,143 @@ def _is_http_url(value: str) -> bool:
 
 def read(path: Path, tz: tzinfo, data: bytes | None = None) -> tuple[Comment | None, list[Problem]]:
     """Read and validate one comment file; problems are returned, never raised."""
+    comment, problems, _ = _read_fields(path, tz, data)
+    return comment, problems
+
+
+def _read_fields(
+    path: Path, tz: tzinfo, data: bytes | None, digest: str | None = None
+) -> tuple[Comment | None, list[Problem], dict[str, Any]]:
+    """Like `read`, also returning a valid file's schema fields as text (empty when invalid)."""
     try:
         if data is None:
             data = _read_bytes(path)
         parsed = parse(path, decode(path, data))
     except CommentFileError as exc:
-        return None, [exc.problem]
+        return None, [exc.problem], {}
     comment, problems = validate(path, parsed, tz)
-    if comment is not None:
-        object.__setattr__(comment, "digest", hashlib.sha256(data).hexdigest())
-    return comment, problems
+    if comment is None:
+        return None, problems, {}
+    object.__setattr__(comment, "digest", digest or hashlib.sha256(data).hexdigest())
+    return comment, problems, {k: v for k, v in parsed.values.items() if k in SCHEMA["properties"]}
+
+
+class ReadCache:
+    """Valid comment files from earlier builds, so unchanged files skip YAML parsing and validation.
+
+    An entry is keyed on the file's path and the SHA-256 of its bytes, and holds
+    the fields the validator accepted. Files with problems are never kept, so
+    they are read and reported in full every time. The cache file's name must
+    carry a fingerprint of the code and settings that reading depends on.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.used: dict[str, dict[str, Any]] = {}
+        self.hits = 0
+        if path is not None and path.is_file():
+            self.entries = _load_json_entries(path, dict)
+
+    def read(self, path: Path, tz: tzinfo) -> tuple[Comment | None, list[Problem]]:
+        """Like `read()`, from the cache when this exact file was valid before."""
+        try:
+            data = _read_bytes(path)
+        except CommentFileError as exc:
+            return None, [exc.problem]
+        digest = hashlib.sha256(data).hexdigest()
+        key = f"{path}\0{digest}"
+        fields = self.entries.get(key)
+        date = _parse_date(fields["date"], tz) if fields is not None and _complete(fields) else None
+        if fields is not None and date is not None:
+            comment = _build(path, fields, date)
+            object.__setattr__(comment, "digest", digest)
+            self.hits += 1
+        else:
+            comment, problems, fields = _read_fields(path, tz, data, digest)
+            if comment is None:
+                return None, problems
+        self.used[key] = fields
+        return comment, []
+
+    def save(self) -> None:
+        """Keep only this build's entries, written atomically; skip the write when nothing changed."""
+        if self.path is not None and self.used.keys() != self.entries.keys():
+            save_json_entries(self.path, self.used, "files-*.json")
+
+
+def _complete(fields: dict[str, Any]) -> bool:
+    """Whether a cached entry has every required field as text (a damaged cache is never trusted)."""
+    return all(isinstance(fields.get(name), str) for name in SCHEMA["required"])
+
+
+def _load_json_entries(path: Path, kind: type) -> dict[str, Any]:
+    """A cache file's entries, or none when it is unreadable or not what a cache holds."""
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(entries, dict) or not all(isinstance(v, kind) for v in entries.values()):
+        return {}
+    return entries
+
+
+def save_json_entries(path: Path, entries: dict[str, Any], stale: str) -> None:
+    """Write a cache file atomically and remove older ones matching the `stale` pattern."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for old in path.parent.glob(stale):
+        if old != path:
+            old.unlink(missing_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(entries), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _read_bytes(path: Path) -> bytes:
     """Read a file's bytes, refusing oversized files before reading them whole."""
+    chunks: list[bytes] = []
+    size = 0
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            while size <= MAX_FILE_BYTES:
+                chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise _fail(path, f"cannot read file: {exc.strerror}") from None
-    return data
+    return b"".join(chunks)
 
 
 def comment_files(folder: Path) -> Iterator[Path]:
     """Every comment file below `folder`, in a stable order; hidden and other files are skipped."""
     if not folder.is_dir():
         return
-    for article_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for path in sorted(article_dir.iterdir()):
-            if path.suffix in EXTENSIONS and not path.name.startswith(".") and path.is_file():
-                yield path
+    for article_dir in _entries(folder):
+        if article_dir.name.startswith(".") or not article_dir.is_dir():
+            continue
+        for entry in _entries(Path(article_dir.path)):
+            name = entry.name
+            if os.path.splitext(name)[1] in EXTENSIONS and not name.startswith(".") and entry.is_file():
+                yield Path(os.path.join(article_dir.path, name))
 
 
-def load_tree(folder: Path, tz: tzinfo, paths: Iterable[Path] | None = None) -> Tree:
+def _entries(folder: Path) -> list[os.DirEntry]:
+    """A folder's entries sorted by name (scandir: no extra stat for the file type)."""
+    with os.scandir(folder) as entries:
+        return sorted(entries, key=lambda entry: entry.name)
+
+
+def load_tree(folder: Path, tz: tzinfo, paths: Iterable[Path] | None = None, cache: ReadCache | None = None) -> Tree:
     """Read every comment file under `folder`; duplicate ids are reported and skipped."""
     tree = Tree()
     seen: dict[tuple[str, str], Path] = {}
     for path in paths if paths is not None else comment_files(folder):
-        comment, problems = read(path, tz)
+        comment, problems = cache.read(path, tz) if cache is not None else read(path, tz)
         tree.problems.extend(problems)
         if comment is None:
             continue
@@ -329,8 +525,12 @@ def load_tree(folder: Path, tz: tzinfo, paths: Iterable[Path] | None = None) -> 
 
 
 def _quote(value: str) -> str:
-    """A YAML double-quoted scalar for `value` (JSON string syntax is valid YAML)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A YAML double-quoted scalar for `value` (JSON string syntax is valid YAML).
+
+    Characters YAML reads as line breaks or refuses unescaped (NEL, the Unicode
+    line and paragraph separators, C1 controls, BOM) are written as escapes.
+    """
+    return _YAML_SPECIAL.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
 def _block(value: str) -> str | None:
@@ -344,6 +544,7 @@ def _block(value: str) -> str | None:
         or _CONTROL.search(value)
         or "\r" in value
         or "\t" in value
+        or _YAML_SPECIAL.search(value)
     ):
         return None
     chomp = "" if value.endswith("\n") else "-"
