@@ -249,3 +249,19 @@ def test_deep_thread_builds(tmp_path):
     assert page.count("comment-replies comment-replies--flat") == depth - 5
     parents = comment_items(build.tree("2020/delta/index.html"))
     assert parents["d999"] == "d998"
+
+
+def test_render_cache_follows_edits_and_settings(tmp_path):
+    content = copy_fixture(tmp_path / "content")
+    first = build_site(content, tmp_path / "out")
+    assert "First! A" in first.page(ALPHA)
+    caches = sorted(p.name for p in (tmp_path / "out-cache" / "reader_comments").iterdir())
+    assert any(name.startswith("bodies-") for name in caches)
+    a1 = content / "comments/alpha/a1.yaml"
+    a1.write_text(a1.read_text().replace("First! A", "EDITED-BODY A"))
+    second = build_site(content, tmp_path / "out")
+    assert "EDITED-BODY A" in second.page(ALPHA) and "First! A" not in second.page(ALPHA)
+    third = build_site(content, tmp_path / "out", COMMENTS_DATE_FORMAT="%Y/%m/%d")
+    assert ">2020/01/02</time>" in third.page(ALPHA)
+    renamed = sorted(p.name for p in (tmp_path / "out-cache" / "reader_comments").iterdir())
+    assert renamed != caches

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import logging
 import os
 import re
 import tempfile
@@ -25,6 +26,8 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from .model import Comment, Problem
+
+logger = logging.getLogger(__name__)
 
 SCHEMA_PATH = Path(__file__).with_name("comment.schema.json")
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -404,11 +407,9 @@ class ReadCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, dict[str, Any]] = load_json_entries(path, lambda value: isinstance(value, dict))
         self.used: dict[str, dict[str, Any]] = {}
         self.hits = 0
-        if path is not None and path.is_file():
-            self.entries = _load_json_entries(path, dict)
 
     def read(self, path: Path, tz: tzinfo) -> tuple[Comment | None, list[Problem]]:
         """Like `read()`, from the cache when this exact file was valid before."""
@@ -442,26 +443,34 @@ def _complete(fields: dict[str, Any]) -> bool:
     return all(isinstance(fields.get(name), str) for name in SCHEMA["required"])
 
 
-def _load_json_entries(path: Path, kind: type) -> dict[str, Any]:
-    """A cache file's entries, or none when it is unreadable or not what a cache holds."""
+def load_json_entries(path: Path | None, valid: Callable[[Any], bool]) -> dict[str, Any]:
+    """A cache file's entries; none when there is no file, or when it is unreadable or holds anything not `valid`."""
+    if path is None or not path.is_file():
+        return {}
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    if not isinstance(entries, dict) or not all(isinstance(v, kind) for v in entries.values()):
+        entries = None
+    if not isinstance(entries, dict) or not all(valid(v) for v in entries.values()):
+        logger.info("Comment cache %s is unreadable; starting afresh", path)
         return {}
     return entries
 
 
 def save_json_entries(path: Path, entries: dict[str, Any], stale: str) -> None:
-    """Write a cache file atomically and remove older ones matching the `stale` pattern."""
+    """Write a cache file atomically (a build running beside this one never sees half a file); drop older ones."""
     path.parent.mkdir(parents=True, exist_ok=True)
     for old in path.parent.glob(stale):
         if old != path:
             old.unlink(missing_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(entries), encoding="utf-8")
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(entries))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _read_bytes(path: Path) -> bytes:

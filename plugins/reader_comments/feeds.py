@@ -1,14 +1,68 @@
-"""Atom feeds of published comments: one per article, and one of recent comments site-wide."""
+"""Atom feeds of published comments: one per article, and one of recent comments site-wide.
+
+Each article's feed text can be kept across builds (`FeedCache`), keyed on a
+digest of every argument the feed is made with, so an unchanged feed is not
+generated again. Feeds without items are never cached: their <updated> is the
+time of the build.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from feedgenerator import Atom1Feed
 from markupsafe import Markup
 
+from .comment_file import load_json_entries, save_json_entries
 from .settings import resolve
+
+
+class FeedCache:
+    """Atom text of article comment feeds from earlier builds, by digest of what the feed is made from."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, str] = load_json_entries(path, lambda value: isinstance(value, str))
+        self.used: dict[str, str] = {}
+        self.hits = 0
+
+    def text(self, head: dict[str, Any], items: list[dict[str, Any]]) -> str:
+        """The Atom text of the feed `head` + `items`, from the cache when the same feed was written before."""
+        if self.path is None or not items:
+            return _atom(head, items)
+        try:
+            key = _feed_key(head, items)
+        except TypeError:
+            return _atom(head, items)
+        text = self.entries.get(key)
+        if text is None:
+            text = _atom(head, items)
+        else:
+            self.hits += 1
+        self.used[key] = text
+        return text
+
+    def save(self) -> None:
+        """Keep only this build's feeds, written atomically; skip the write when nothing changed."""
+        if self.path is not None and self.used.keys() != self.entries.keys():
+            save_json_entries(self.path, self.used, "feeds-*.json")
+
+
+def _plain(value: Any) -> str:
+    """Dates as ISO 8601 for the feed key; any other object is not keyed (TypeError)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot key a feed holding {type(value).__name__}")
+
+
+def _feed_key(head: dict[str, Any], items: list[dict[str, Any]]) -> str:
+    """A digest of every argument the feed and its items are made with."""
+    data = json.dumps([head, items], default=_plain, sort_keys=True)
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def plain_title(text: str) -> str:
@@ -16,59 +70,64 @@ def plain_title(text: str) -> str:
     return " ".join(Markup(text).striptags().split())
 
 
-def _new_feed(settings: dict[str, Any], title: str, link: str, feed_url: str) -> Atom1Feed:
-    """An empty Atom feed."""
-    return Atom1Feed(
-        title=title,
-        link=link,
-        feed_url=feed_url,
-        description=settings.get("SITESUBTITLE", "") or "",
-        language=settings.get("DEFAULT_LANG", "en"),
-    )
+def _head(settings: dict[str, Any], title: str, link: str, feed_url: str) -> dict[str, Any]:
+    """The arguments of an Atom feed."""
+    return {
+        "title": title,
+        "link": link,
+        "feed_url": feed_url,
+        "description": settings.get("SITESUBTITLE", "") or "",
+        "language": settings.get("DEFAULT_LANG", "en"),
+    }
 
 
-def _add(feed: Atom1Feed, article, view) -> None:
-    """Add one comment; names and bodies are escaped as XML by feedgenerator."""
-    feed.add_item(
-        title=f"{view.author} on “{plain_title(article.title)}”",
-        link=view.url,
-        unique_id=view.url,
-        description=str(view.body_html),
-        author_name=view.author,
-        author_link=view.website,
-        pubdate=view.date,
-        updateddate=view.date,
-    )
+def _item(title: str, view) -> dict[str, Any]:
+    """The arguments of one comment's entry, on the article titled `title` (plain text)."""
+    return {
+        "title": f"{view.author} on “{title}”",
+        "link": view.url,
+        "unique_id": view.url,
+        "description": str(view.body_html),
+        "author_name": view.author,
+        "author_link": view.website,
+        "pubdate": view.date,
+        "updateddate": view.date,
+    }
 
 
-def _write(feed: Atom1Feed, path: Path) -> None:
+def _atom(head: dict[str, Any], items: list[dict[str, Any]]) -> str:
+    """The feed as Atom text; feedgenerator escapes names and bodies."""
+    feed = Atom1Feed(**head)
+    for item in items:
+        feed.add_item(**item)
+    return feed.writeString("utf-8")
+
+
+def _write(text: str, path: Path) -> None:
     """Write a feed file, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as handle:
-        feed.write(handle, "utf-8")
+    path.write_text(text, encoding="utf-8")
 
 
-def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list]) -> None:
-    """Write each article's comment feed and the recent-comments feed."""
+def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list], cache: FeedCache | None = None) -> None:
+    """Write each article's comment feed (through `cache` when given) and the recent-comments feed."""
     options = resolve(settings)
     site = (settings.get("SITEURL") or "").rstrip("/")
     pattern = options["COMMENTS_FEED_ATOM"]
-    recent: list[tuple[Any, Any]] = []
+    cache = cache if cache is not None else FeedCache(None)
+    recent: list[tuple[str, Any]] = []
     for group in articles.values():
         for article in group:
             if article.comments_mode == "off":
                 continue
-            recent.extend((article, view) for view in article.comments)
+            title = plain_title(article.title)
+            recent.extend((title, view) for view in article.comments)
             if pattern:
                 path = pattern.format(slug=article.slug)
-                feed = _new_feed(settings, f"Comments on “{plain_title(article.title)}”", f"{site}/{article.url}", f"{site}/{path}")
-                for view in article.comments:
-                    _add(feed, article, view)
-                _write(feed, output / path)
+                head = _head(settings, f"Comments on “{title}”", f"{site}/{article.url}", f"{site}/{path}")
+                _write(cache.text(head, [_item(title, view) for view in article.comments]), output / path)
     recent_path = options["COMMENTS_FEED_RECENT_ATOM"]
     if recent_path:
-        feed = _new_feed(settings, f"{settings.get('SITENAME', '')}: recent comments", f"{site}/", f"{site}/{recent_path}")
+        head = _head(settings, f"{settings.get('SITENAME', '')}: recent comments", f"{site}/", f"{site}/{recent_path}")
         recent.sort(key=lambda pair: pair[1].date, reverse=True)
-        for article, view in recent[: options["COMMENTS_FEED_MAX_ITEMS"]]:
-            _add(feed, article, view)
-        _write(feed, output / recent_path)
+        _write(_atom(head, [_item(title, view) for title, view in recent[: options["COMMENTS_FEED_MAX_ITEMS"]]]), output / recent_path)

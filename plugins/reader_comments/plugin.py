@@ -21,7 +21,7 @@ from .comment_file import Tree, load_tree
 from .model import Problem
 from .settings import DEFAULTS, MODES, resolve, site_timezone
 from .threads import Thread, build
-from .view import CommentRenderer
+from .view import CommentRenderer, cache_file
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +90,10 @@ def attach_comments(generator) -> None:
     """Read, validate and thread every comment file; attach each thread to its article."""
     options = resolve(generator.settings)
     tz = site_timezone(generator.settings)
-    tree: Tree = load_tree(comments_folder(generator.settings), tz)
+    renderer = CommentRenderer.for_settings(generator.settings)
+    tree: Tree = load_tree(comments_folder(generator.settings), tz, cache=renderer.reads)
     published, known = _articles_by_slug(generator)
     problems = list(tree.problems)
-    renderer = CommentRenderer.for_settings(generator.settings)
     now = datetime.now(tz)
     threads: dict[str, Thread] = {}
     for slug, comments in tree.by_article.items():
@@ -103,6 +103,7 @@ def attach_comments(generator) -> None:
         thread = build(comments)
         problems.extend(thread.problems)
         threads[slug] = thread
+    renderer.prefill(threads[slug] for slug in published if slug in threads)
     for slug, articles in published.items():
         thread = threads.get(slug) or build([])
         for article in articles:
@@ -111,7 +112,15 @@ def attach_comments(generator) -> None:
                 problems.append(problem)
             renderer.attach(article, thread, mode)
     renderer.save()
-    generator.context[CONTEXT_KEY] = {"threads": threads, "articles": published}
+    logger.debug(
+        "Comment caches: %d of %d files reused; %d bodies from cache, %d rendered",
+        renderer.reads.hits, len(renderer.reads.used), renderer.cache.hits, renderer.cache.misses,
+    )
+    generator.context[CONTEXT_KEY] = {
+        "threads": threads,
+        "articles": published,
+        "feed_cache": cache_file(generator.settings, "feeds", renderer.cache_key),
+    }
     _report(problems, options["COMMENTS_STRICT"])
     logger.info("Comments: %d published on %d articles", sum(t.count for t in threads.values()), len(threads))
 
@@ -123,7 +132,9 @@ def write_outputs(generator, writer) -> None:
         return
     settings = generator.settings
     output = Path(settings["OUTPUT_PATH"])
-    feeds.write_feeds(output, settings, state["articles"])
+    feed_cache = feeds.FeedCache(state.get("feed_cache"))
+    feeds.write_feeds(output, settings, state["articles"], feed_cache)
+    feed_cache.save()
     manifest.write_manifest(output, settings, state["articles"])
     target = output / settings.get("THEME_STATIC_DIR", "theme") / "comments"
     target.mkdir(parents=True, exist_ok=True)

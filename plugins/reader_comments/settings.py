@@ -31,8 +31,10 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_FEED_MAX_ITEMS": 50,
     # Where the build writes the list of articles and published comments for the intake service.
     "COMMENTS_MANIFEST_SAVE_AS": "comments-manifest.json",
-    # Cache rendered comment bodies across builds in Pelican's CACHE_PATH.
+    # Cache valid comment files, rendered bodies and comment feeds across builds in CACHE_PATH.
     "COMMENTS_RENDER_CACHE": True,
+    # On a cold build with many bodies to render, let a forked helper process render half.
+    "COMMENTS_PARALLEL_RENDER": True,
     # URL the comment form posts to; None renders no form.
     "COMMENTS_SUBMIT_URL": None,
     # Shown instead of the form when there is no COMMENTS_SUBMIT_URL.

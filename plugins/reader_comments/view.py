@@ -1,16 +1,26 @@
 """What templates see: threads turned into plain view objects, with bodies rendered once.
 
-Rendered bodies are kept in a cache file under Pelican's CACHE_PATH, keyed on the
-body text; the file's name carries a fingerprint of the plugin's code, the
-libraries' versions and the COMMENTS_* settings, so any change there starts afresh.
+Cache files under Pelican's CACHE_PATH make warm builds cheap: rendered bodies
+(HTML and plain text) keyed on the SHA-256 of the body text, valid comment files
+keyed on their path and the SHA-256 of their bytes (comment_file.ReadCache), and
+article comment feeds (feeds.FeedCache). Each file's name carries a fingerprint
+of the plugin's loaded code and schema, the libraries' and Python's versions,
+the COMMENTS_* settings and TIMEZONE, so any change there starts afresh.
+
+Bodies missing from the cache are rendered in one go before the views are
+built; when there are many (a cold build), a forked helper process renders
+half of them meanwhile, on Linux and only while no other thread runs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
+import multiprocessing
 import os
+import platform
+import sys
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
@@ -20,13 +30,14 @@ from typing import Any
 from markupsafe import Markup
 
 from .avatar import avatar_svg
+from .comment_file import SCHEMA_PATH, ReadCache, load_json_entries, save_json_entries
 from .render import plain_text, render_body
 from .settings import resolve, site_timezone
 from .threads import Node, Thread, steps
 
-logger = logging.getLogger(__name__)
-
-_CODE_FILES = sorted(Path(__file__).parent.glob("*.py"))
+_LIBRARIES = ("markdown-it-py", "nh3", "pyyaml", "jsonschema", "feedgenerator")
+# With fewer bodies to render than this, a helper process costs more than it saves.
+PARALLEL_MIN = 1000
 
 
 @dataclass(slots=True)
@@ -45,6 +56,7 @@ class CommentView:
     date_iso: str = ""
     date_display: str = ""
     body_html: Markup = Markup("")
+    body_text: str = ""
     avatar: Markup | None = None
     parent: CommentView | None = None
 
@@ -64,52 +76,135 @@ class StepView:
 
 
 class BodyCache:
-    """Rendered comment bodies, by SHA-256 of the Markdown, kept across builds."""
+    """Rendered comment bodies (sanitized HTML and its plain text), by SHA-256 of the Markdown, kept across builds."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, parallel: bool = True) -> None:
         self.path = path
-        self.entries: dict[str, str] = {}
-        self.used: dict[str, str] = {}
+        self.parallel = parallel
+        self.entries: dict[str, list[str]] = load_json_entries(path, _is_body_entry)
+        self.fresh: dict[str, list[str]] = {}
+        self.used: dict[str, list[str]] = {}
         self.hits = 0
-        if path is not None and path.is_file():
-            try:
-                self.entries = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                logger.info("Comment render cache %s is unreadable; starting afresh", path)
+        self.misses = 0
 
-    def render(self, body: str) -> str:
-        """The sanitized HTML of `body`, from the cache when possible."""
-        key = hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
-        html = self.entries.get(key)
-        if html is None:
-            html = render_body(body)
+    def prefill(self, bodies: Iterable[str]) -> None:
+        """Render at once every body the cache lacks (in two processes when there are many)."""
+        todo: dict[str, str] = {}
+        for body in bodies:
+            key = _body_key(body)
+            if key not in self.entries:
+                todo.setdefault(key, body)
+        self.fresh.update(zip(todo, render_pairs(list(todo.values()), self.parallel)))
+
+    def render(self, body: str) -> tuple[str, str]:
+        """The sanitized HTML of `body` and its plain text, from the cache when possible."""
+        key = _body_key(body)
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.fresh.get(key) or _render_pairs([body])[0]
+            self.misses += 1
         else:
             self.hits += 1
-        self.used[key] = html
-        return html
+        self.used[key] = entry
+        return entry[0], entry[1]
 
     def save(self) -> None:
-        """Keep only this build's entries, written atomically."""
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in self.path.parent.glob("bodies-*.json"):
-            if stale != self.path:
-                stale.unlink(missing_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.used, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, self.path)
+        """Keep only this build's entries, written atomically; skip the write when nothing changed."""
+        if self.path is not None and self.used.keys() != self.entries.keys():
+            save_json_entries(self.path, self.used, "bodies-*.json")
+
+
+def _body_key(body: str) -> str:
+    """The cache key of a body: the SHA-256 of its text."""
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _render_pairs(bodies: list[str]) -> list[list[str]]:
+    """[sanitized HTML, plain text] of each body."""
+    pairs = []
+    for body in bodies:
+        html = render_body(body)
+        pairs.append([html, plain_text(html)])
+    return pairs
+
+
+def _send_pairs(sender: Any, bodies: list[str]) -> None:
+    """In the helper process: render `bodies` and send the pairs back."""
+    sender.send(_render_pairs(bodies))
+    sender.close()
+
+
+def _can_fork() -> bool:
+    """Whether a helper process may render: Linux (fork), two or more CPUs, and no other thread running."""
+    return (
+        sys.platform.startswith("linux")
+        and (os.cpu_count() or 1) > 1
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+def render_pairs(bodies: list[str], parallel: bool = True) -> list[list[str]]:
+    """Render many bodies; with PARALLEL_MIN or more, a forked helper renders the second half meanwhile.
+
+    The output does not depend on which process rendered a body. If the helper
+    dies, this process renders its half itself.
+    """
+    if not parallel or len(bodies) < PARALLEL_MIN or not _can_fork():
+        return _render_pairs(bodies)
+    half = len(bodies) // 2
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    helper = context.Process(target=_send_pairs, args=(sender, bodies[half:]), daemon=True)
+    helper.start()
+    sender.close()
+    try:
+        mine = _render_pairs(bodies[:half])
+        try:
+            theirs = receiver.recv()
+        except EOFError:
+            theirs = _render_pairs(bodies[half:])
+    finally:
+        receiver.close()
+        helper.join()
+    return mine + theirs
+
+
+def _is_body_entry(value: Any) -> bool:
+    """Whether a cached value is an [html, text] pair."""
+    return isinstance(value, list) and len(value) == 2 and all(isinstance(part, str) for part in value)
+
+
+def code_files() -> list[Path]:
+    """The schema and the source of every module of this plugin loaded in this process (what a build runs)."""
+    package = __name__.rpartition(".")[0]
+    modules = [m for name, m in list(sys.modules.items()) if name == package or name.startswith(package + ".")]
+    sources = {Path(m.__file__) for m in modules if getattr(m, "__file__", None)}
+    return sorted(sources | {SCHEMA_PATH})
 
 
 def fingerprint(settings: dict[str, Any]) -> str:
-    """A digest of the plugin's code, the renderer libraries and the COMMENTS_* settings."""
+    """A digest of the plugin's loaded code and schema, its libraries, the COMMENTS_* settings and TIMEZONE."""
     digest = hashlib.sha256()
-    for path in _CODE_FILES:
+    for path in code_files():
+        digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    for package in ("markdown-it-py", "nh3"):
+    for package in _LIBRARIES:
         digest.update(version(package).encode())
-    digest.update(repr(sorted(resolve(settings).items())).encode())
+    digest.update(platform.python_version().encode())
+    # Strictness changes what fails a build, never what a comment looks like: leaving it out
+    # lets `make html` and `make publish` share their caches.
+    options = {k: v for k, v in resolve(settings).items() if k != "COMMENTS_STRICT"}
+    digest.update(repr(sorted(options.items())).encode())
+    digest.update(repr(settings.get("TIMEZONE")).encode())
     return digest.hexdigest()[:16]
+
+
+def cache_file(settings: dict[str, Any], kind: str, key: str | None = None) -> Path | None:
+    """Where the `kind` cache lives (None when COMMENTS_RENDER_CACHE is off or there is no CACHE_PATH)."""
+    if not (resolve(settings)["COMMENTS_RENDER_CACHE"] and settings.get("CACHE_PATH")):
+        return None
+    return Path(settings["CACHE_PATH"]) / "reader_comments" / f"{kind}-{key or fingerprint(settings)}.json"
 
 
 def _site_url(settings: dict[str, Any]) -> str:
@@ -120,46 +215,58 @@ def _site_url(settings: dict[str, Any]) -> str:
 class CommentRenderer:
     """Turns threads into the attributes articles carry into templates."""
 
-    def __init__(self, settings: dict[str, Any], cache: BodyCache) -> None:
+    def __init__(self, settings: dict[str, Any], cache: BodyCache, reads: ReadCache | None = None) -> None:
         self.settings = settings
         self.options = resolve(settings)
         self.cache = cache
+        self.reads = reads if reads is not None else ReadCache(None)
         self.tz = site_timezone(settings)
+        self._avatars: dict[str, Markup] = {}
+        self._avatars_on = bool(self.options["COMMENTS_AVATARS"])
+        self._date_format = self.options["COMMENTS_DATE_FORMAT"]
+        self.cache_key = ""
 
     @classmethod
     def for_settings(cls, settings: dict[str, Any]) -> CommentRenderer:
-        """A renderer with the render cache the settings ask for."""
-        options = resolve(settings)
-        path = None
-        if options["COMMENTS_RENDER_CACHE"] and settings.get("CACHE_PATH"):
-            path = Path(settings["CACHE_PATH"]) / "reader_comments" / f"bodies-{fingerprint(settings)}.json"
-        return cls(settings, BodyCache(path))
+        """A renderer with the render and read caches the settings ask for (COMMENTS_RENDER_CACHE)."""
+        key = fingerprint(settings)
+        bodies = BodyCache(cache_file(settings, "bodies", key), parallel=bool(resolve(settings)["COMMENTS_PARALLEL_RENDER"]))
+        renderer = cls(settings, bodies, ReadCache(cache_file(settings, "files", key)))
+        renderer.cache_key = key
+        return renderer
+
+    def prefill(self, threads: Iterable[Thread]) -> None:
+        """Render every published body of `threads` the cache lacks, all at once."""
+        self.cache.prefill(node.comment.body for thread in threads for node in thread.published)
 
     def save(self) -> None:
-        """Persist the render cache."""
+        """Persist the render and read caches."""
         self.cache.save()
+        self.reads.save()
+
+    def _avatar(self, name: str) -> Markup:
+        """The avatar of `name`, drawn once per build."""
+        avatar = self._avatars.get(name)
+        if avatar is None:
+            avatar = self._avatars[name] = avatar_svg(name)
+        return avatar
 
     def _view(self, node: Node, article_url: str, parent: CommentView | None) -> CommentView:
         """The view of one node; placeholders carry no author and no text."""
         comment = node.comment
         anchor = f"comment-{comment.id}"
-        view = CommentView(
-            id=comment.id, anchor=anchor, url=f"{article_url}#{anchor}", depth=node.depth,
-            placeholder=not node.published, parent=parent,
-        )
-        if view.placeholder:
-            return view
+        url = f"{article_url}#{anchor}"
+        if not node.published:
+            return CommentView(id=comment.id, anchor=anchor, url=url, depth=node.depth, placeholder=True, parent=parent)
         local = comment.date.astimezone(self.tz)
-        view.author = comment.author
-        view.website = comment.website
-        view.role = comment.role
-        view.date = local
-        view.date_iso = local.isoformat()
-        view.date_display = local.strftime(self.options["COMMENTS_DATE_FORMAT"])
-        view.body_html = Markup(self.cache.render(comment.body))
-        if self.options["COMMENTS_AVATARS"]:
-            view.avatar = avatar_svg(comment.author)
-        return view
+        html, text = self.cache.render(comment.body)
+        return CommentView(
+            id=comment.id, anchor=anchor, url=url, depth=node.depth, placeholder=False, parent=parent,
+            author=comment.author, website=comment.website, role=comment.role,
+            date=local, date_iso=local.isoformat(), date_display=local.strftime(self._date_format),
+            body_html=Markup(html), body_text=text,
+            avatar=self._avatar(comment.author) if self._avatars_on else None,
+        )
 
     def attach(self, article, thread: Thread, mode: str) -> None:
         """Set the comment attributes an article's templates read."""
@@ -196,7 +303,7 @@ class CommentRenderer:
             "url": view.url,
             "dateCreated": view.date_iso,
             "author": author,
-            "text": plain_text(view.body_html),
+            "text": view.body_text,
         }
         if view.parent is not None and not view.parent.placeholder:
             item["parentItem"] = {"@id": view.parent.url}
