@@ -162,3 +162,10 @@ def test_write_new_never_overwrites(tmp_path):
         write_new(tmp_path / "c1.yaml", dump({**fields, "body": "other"}), TZ)
     assert "hi" in (tmp_path / "c1.yaml").read_text()
     assert [p.name for p in tmp_path.iterdir()] == ["c1.yaml"]
+
+
+def test_one_file_reports_a_bounded_number_of_problems(tmp_path):
+    text = GOOD + "".join(f"junk{i}: x\n" for i in range(500))
+    problems = problems_of(tmp_path, text)
+    assert len(problems) == 11
+    assert problems[-1].message == "... and 490 more problems in this file"

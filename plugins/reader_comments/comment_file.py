@@ -35,6 +35,7 @@ FIELDS = tuple(SCHEMA["properties"])
 EXTENSIONS = (".yaml", ".yml")
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
 MAX_FILE_BYTES = 128 * 1024
+MAX_PROBLEMS = 10
 MAX_NESTING = 64
 SCHEMA_HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comments/comment.schema.json\n"
 
@@ -373,6 +374,13 @@ def _is_http_url(value: str) -> bool:
         return False
 
 
+def _at_most(problems: list[Problem], limit: int) -> list[Problem]:
+    """The first `limit` problems of a file, and one line counting the rest, so one file cannot flood a log."""
+    if len(problems) <= limit:
+        return problems
+    return [*problems[:limit], Problem(problems[0].path, f"... and {len(problems) - limit} more problems in this file")]
+
+
 def read(path: Path, tz: tzinfo, data: bytes | None = None) -> tuple[Comment | None, list[Problem]]:
     """Read and validate one comment file; problems are returned, never raised."""
     comment, problems, _ = _read_fields(path, tz, data)
@@ -391,7 +399,7 @@ def _read_fields(
         return None, [exc.problem], {}
     comment, problems = validate(path, parsed, tz)
     if comment is None:
-        return None, problems, {}
+        return None, _at_most(problems, MAX_PROBLEMS), {}
     object.__setattr__(comment, "digest", digest or hashlib.sha256(data).hexdigest())
     return comment, problems, {k: v for k, v in parsed.values.items() if k in SCHEMA["properties"]}
 
