@@ -18,7 +18,7 @@ from feedgenerator import Atom1Feed
 from markupsafe import Markup
 
 from .comment_file import load_json_entries, save_json_entries
-from .settings import resolve
+from .settings import resolve, site_url
 
 
 class FeedCache:
@@ -112,7 +112,7 @@ def _write(text: str, path: Path) -> None:
 def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list], cache: FeedCache | None = None) -> None:
     """Write each article's comment feed (through `cache` when given) and the recent-comments feed."""
     options = resolve(settings)
-    site = (settings.get("SITEURL") or "").rstrip("/")
+    site = site_url(settings)
     pattern = options["COMMENTS_FEED_ATOM"]
     cache = cache if cache is not None else FeedCache(None)
     recent: list[tuple[str, Any]] = []

@@ -66,3 +66,8 @@ def resolve(settings: dict[str, Any]) -> dict[str, Any]:
 def site_timezone(settings: dict[str, Any]) -> ZoneInfo:
     """The site's TIMEZONE, in which offset-less comment dates are read."""
     return ZoneInfo(settings.get("TIMEZONE") or "UTC")
+
+
+def site_url(settings: dict[str, Any]) -> str:
+    """SITEURL without a trailing slash ("" in development)."""
+    return (settings.get("SITEURL") or "").rstrip("/")

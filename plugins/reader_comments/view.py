@@ -32,7 +32,7 @@ from markupsafe import Markup
 from .avatar import avatar_svg
 from .comment_file import SCHEMA_PATH, ReadCache, load_json_entries, save_json_entries
 from .render import plain_text, render_body
-from .settings import resolve, site_timezone
+from .settings import resolve, site_timezone, site_url
 from .threads import Node, Thread, steps
 
 _LIBRARIES = ("markdown-it-py", "nh3", "pyyaml", "jsonschema", "feedgenerator")
@@ -207,11 +207,6 @@ def cache_file(settings: dict[str, Any], kind: str, key: str | None = None) -> P
     return Path(settings["CACHE_PATH"]) / "reader_comments" / f"{kind}-{key or fingerprint(settings)}.json"
 
 
-def _site_url(settings: dict[str, Any]) -> str:
-    """SITEURL without a trailing slash."""
-    return (settings.get("SITEURL") or "").rstrip("/")
-
-
 class CommentRenderer:
     """Turns threads into the attributes articles carry into templates."""
 
@@ -270,7 +265,7 @@ class CommentRenderer:
 
     def attach(self, article, thread: Thread, mode: str) -> None:
         """Set the comment attributes an article's templates read."""
-        article_url = f"{_site_url(self.settings)}/{article.url}"
+        article_url = f"{site_url(self.settings)}/{article.url}"
         views: dict[int, CommentView] = {}
         flat: list[StepView] = []
         for step in steps(thread.roots, self.options["COMMENTS_MAX_INDENT"]):
