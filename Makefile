@@ -3,6 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PELICAN := $(BIN)/pelican
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.dev-installed-stamp
+PLUGIN_STAMP := $(VENV)/.plugin-installed-stamp
 
 INPUTDIR := $(CURDIR)/content
 OUTPUTDIR := $(CURDIR)/output
@@ -16,7 +18,7 @@ INBOX_PORT ?= 8008
 ID ?=
 PYTEST_ARGS ?=
 
-MODERATE := PYTHONPATH=plugins $(BIN)/python -m reader_comments.moderate
+MODERATE := $(BIN)/reader-comments
 
 .DEFAULT_GOAL := help
 
@@ -29,62 +31,76 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-venv: $(STAMP) ## Create .venv and install the pinned dependencies
+# The plugin, installed editable: code changes need no reinstall; a new module folder changes pyproject.toml.
+$(PLUGIN_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
 
-html: $(STAMP) ## Build the site into output/ (development settings)
+$(DEV_STAMP): $(PLUGIN_STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(PLUGIN_STAMP) ## Create .venv, install the pinned dependencies and the plugin
+
+venv-dev: $(DEV_STAMP) ## Also install the test and lint tools
+
+html: $(PLUGIN_STAMP) ## Build the site into output/ (development settings)
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
 clean: ## Remove the built site and caches
 	rm -rf $(OUTPUTDIR) cache .pytest_cache
 
-regenerate: $(STAMP) ## Rebuild on every change
+regenerate: $(PLUGIN_STAMP) ## Rebuild on every change
 	$(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
-serve: $(STAMP) ## Serve output/ on http://HOST:PORT (PORT=8000)
+serve: $(PLUGIN_STAMP) ## Serve output/ on http://HOST:PORT (PORT=8000)
 	$(PELICAN) -l $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -b $(HOST) -p $(PORT)
 
-devserver: $(STAMP) ## Rebuild on change, serve, and reload (PORT=8000)
+devserver: $(PLUGIN_STAMP) ## Rebuild on change, serve, and reload (PORT=8000)
 	$(PELICAN) -lr $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -b $(HOST) -p $(PORT)
 
-publish: $(STAMP) ## Build for production; any warning or broken comment fails it
+publish: $(PLUGIN_STAMP) ## Build for production; any warning or broken comment fails it
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF) --fatal warnings
 
 deploy: publish ## Optional: push output/ to the gh-pages branch (ghp-import)
 	$(BIN)/ghp-import -m "Publish site" -b gh-pages $(OUTPUTDIR)
 
-test: $(STAMP) ## Run the whole test suite
+lint: $(DEV_STAMP) ## Lint the Python code (ruff, configured in pyproject.toml)
+	$(BIN)/ruff check .
+
+test: $(DEV_STAMP) ## Run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-comments: $(STAMP) ## Show the moderation queue
+comments: $(PLUGIN_STAMP) ## Show the moderation queue
 	@$(MODERATE) queue
 
-approve: $(STAMP) ## Approve comments: make approve ID="slug/id [slug/id ...]"
+approve: $(PLUGIN_STAMP) ## Approve comments: make approve ID="slug/id [slug/id ...]"
 	@$(MODERATE) approve $(ID)
 
-reject: $(STAMP) ## Reject comments: make reject ID=...
+reject: $(PLUGIN_STAMP) ## Reject comments: make reject ID=...
 	@$(MODERATE) reject $(ID)
 
-spam: $(STAMP) ## Mark comments as spam: make spam ID=...
+spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=...
 	@$(MODERATE) spam $(ID)
 
-check-comments: $(STAMP) ## Validate every comment file; non-zero exit on any error
+check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on any error
 	@$(MODERATE) check
 
-inbox: $(STAMP) ## Run the comment intake service (INBOX_HOST, INBOX_PORT)
-	PYTHONPATH=plugins $(BIN)/python -m reader_comments.intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT)
+inbox: $(PLUGIN_STAMP) ## Run the comment intake service (INBOX_HOST, INBOX_PORT)
+	$(BIN)/reader-comments-intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT)
 
 bench: bench-build bench-intake ## Run both benchmarks
 
-bench-build: $(STAMP) ## Measure what comments cost a build (tables in bench-results/)
-	PYTHONPATH=plugins $(BIN)/python tests/bench/build_bench.py
+bench-build: $(DEV_STAMP) ## Measure what comments cost a build (tables in bench-results/)
+	$(BIN)/python tests/bench/build_bench.py
 
-bench-intake: $(STAMP) ## Load-test the intake service: 1,000 posts from 20 clients
-	PYTHONPATH=plugins $(BIN)/python tests/intake_load.py --json bench-results/intake-load.json
+bench-intake: $(DEV_STAMP) ## Load-test the intake service: 1,000 posts from 20 clients
+	$(BIN)/python -m tests.bench.intake_load --json bench-results/intake-load.json
 
-soak: $(STAMP) ## Two-minute soak of the intake service (SOAK_SECONDS=120)
-	PYTHONPATH=plugins $(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
+soak: $(DEV_STAMP) ## Two-minute soak of the intake service (SOAK_SECONDS=120)
+	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
 
-screenshots: $(STAMP) ## Write PNG screenshots of the site into docs/screenshots
-	$(BIN)/python tests/browser/screenshots.py
+screenshots: $(DEV_STAMP) ## Write PNG screenshots of the site into docs/screenshots
+	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv html clean regenerate serve devserver publish deploy test comments approve reject spam check-comments inbox bench bench-build bench-intake soak screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy test comments approve reject spam check-comments inbox bench bench-build bench-intake soak screenshots

@@ -73,8 +73,8 @@ AUTHOR_FEED_RSS = None
 FEED_MAX_ITEMS = 20
 RSS_FEED_SUMMARY_ONLY = False
 
-PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["pelican.plugins.sitemap", "reader_comments"]
+# reader_comments is installed as a package (pyproject.toml); `make venv` installs it.
+PLUGINS = ["pelican.plugins.sitemap", "pelican.plugins.reader_comments"]
 
 SITEMAP = {
     "format": "xml",

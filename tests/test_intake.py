@@ -24,20 +24,15 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
-from intake_load import IntakeServer
+from support.intake import IntakeServer, Reply, launch, seed, send
 
-from reader_comments import comment_file
-from reader_comments.intake import (
-    DEV_ORIGINS,
-    PendingCounter,
-    apply_env,
-    build_config,
-    load_settings,
-    new_id,
-    parse_args,
-    wants_json,
-)
-from reader_comments.ratelimit import RateLimiter, client_key, parse_networks
+from pelican.plugins.reader_comments import comment_file
+from pelican.plugins.reader_comments.intake.__main__ import parse_args
+from pelican.plugins.reader_comments.intake.config import DEV_ORIGINS, build_config
+from pelican.plugins.reader_comments.intake.form import wants_json
+from pelican.plugins.reader_comments.intake.ratelimit import RateLimiter, client_key, parse_networks
+from pelican.plugins.reader_comments.intake.storage import PendingCounter, new_id
+from pelican.plugins.reader_comments.settings import apply_env, load_settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intake"
 SETTINGS = FIXTURES / "settings.py"
@@ -53,42 +48,6 @@ VALID = {
     "reply_to": "",
     "homepage": "",
 }
-
-
-@dataclass
-class Reply:
-    """A response, read whole."""
-
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def json(self) -> Any:
-        """The body as JSON."""
-        return json.loads(self.body)
-
-    @property
-    def text(self) -> str:
-        """The body as text."""
-        return self.body.decode("utf-8")
-
-
-def send(
-    port: int,
-    method: str,
-    path: str,
-    body: bytes | str | None = None,
-    headers: dict[str, str] | None = None,
-    source: str | None = None,
-) -> Reply:
-    """One request on a fresh connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0) if source else None)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return Reply(response.status, response.headers, response.read())
-    finally:
-        conn.close()
 
 
 def form(**fields: str | None) -> str:
@@ -110,22 +69,6 @@ def post(
     if content_type:
         sent["Content-Type"] = content_type
     return send(server.port, "POST", "/comments", form() if body is None else body, sent, source)
-
-
-def seed(tmp: Path) -> tuple[Path, Path]:
-    """A comments folder and manifest copied from the fixtures."""
-    comments = tmp / "comments"
-    shutil.copytree(FIXTURES / "comments", comments)
-    manifest = tmp / "comments-manifest.json"
-    shutil.copy(FIXTURES / "comments-manifest.json", manifest)
-    return comments, manifest
-
-
-def launch(tmp: Path, env: dict[str, str], **options: Any) -> IntakeServer:
-    """Start a service on a fresh copy of the fixtures."""
-    comments, manifest = seed(tmp)
-    options.setdefault("log", tmp / "service.log")
-    return IntakeServer(comments, manifest, SETTINGS, env=env, **options).start()
 
 
 def files(folder: Path, pattern: str = "*/*.yaml") -> set[Path]:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from reader_comments import comment_file, moderate
+from pelican.plugins.reader_comments import comment_file, moderation
+from pelican.plugins.reader_comments.moderation import articles, check, edit, queue
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "moderate" / "site"
@@ -39,9 +40,9 @@ def site_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def site(site_dir: Path) -> moderate.Site:
+def site(site_dir: Path) -> articles.Site:
     """The fixture site's settings, loaded as the commands load them."""
-    loaded, error = moderate.load_site(site_dir / "pelicanconf.py")
+    loaded, error = articles.load_site(site_dir / "pelicanconf.py")
     assert error is None
     return loaded
 
@@ -79,16 +80,16 @@ def minimal(author: str, date: str, status: str = "pending", extra: str = "", bo
     return f"author: {author}\ndate: {date}\nstatus: {status}\n{extra}body: {body}\n"
 
 
-def approve(site: moderate.Site, *ids: str, status: str = "approved", **kwargs) -> int:
+def approve(site: articles.Site, *ids: str, status: str = "approved", **kwargs) -> int:
     """Run the approve (or another) command in-process with a fixed clock and moderator."""
-    return moderate.cmd_moderate(site, list(ids), status, moderator=WHO, now=NOW, **kwargs)
+    return edit.cmd_moderate(site, list(ids), status, moderator=WHO, now=NOW, **kwargs)
 
 
 def run_cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m reader_comments.moderate` as the Makefile does."""
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "plugins"), "COLUMNS": "120", **(env or {})}
+    """Run `python -m pelican.plugins.reader_comments.moderation` as the Makefile does."""
+    full_env = {**os.environ, "COLUMNS": "120", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "reader_comments.moderate", *args],
+        [sys.executable, "-m", "pelican.plugins.reader_comments.moderation", *args],
         cwd=cwd, env=full_env, capture_output=True, text=True, timeout=60, check=False,
     )
 
@@ -173,7 +174,7 @@ def test_crlf_file_keeps_crlf_everywhere_including_added_lines(site, site_dir):
 def test_in_place_edits(site, site_dir, original, expected):
     path = write(site_dir, "garden-party/20240107T140000-hana", original)
     who = f"{WHO}: night shift" if "night shift" in expected else WHO
-    code = moderate.cmd_moderate(site, ["garden-party/20240107T140000-hana"], "approved", moderator=who, now=NOW)
+    code = edit.cmd_moderate(site, ["garden-party/20240107T140000-hana"], "approved", moderator=who, now=NOW)
     assert code == 0
     assert path.read_text(encoding="utf-8") == expected
     before, _ = comment_file.read(path, site.tz, original.encode())
@@ -302,7 +303,7 @@ def test_unparsable_file_touches_no_file(site, site_dir, capsys):
 
 
 def test_no_ids_is_a_usage_error(site, capsys):
-    assert moderate.cmd_moderate(site, [], "approved", moderator=WHO) == 2
+    assert edit.cmd_moderate(site, [], "approved", moderator=WHO) == 2
     assert "name at least one comment" in capsys.readouterr().err
 
 
@@ -364,7 +365,7 @@ def test_file_that_never_stops_changing_fails_clearly_and_is_not_overwritten(sit
     assert approve(site, ALICE, DAVE, before_write=busy_editor) == 1
     captured = capsys.readouterr()
     assert f"error: {ALICE} not changed: the file kept changing" in captured.err
-    assert path.read_bytes() == original.replace(b"friend.", f"friend {moderate.MAX_ATTEMPTS}.".encode())
+    assert path.read_bytes() == original.replace(b"friend.", f"friend {edit.MAX_ATTEMPTS}.".encode())
     assert f"approved {DAVE} (was pending)" in captured.out  # the other file was still written
 
 
@@ -387,7 +388,7 @@ def test_concurrent_writer_never_leaves_a_corrupt_file(site, site_dir, capsys, i
     approved = set()
     stamp = {"moderated_at": STAMP, "moderator": WHO}
     for version in versions:
-        plan, problems = moderate.plan_change(path, version, "approved", stamp, site.tz)
+        plan, problems = edit.plan_change(path, version, "approved", stamp, site.tz)
         assert problems == []
         approved.add(plan.after)
     valid = set(versions) | approved
@@ -447,7 +448,7 @@ def test_moderator_comes_from_the_environment_then_git(site_dir, tmp_path):
 def test_an_unusable_moderator_name_is_refused(site_dir, monkeypatch, site, capsys):
     monkeypatch.setenv("COMMENTS_MODERATOR", "x" * 81)
     before = snapshot(site_dir)
-    assert moderate.cmd_moderate(site, [ALICE], "approved") == 2
+    assert edit.cmd_moderate(site, [ALICE], "approved") == 2
     assert "at most 80 characters" in capsys.readouterr().err
     assert snapshot(site_dir) == before
 
@@ -484,7 +485,7 @@ def test_queue_lists_pending_oldest_first_with_problems_and_counts(site, site_di
     write(site_dir, "garden-party/20240112T000000-broken", "author: X\ndate: 2024-01-12 09:00\nstatus: waiting\nbody: Hi.\n")
     write(site_dir, "garden-party/20240113T000000-orphan", minimal("Orphan", "2024-01-13 09:00", extra='reply_to: "nobody"\n'))
     write(site_dir, "no-such-post/20240114T000000-kim", minimal("Kim", "2024-01-14 09:00", body="Where am I?"))
-    text = moderate.format_queue(moderate.survey(site), site, NOW, 100)
+    text = queue.format_queue(check.survey(site), site, NOW, 100)
     lines = text.splitlines()
     table = lines[: lines.index("Problems (3):")]
     order = [line.split()[-1] for line in table if line.strip().startswith(str(site.comments))]
@@ -507,15 +508,15 @@ def test_queue_lists_pending_oldest_first_with_problems_and_counts(site, site_di
 def test_queue_rows_fit_the_terminal_width(site, site_dir):
     write(site_dir, "garden-party/20240115T000000-long", minimal("Lengthy Name " * 5, "2024-01-15 09:00", body="word " * 60))
     for width in (80, 120):
-        text = moderate.format_queue(moderate.survey(site), site, NOW, width)
+        text = queue.format_queue(check.survey(site), site, NOW, width)
         rows = [line for line in text.splitlines() if re.match(r"\S+\s+\d{4}-\d\d-\d\d ", line)]
-        assert rows and all(moderate.text_width(r) <= width for r in rows)
+        assert rows and all(queue.text_width(r) <= width for r in rows)
         assert any(r.endswith("…") for r in rows)
 
 
 def test_queue_with_nothing_pending(site, site_dir):
     assert approve(site, ALICE, BOB, DAVE, FRANK) == 0
-    text = moderate.format_queue(moderate.survey(site), site, NOW, 100)
+    text = queue.format_queue(check.survey(site), site, NOW, 100)
     assert text.startswith("No comments are waiting for moderation.")
     assert "By status: 0 pending, 5 approved, 1 rejected, 0 spam" in text
 
@@ -535,19 +536,19 @@ def test_queue_as_a_real_command(site_dir):
 def test_format_age(seconds, age):
     from datetime import timedelta
 
-    assert moderate.format_age(timedelta(seconds=seconds)) == age
+    assert queue.format_age(timedelta(seconds=seconds)) == age
 
 
 def test_fit_counts_wide_characters():
-    assert moderate.fit("日本語のコメント", 7) == "日本語…"
-    assert moderate.text_width(moderate.fit("abc", 6)) == 6
+    assert queue.fit("日本語のコメント", 7) == "日本語…"
+    assert queue.text_width(queue.fit("abc", 6)) == 6
 
 
 # ---------------------------------------------------------------- check
 
 
 def test_check_passes_on_a_clean_tree(site, capsys):
-    assert moderate.cmd_check(site) == 0
+    assert check.cmd_check(site) == 0
     assert capsys.readouterr().out == "6 comment files OK\n"
 
 
@@ -562,7 +563,7 @@ def test_check_passes_on_a_clean_tree(site, capsys):
 )
 def test_check_fails_on_any_problem(site, site_dir, capsys, ident, text, message):
     write(site_dir, ident, text)
-    assert moderate.cmd_check(site) == 1
+    assert check.cmd_check(site) == 1
     out = capsys.readouterr().out
     assert message in out
     assert out.splitlines()[-1].endswith(f"in 7 comment files under {site.comments}")
@@ -572,7 +573,7 @@ def test_check_finds_cycles(site, site_dir, capsys):
     for me, other in (("a", "b"), ("b", "a")):
         reply = f'reply_to: "20240117T000000-{other}"\n'
         write(site_dir, f"garden-party/20240117T000000-{me}", minimal(me.upper(), "2024-01-17 09:00", "approved", reply))
-    assert moderate.cmd_check(site) == 1
+    assert check.cmd_check(site) == 1
     assert "reply_to forms a cycle" in capsys.readouterr().out
 
 
@@ -582,7 +583,7 @@ def test_check_finds_files_the_build_would_ignore_and_bad_article_metadata(site,
     post = site_dir / "content" / "posts" / "garden-party.md"
     text = post.read_text(encoding="utf-8").replace("Slug: garden-party\n", "Slug: garden-party\nComments: shut\n")
     post.write_text(text, encoding="utf-8")
-    assert moderate.cmd_check(site) == 1
+    assert check.cmd_check(site) == 1
     out = capsys.readouterr().out
     assert "stray.yaml: never read: a comment file belongs in" in out
     assert "loud.YAML: never read: the extension must be .yaml or .yml" in out
@@ -591,7 +592,7 @@ def test_check_finds_files_the_build_would_ignore_and_bad_article_metadata(site,
 
 def test_check_knows_drafts_and_slugs_derived_from_titles(site, site_dir, capsys):
     write(site_dir, "draft-post/20240201T000000-lee", "author: Lee\ndate: 2024-02-01 09:00\nstatus: pending\nbody: Early.\n")
-    assert moderate.cmd_check(site) == 0  # thank-you-cards has no Slug line; draft-post is a draft
+    assert check.cmd_check(site) == 0  # thank-you-cards has no Slug line; draft-post is a draft
     assert capsys.readouterr().out == "7 comment files OK\n"
 
 

@@ -3,7 +3,7 @@
 import html5lib
 import pytest
 
-from reader_comments.render import ALLOWED_TAGS, LINK_REL, plain_text, render_body, sanitize
+from pelican.plugins.reader_comments.render import ALLOWED_TAGS, LINK_REL, plain_text, render_body, sanitize
 
 HOSTILE = [
     "[x](javascript:alert(1))",

@@ -11,7 +11,7 @@ import feedparser
 import html5lib
 import pytest
 
-from conftest import REPO, Build, build_site
+from support.build import REPO, Build, build_site
 
 SEED = REPO.parent / "shared" / "seed" / "thank-you-note.txt"
 SITEURL = "https://gracious-guide.example"

@@ -4,8 +4,8 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from reader_comments.model import Comment
-from reader_comments.threads import build, steps, walk
+from pelican.plugins.reader_comments.model import Comment
+from pelican.plugins.reader_comments.threads import build, steps, walk
 
 START = datetime(2010, 6, 1, tzinfo=timezone.utc)
 

@@ -1,5 +1,15 @@
-"""Reader comments stored as YAML data files, published as moderated threads."""
+"""Reader comments stored as YAML data files, published as moderated threads.
 
-from .plugin import register
+Pelican loads the plugin as `pelican.plugins.reader_comments` and calls `register()`.
+The build side is imported only then, so the intake service and the moderation
+commands never load Jinja, nh3 or markdown-it through this package.
+"""
 
-__all__ = ["register"]
+from __future__ import annotations
+
+
+def register() -> None:
+    """Connect the plugin's handlers to Pelican's signals."""
+    from .plugin import register as connect
+
+    connect()

@@ -17,18 +17,20 @@ from typing import Any
 from feedgenerator import Atom1Feed
 from markupsafe import Markup
 
-from .comment_file import load_json_entries, save_json_entries
+from .cache import JsonCache
+from .fileio import atomic_write
 from .settings import resolve, site_url
 
 
-class FeedCache:
+class FeedCache(JsonCache):
     """Atom text of article comment feeds from earlier builds, by digest of what the feed is made from."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.entries: dict[str, str] = load_json_entries(path, lambda value: isinstance(value, str))
-        self.used: dict[str, str] = {}
-        self.hits = 0
+    kind = "feeds"
+
+    @staticmethod
+    def valid(value: Any) -> bool:
+        """Whether a stored value is a feed's text."""
+        return isinstance(value, str)
 
     def text(self, head: dict[str, Any], items: list[dict[str, Any]]) -> str:
         """The Atom text of the feed `head` + `items`, from the cache when the same feed was written before."""
@@ -45,11 +47,6 @@ class FeedCache:
             self.hits += 1
         self.used[key] = text
         return text
-
-    def save(self) -> None:
-        """Keep only this build's feeds, written atomically; skip the write when nothing changed."""
-        if self.path is not None and self.used.keys() != self.entries.keys():
-            save_json_entries(self.path, self.used, "feeds-*.json")
 
 
 def _plain(value: Any) -> str:
@@ -104,9 +101,9 @@ def _atom(head: dict[str, Any], items: list[dict[str, Any]]) -> str:
 
 
 def _write(text: str, path: Path) -> None:
-    """Write a feed file, creating its folder."""
+    """Write a feed file atomically, creating its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    atomic_write(path, text.encode("utf-8"))
 
 
 def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list], cache: FeedCache | None = None) -> None:

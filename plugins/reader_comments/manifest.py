@@ -6,11 +6,11 @@ The intake service never runs Pelican; it learns what exists from this file.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from .feeds import plain_title
+from .fileio import atomic_write
 from .settings import resolve
 
 VERSION = 1
@@ -37,9 +37,7 @@ def write_manifest(output: Path, settings: dict[str, Any], articles: dict[str, l
         return None
     path = output / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(build_manifest(articles), ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(build_manifest(articles), ensure_ascii=False, indent=1).encode("utf-8"))
     return path
 
 

@@ -18,6 +18,8 @@ class Problem:
     message: str
     line: int | None = None
     related: tuple[Path, ...] = ()
+    # The comment field the problem is about, when it is about one.
+    field: str | None = None
 
     def __str__(self) -> str:
         """Render as `path:line: message`, the form editors and terminals link to."""
@@ -47,3 +49,11 @@ class Comment:
     def published(self) -> bool:
         """Whether this comment may appear in any output."""
         return self.status == PUBLISHED
+
+
+class CommentFileError(ValueError):
+    """A comment file that cannot be read; carries the Problem to report."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem

@@ -19,7 +19,7 @@ from pelican import signals
 from . import feeds, manifest
 from .comment_file import Tree, load_tree
 from .model import Problem
-from .settings import DEFAULTS, MODES, resolve, site_timezone
+from .settings import DEFAULTS, MODES, comments_folder, resolve, site_timezone
 from .threads import Thread, build
 from .view import CommentRenderer, cache_file
 
@@ -43,11 +43,6 @@ def set_defaults(pelican) -> None:
 def add_template_folder(generator) -> None:
     """Append the plugin's templates last, so the theme can override any of them."""
     generator.env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
-
-
-def comments_folder(settings: dict[str, Any]) -> Path:
-    """The folder holding comment files."""
-    return Path(settings["PATH"]) / resolve(settings)["COMMENTS_PATH"]
 
 
 def article_mode(article, options: dict[str, Any], now: datetime) -> tuple[str, Problem | None]:

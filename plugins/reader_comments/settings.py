@@ -1,11 +1,17 @@
-"""Every COMMENTS_* setting and its default, in one place.
+"""Every COMMENTS_* setting and its default, and how the plugin's commands read settings.
 
-Pelican settings (pelicanconf.py) override these; the intake service also lets an
-environment variable of the same name override each one.
+Pelican settings (pelicanconf.py) override these; the intake service and the
+moderation commands also let an environment variable of the same name override
+each one. Integers are read as integers (`none` also works where a setting may be
+None), lists are comma-separated, booleans are true/false, an empty value means None.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,3 +77,68 @@ def site_timezone(settings: dict[str, Any]) -> ZoneInfo:
 def site_url(settings: dict[str, Any]) -> str:
     """SITEURL without a trailing slash ("" in development)."""
     return (settings.get("SITEURL") or "").rstrip("/")
+
+
+def comments_folder(settings: dict[str, Any], content: Path | None = None) -> Path:
+    """The folder of comment files: COMMENTS_PATH inside PATH (or inside `content`, PATH as shown to a user)."""
+    base = content if content is not None else Path(settings.get("PATH") or ".")
+    return base / resolve(settings)["COMMENTS_PATH"]
+
+
+TRUE = frozenset({"1", "true", "yes", "on"})
+FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def parse_env_value(name: str, raw: str, current: Any) -> Any:
+    """An environment override, read with the type of the setting it replaces."""
+    text = raw.strip()
+    if isinstance(current, bool):
+        if text.lower() in TRUE | FALSE:
+            return text.lower() in TRUE
+        raise ValueError(f"{name} must be true or false, not {raw!r}")
+    if isinstance(current, (list, tuple)):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    if text.lower() in ("", "none", "null"):
+        return None
+    if isinstance(current, (int, float)):
+        try:
+            return type(current)(text)
+        except ValueError:
+            raise ValueError(f"{name} must be a number, not {raw!r}") from None
+    if current is None:
+        return int(text) if re.fullmatch(r"-?\d+", text) else text
+    return text
+
+
+def apply_env(settings: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """`settings` with each COMMENTS_* setting overridden by an environment variable of that name."""
+    names = set(DEFAULTS) | {name for name in settings if name.startswith("COMMENTS_")}
+    result = dict(settings)
+    for name in sorted(names & set(environ)):
+        current = settings.get(name)
+        result[name] = parse_env_value(name, environ[name], DEFAULTS.get(name) if current is None else current)
+    return result
+
+
+def load_settings(
+    path: Path | None, environ: Mapping[str, str], override: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Pelican's settings from `path` (its defaults when None), PATH and OUTPUT_PATH absolute, then the overrides.
+
+    Relative folders are read from the settings file's folder (the working folder
+    without one). Pelican's warnings about feeds and themes concern builds, so
+    they are silenced here.
+    """
+    from pelican.settings import read_settings
+
+    quiet = logging.getLogger("pelican.settings")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        values = read_settings(str(path) if path is not None else None, override=dict(override or {}))
+    finally:
+        quiet.setLevel(level)
+    base = path.resolve().parent if path is not None else Path.cwd()
+    for name in ("PATH", "OUTPUT_PATH"):
+        values[name] = str((base / values[name]).resolve())
+    return apply_env(values, environ)

@@ -30,7 +30,8 @@ from typing import Any
 from markupsafe import Markup
 
 from .avatar import avatar_svg
-from .comment_file import SCHEMA_PATH, ReadCache, load_json_entries, save_json_entries
+from .cache import JsonCache
+from .comment_file import SCHEMA_PATH, ReadCache
 from .render import plain_text, render_body
 from .settings import resolve, site_timezone, site_url
 from .threads import Node, Thread, steps
@@ -75,17 +76,22 @@ class StepView:
     flat: bool = False
 
 
-class BodyCache:
+class BodyCache(JsonCache):
     """Rendered comment bodies (sanitized HTML and its plain text), by SHA-256 of the Markdown, kept across builds."""
 
+    kind = "bodies"
+
     def __init__(self, path: Path | None, parallel: bool = True) -> None:
-        self.path = path
+        """Load the bodies kept at `path`; with `parallel`, a cold build may render in two processes."""
+        super().__init__(path)
         self.parallel = parallel
-        self.entries: dict[str, list[str]] = load_json_entries(path, _is_body_entry)
         self.fresh: dict[str, list[str]] = {}
-        self.used: dict[str, list[str]] = {}
-        self.hits = 0
         self.misses = 0
+
+    @staticmethod
+    def valid(value: Any) -> bool:
+        """Whether a stored value is an [html, text] pair."""
+        return isinstance(value, list) and len(value) == 2 and all(isinstance(part, str) for part in value)
 
     def prefill(self, bodies: Iterable[str]) -> None:
         """Render at once every body the cache lacks (in two processes when there are many)."""
@@ -107,11 +113,6 @@ class BodyCache:
             self.hits += 1
         self.used[key] = entry
         return entry[0], entry[1]
-
-    def save(self) -> None:
-        """Keep only this build's entries, written atomically; skip the write when nothing changed."""
-        if self.path is not None and self.used.keys() != self.entries.keys():
-            save_json_entries(self.path, self.used, "bodies-*.json")
 
 
 def _body_key(body: str) -> str:
@@ -168,11 +169,6 @@ def render_pairs(bodies: list[str], parallel: bool = True) -> list[list[str]]:
         receiver.close()
         helper.join()
     return mine + theirs
-
-
-def _is_body_entry(value: Any) -> bool:
-    """Whether a cached value is an [html, text] pair."""
-    return isinstance(value, list) and len(value) == 2 and all(isinstance(part, str) for part in value)
 
 
 def code_files() -> list[Path]:

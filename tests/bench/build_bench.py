@@ -15,7 +15,7 @@ other processes put on the machine hit all of them alike. The targets (issue 7)
 are checked at 200x40, and the per-comment cost at 800x40 against 200x40. Then
 one article with 5,000 comments is built and its page checked (see huge.py).
 
-    PYTHONPATH=plugins .venv/bin/python tests/bench/build_bench.py [--quick] [--runs 5] [--sizes 50x40,200x40]
+    .venv/bin/python tests/bench/build_bench.py [--quick] [--runs 5] [--sizes 50x40,200x40]
 """
 
 from __future__ import annotations
@@ -343,13 +343,12 @@ def format_targets(targets: list[Target]) -> list[str]:
 
 
 def run_intake(json_dir: Path) -> dict[str, Any] | None:
-    """Run tests/intake_load.py when it exists; return its exit status and output."""
-    script = REPO / "tests" / "intake_load.py"
-    if not script.is_file():
+    """Run tests/bench/intake_load.py when it exists; return its exit status and output."""
+    if not (REPO / "tests" / "bench" / "intake_load.py").is_file():
         return None
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(REPO / "plugins"), os.environ.get("PYTHONPATH", "")) if p))
     out = json_dir / "intake-load.json"
-    done = subprocess.run([sys.executable, str(script), "--json", str(out)], capture_output=True, text=True, env=env, cwd=str(REPO), check=False)
+    command = [sys.executable, "-m", "tests.bench.intake_load", "--json", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=str(REPO), check=False)
     return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr[-2000:], "json": str(out)}
 
 

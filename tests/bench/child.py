@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "plugins"))
-
-from pelican import Pelican  # noqa: E402
-from pelican.settings import read_settings  # noqa: E402
+from pelican import Pelican
+from pelican.settings import read_settings
 
 
 class Counter(logging.Handler):
@@ -61,7 +59,6 @@ def settings_for(content: Path, output: Path, cache: Path, extra: dict[str, Any]
         "OUTPUT_PATH": str(output),
         "CACHE_PATH": str(cache),
         "THEME": str(REPO / "theme"),
-        "PLUGIN_PATHS": [str(REPO / "plugins")],
         "CACHE_CONTENT": True,
         "LOAD_CONTENT_CACHE": True,
         **extra,
@@ -87,7 +84,7 @@ def quiet_logging() -> tuple[Counter, CacheNote]:
     root.addHandler(counter)
     root.setLevel(logging.WARNING)
     note = CacheNote()
-    plugin_logger = logging.getLogger("reader_comments.plugin")
+    plugin_logger = logging.getLogger("pelican.plugins.reader_comments.plugin")
     plugin_logger.addHandler(note)
     plugin_logger.setLevel(logging.DEBUG)
     return counter, note

@@ -37,10 +37,8 @@ class BuildResult:
 
 
 def _env() -> dict[str, str]:
-    """The child's environment, with the plugins folder on the import path."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO / "plugins"), env.get("PYTHONPATH", "")) if p)
-    return env
+    """The child's environment (the plugin is an installed package)."""
+    return dict(os.environ)
 
 
 def build(content: Path, output: Path, cache: Path, settings: dict[str, Any] | None = None, stages: bool = False) -> BuildResult:

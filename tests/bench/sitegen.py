@@ -15,10 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "plugins") not in sys.path:
-    sys.path.insert(0, str(REPO / "plugins"))
-
-from reader_comments.comment_file import dump  # noqa: E402
+from pelican.plugins.reader_comments.comment_file import dump
 
 STATUS_MIX = (("approved", 80), ("pending", 10), ("rejected", 5), ("spam", 5))
 OFFSET = timezone(timedelta(hours=-5))

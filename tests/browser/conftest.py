@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +11,8 @@ from typing import Any
 import pytest
 from pelican.settings import read_settings
 
-TESTS = Path(__file__).resolve().parents[1]
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
-
-from conftest import REPO, Build, build_site  # noqa: E402
-from webtools import chromium, serve  # noqa: E402
+from support.build import REPO, Build, build_site
+from support.web import chromium, serve
 
 SETTINGS = read_settings(str(REPO / "pelicanconf.py"))
 MAX_INDENT = SETTINGS["COMMENTS_MAX_INDENT"]

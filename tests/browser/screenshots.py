@@ -16,13 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-for extra in (REPO / "tests", REPO / "plugins"):
-    if str(extra) not in sys.path:
-        sys.path.insert(0, str(extra))
-
-from conftest import build_site  # noqa: E402
-from webtools import CHROMIUM_ARGS, chromium_path, serve  # noqa: E402
+from tests.support.build import REPO, build_site
+from tests.support.web import CHROMIUM_ARGS, chromium_path, serve
 
 PAGES = {"home": "/", "thread": "/2010/thank-you-note/", "discussion": "/2010/reply-all/"}
 THREAD_MAX_HEIGHT = 2400

@@ -12,12 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import REPO, build_site
-from intake_load import IntakeServer, service_env
+from support.build import REPO, build_site
+from support.intake import IntakeServer, service_env
 from playwright.sync_api import expect
-from webtools import serve
+from support.web import serve
 
-from reader_comments import comment_file
+from pelican.plugins.reader_comments import comment_file
 
 from .conftest import SETTINGS
 
@@ -102,7 +102,7 @@ def pending_files(folder: Path, before: set[Path]) -> dict[str, comment_file.Com
 
 def approve(rig: Rig, ids: list[str]) -> None:
     """Approve comments with the moderation command, as a moderator would."""
-    command = [sys.executable, "-m", "reader_comments.moderate", "--content", str(rig.content)]
+    command = [sys.executable, "-m", "pelican.plugins.reader_comments.moderation", "--content", str(rig.content)]
     command += ["--settings", str(SETTINGS_FILE), "approve", *ids]
     env = service_env({"COMMENTS_MODERATOR": "Test Moderator"})
     done = subprocess.run(command, cwd=rig.content.parent, env=env, capture_output=True, text=True, timeout=60)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from corpus import GOOD, Attack, BadFile
 
-from reader_comments.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, LINK_REL
+from pelican.plugins.reader_comments.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, LINK_REL
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from typing import Any
 import feedparser
 import html5lib
 import pytest
-from conftest import Build, build_site, copy_fixture
+from support.build import Build, build_site, copy_fixture
 from corpus import Attack, attack_ids, summary
 from hostile_support import (
     attack_fields,
@@ -35,9 +35,9 @@ from hostile_support import (
     text_of,
     write_bytes,
 )
-from webtools import chromium, require_chromium, serve
+from support.web import chromium, require_chromium, serve
 
-from reader_comments.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_body
+from pelican.plugins.reader_comments.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_body
 
 ARTICLE = "delta"
 PAGE = "2020/delta/index.html"

@@ -18,12 +18,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import REPO, Build, build_site, copy_fixture
+from support.build import REPO, Build, build_site, copy_fixture
 from corpus import BAD_FILES, ODD_FILES, ODD_NAMES, BadFile
 from hostile_support import bad_file_name, bounded, good_file, pending_file, write_bytes
 
-from reader_comments import comment_file, moderate
-from reader_comments.threads import build as build_thread
+from pelican.plugins.reader_comments import comment_file, moderation
+from pelican.plugins.reader_comments.moderation import articles, check, edit, queue
+from pelican.plugins.reader_comments.threads import build as build_thread
 
 TZ = ZoneInfo("America/New_York")
 ARTICLE = "delta"
@@ -142,7 +143,7 @@ def test_lenient_build_keeps_everything_else(broken: BrokenSite) -> None:
 
 def run(args: list[str], cwd: Path, timeout: float = 120) -> tuple[subprocess.CompletedProcess[str], float]:
     """Run a Python module command with the plugins importable; return the result and the seconds it took."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins"), "COLUMNS": "2000", "TERM": "dumb"}
+    env = {**os.environ, "COLUMNS": "2000", "TERM": "dumb"}
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env, capture_output=True, text=True,
                             timeout=timeout)
@@ -165,7 +166,7 @@ def test_strict_build_exits_1_naming_every_file(broken: BrokenSite, tmp_path: Pa
 
 
 def test_moderate_check_names_every_file(broken: BrokenSite) -> None:
-    result, elapsed = run(["reader_comments.moderate", "check", "--settings", str(REPO / "pelicanconf.py"),
+    result, elapsed = run(["pelican.plugins.reader_comments.moderation", "check", "--settings", str(REPO / "pelicanconf.py"),
                            "--content", "content"], cwd=broken.content.parent)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
@@ -180,14 +181,14 @@ def test_moderate_check_names_every_file(broken: BrokenSite) -> None:
 
 
 @pytest.fixture(scope="module")
-def moderated(tmp_path_factory: pytest.TempPathFactory) -> tuple[moderate.Site, dict[str, Path], Path]:
+def moderated(tmp_path_factory: pytest.TempPathFactory) -> tuple[articles.Site, dict[str, Path], Path]:
     """A copy of the fixture site with every bad file and one good pending comment, loaded as the commands load it."""
     base = tmp_path_factory.mktemp("moderated")
     content = copy_fixture(base / "content")
     folder = content / "comments" / ARTICLE
     paths = {case.name: write_bytes(folder, bad_file_name(case), case.data) for case in FILE_CASES}
     pending = write_bytes(folder, "waiting.yaml", pending_file())
-    site, error = moderate.load_site(REPO / "pelicanconf.py", content)
+    site, error = articles.load_site(REPO / "pelicanconf.py", content)
     assert error is None, error
     return site, paths, pending
 
@@ -203,9 +204,9 @@ def test_moderate_approve_refuses_and_touches_nothing(moderated, case: BadFile, 
     before = snapshot(site.comments)
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     ids = [f"{ARTICLE}/waiting", str(paths[case.name])]
-    status, elapsed = bounded(LIMIT, moderate.cmd_moderate, site, ids, "approved", "Hostile Tester", now)
+    status, elapsed = bounded(LIMIT, edit.cmd_moderate, site, ids, "approved", "Hostile Tester", now)
     err = capsys.readouterr().err
-    assert status == moderate.EXIT_USAGE
+    assert status == moderation.EXIT_USAGE
     assert "No file was changed." in err
     assert f"error: {where(paths[case.name], case.line)}" in err, err[:2000]
     assert case.words in err

@@ -39,12 +39,12 @@ from zoneinfo import ZoneInfo
 
 import html5lib
 import pytest
-from conftest import REPO
+from support.build import REPO
 from corpus import Attack, attack_ids
-from intake_load import IntakeServer
+from support.intake import IntakeServer, Reply, launch, send
 from hostile_support import elements, page_problems
 
-from reader_comments import comment_file
+from pelican.plugins.reader_comments import comment_file
 
 FIXTURES = REPO / "tests" / "fixtures" / "intake"
 SETTINGS = FIXTURES / "settings.py"
@@ -58,24 +58,6 @@ CASES = attack_ids()
 _BREAKS = re.compile(r"\r\n|[\r\x85\u2028\u2029]")
 
 
-@dataclass
-class Reply:
-    """A response, read whole."""
-
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-
-def start(tmp: Path, env: dict[str, str], log_level: str = "info") -> IntakeServer:
-    """The service on a fresh copy of the intake fixtures."""
-    comments = tmp / "comments"
-    shutil.copytree(FIXTURES / "comments", comments)
-    manifest = tmp / "comments-manifest.json"
-    shutil.copy(FIXTURES / "comments-manifest.json", manifest)
-    return IntakeServer(comments, manifest, SETTINGS, env=env, log=tmp / "service.log", log_level=log_level).start()
-
-
 def encode(fields: dict[str, str]) -> bytes:
     """A urlencoded form; lone surrogates go out as the (invalid) UTF-8 a careless client would send."""
     return urlencode(fields, encoding="utf-8", errors="surrogatepass").encode("ascii")
@@ -83,24 +65,13 @@ def encode(fields: dict[str, str]) -> bytes:
 
 def post(port: int, body: bytes, accept: str = "application/json", **headers: str) -> Reply:
     """POST /comments on a fresh connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        sent = {"Content-Type": FORM, "Accept": accept, **{k.replace("_", "-"): v for k, v in headers.items()}}
-        conn.request("POST", "/comments", body=body, headers=sent)
-        response = conn.getresponse()
-        return Reply(response.status, response.headers, response.read())
-    finally:
-        conn.close()
+    sent = {"Content-Type": FORM, "Accept": accept, **{k.replace("_", "-"): v for k, v in headers.items()}}
+    return send(port, "POST", "/comments", body, sent)
 
 
 def healthy(port: int) -> bool:
     """Whether /health answers 200."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", "/health")
-        return conn.getresponse().status == 200
-    finally:
-        conn.close()
+    return send(port, "GET", "/health").status == 200
 
 
 def comment_files(server: IntakeServer) -> set[Path]:
@@ -125,7 +96,7 @@ def rss_kib(pid: int) -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IntakeServer]:
     """The service without rate limiting or a pending cap, with the default 128 KiB request cap."""
     env = {"COMMENTS_RATE_LIMIT": "0", "COMMENTS_MAX_PENDING": "0"}
-    service = start(tmp_path_factory.mktemp("intake"), env)
+    service = launch(tmp_path_factory.mktemp("intake"), env)
     yield service
     service.stop()
 
@@ -379,7 +350,7 @@ def soak(tmp: Path, seconds: float, clients: int = 4, interval: float = 1.0) -> 
     """Run the service under a steady mix of posts for `seconds`, sampling its memory and file handles."""
     env = {"COMMENTS_RATE_LIMIT": "20", "COMMENTS_RATE_WINDOW": "2", "COMMENTS_TRUSTED_PROXIES": "127.0.0.1",
            "COMMENTS_MAX_PENDING": "0", "COMMENTS_MAX_REQUEST_BYTES": str(CAP)}
-    server = start(tmp, env, log_level="warning")
+    server = launch(tmp, env, log_level="warning")
     result = SoakResult(seconds, warmup=max(3.0, seconds / 4))
     stop, lock = threading.Event(), threading.Lock()
     workers = [threading.Thread(target=soak_client, args=(server.port, n, stop, result, lock)) for n in range(clients)]

@@ -18,8 +18,8 @@ import pytest
 from corpus import MAX_BODY, PATHOLOGICAL, Pathological
 from hostile_support import DATE, body_problems, bounded, comment_yaml, write_bytes
 
-from reader_comments import comment_file
-from reader_comments.render import render_body
+from pelican.plugins.reader_comments import comment_file
+from pelican.plugins.reader_comments.render import render_body
 
 TZ = ZoneInfo("America/New_York")
 LIMIT = 1.0

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, Build, build_site
+from support.build import REPO, Build, build_site
 from pelican.settings import read_settings
 
-from reader_comments import comment_file
+from pelican.plugins.reader_comments import comment_file
 
 CONTENT = REPO / "content"
 CONFS = ["pelicanconf.py", "publishconf.py"]

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hostile_support import body_problems, elements, local_name
 
-from reader_comments.model import STATUSES, Comment
-from reader_comments.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_body, sanitize
-from reader_comments.threads import build, steps, walk
+from pelican.plugins.reader_comments.model import STATUSES, Comment
+from pelican.plugins.reader_comments.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_body, sanitize
+from pelican.plugins.reader_comments.threads import build, steps, walk
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 START = datetime(2020, 1, 1, tzinfo=timezone.utc)

@@ -6,9 +6,7 @@ reports throughput, p50/p99 latency and the service's peak memory (VmHWM), and
 checks that every submission became exactly one valid, pending, distinct file.
 Exits non-zero when anything was refused, lost, duplicated or altered.
 
-    PYTHONPATH=plugins .venv/bin/python tests/intake_load.py [--json results.json]
-
-The `IntakeServer` helper here is also what tests/test_intake.py starts the service with.
+    .venv/bin/python -m tests.bench.intake_load [--json results.json]    (or: make bench-intake)
 """
 
 from __future__ import annotations
@@ -33,145 +31,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
-REPO = Path(__file__).resolve().parents[1]
-PLUGINS = REPO / "plugins"
-if str(PLUGINS) not in sys.path:
-    sys.path.insert(0, str(PLUGINS))
+from pelican.plugins.reader_comments import comment_file
+from pelican.plugins.reader_comments.settings import load_settings, site_timezone
 
-from reader_comments import comment_file  # noqa: E402
-from reader_comments.intake import load_settings  # noqa: E402
-from reader_comments.settings import site_timezone  # noqa: E402
-
-FORM = "application/x-www-form-urlencoded"
+from tests.support.intake import FORM, REPO, IntakeServer
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def service_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for the service: ours without COMMENTS_* variables, plus `overrides`."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("COMMENTS_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PLUGINS), env.get("PYTHONPATH")]))
-    env.update(overrides or {})
-    return env
-
-
-@dataclass
-class IntakeServer:
-    """The intake service in a subprocess on a free port of 127.0.0.1."""
-
-    content: Path
-    manifest: Path
-    settings: Path = REPO / "pelicanconf.py"
-    env: dict[str, str] = field(default_factory=dict)
-    log: Path | None = None
-    prefix: Sequence[str] = ()
-    preexec_fn: Callable[[], None] | None = None
-    log_level: str = "info"
-    port: int = 0
-    process: subprocess.Popen[bytes] | None = None
-
-    def command(self) -> list[str]:
-        """The command line that runs the service."""
-        return [
-            *self.prefix,
-            sys.executable,
-            "-m",
-            "reader_comments.intake",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--settings",
-            str(self.settings),
-            "--content",
-            str(self.content),
-            "--manifest",
-            str(self.manifest),
-            "--log-level",
-            self.log_level,
-        ]
-
-    def start(self, timeout: float = 20.0) -> IntakeServer:
-        """Start the service and wait until /health answers."""
-        self.port = free_port()
-        output: BinaryIO | int = self.log.open("ab") if self.log else subprocess.DEVNULL
-        try:
-            self.process = subprocess.Popen(
-                self.command(),
-                cwd=REPO,
-                env=service_env(self.env),
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                preexec_fn=self.preexec_fn,
-            )
-        finally:
-            if not isinstance(output, int):
-                output.close()
-        self.wait_ready(timeout)
-        return self
-
-    def wait_ready(self, timeout: float) -> None:
-        """Poll /health until it answers 200; raise RuntimeError if the service dies or stalls."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"intake service exited with {self.process.returncode}; see {self.log}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-                conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    conn.close()
-                    return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"intake service did not answer on port {self.port} within {timeout}s")
-
-    @property
-    def pid(self) -> int:
-        """The service's process id."""
-        assert self.process is not None
-        return self.process.pid
-
-    def peak_memory_kib(self) -> int | None:
-        """The service's peak resident memory (VmHWM) in KiB, while it runs."""
-        try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-        except OSError:
-            return None
-        return None
-
-    def stop(self) -> None:
-        """Stop the service (SIGTERM, then SIGKILL after 10 s)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def kill(self) -> None:
-        """Kill the service with SIGKILL, as a crash or `kill -9` would."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-    def __enter__(self) -> IntakeServer:
-        """Start the service."""
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        """Stop the service."""
-        self.stop()
 
 
 def write_manifest(path: Path, articles: dict[str, dict[str, Any]]) -> Path:

@@ -1,0 +1,59 @@
+"""What a build keeps across builds: one JSON file of entries per kind, under Pelican's CACHE_PATH.
+
+Each cache reads its file once, remembers the entries this build used, and
+writes only those back (atomically, dropping older files of its kind), so
+entries for comments and feeds that no longer exist fall away by themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from .fileio import atomic_write
+
+logger = logging.getLogger(__name__)
+
+
+class JsonCache:
+    """Entries of one kind from earlier builds, keyed by a digest of what they were made from."""
+
+    #: Prefix of this kind's cache files (`<kind>-<fingerprint>.json`).
+    kind = "cache"
+
+    def __init__(self, path: Path | None) -> None:
+        """Load the entries kept at `path` (none when `path` is None: caching is off)."""
+        self.path = path
+        self.entries: dict[str, Any] = self._load(path)
+        self.used: dict[str, Any] = {}
+        self.hits = 0
+
+    @staticmethod
+    def valid(value: Any) -> bool:
+        """Whether a stored value has the shape this kind keeps (a damaged cache is never trusted)."""
+        return True
+
+    def _load(self, path: Path | None) -> dict[str, Any]:
+        """A cache file's entries; none when there is no file, or when it is unreadable or holds anything not valid."""
+        if path is None or not path.is_file():
+            return {}
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            entries = None
+        if not isinstance(entries, dict) or not all(self.valid(v) for v in entries.values()):
+            logger.info("Comment cache %s is unreadable; starting afresh", path)
+            return {}
+        return entries
+
+    def save(self) -> None:
+        """Keep only this build's entries, written atomically; skip the write when nothing changed."""
+        if self.path is None or self.used.keys() == self.entries.keys():
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for old in self.path.parent.glob(f"{self.kind}-*.json"):
+            if old != self.path:
+                old.unlink(missing_ok=True)
+        atomic_write(self.path, json.dumps(self.used).encode("utf-8"))

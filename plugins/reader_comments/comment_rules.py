@@ -1,0 +1,142 @@
+"""The rules of the comment format that every reader and writer shares.
+
+The schema (`comment.schema.json`) and what it implies (field names, length
+limits), comment ids, the character classes that decide what text a file or a
+form may hold, the http(s) address check, and YAML double quoting.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+SCHEMA_PATH = Path(__file__).with_name("comment.schema.json")
+SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+FIELDS = tuple(SCHEMA["properties"])
+# Longest text each field may hold, as the schema says.
+LIMITS: dict[str, int] = {name: rules["maxLength"] for name, rules in SCHEMA["properties"].items() if "maxLength" in rules}
+ID_MAX = 64
+ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{ID_MAX}}}\Z")
+EXTENSIONS = (".yaml", ".yml")
+MULTI_LINE = ("body", "note")
+
+# Characters YAML and browsers treat as line breaks.
+BREAK_CHARS = r"\r\n\x85\u2028\u2029"
+LINE_BREAK = re.compile(rf"\r\n|[{BREAK_CHARS}]")
+_C0 = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_C1 = r"\x80-\x9f"
+_NONCHARACTERS = r"\ud800-\udfff\ufffe\uffff"
+# Refused in multi-line text of a file (tab and line breaks allowed).
+CONTROL = re.compile(f"[{_C0}{_NONCHARACTERS}]")
+# Refused in multi-line text from the form: C1 controls too, which no keyboard types.
+FORM_CONTROL = re.compile(f"[{_C0}{_C1}{_NONCHARACTERS}]")
+# Refused in one-line fields: every control character, tab and line breaks included.
+LINE_CONTROL = re.compile(rf"[\x00-\x1f\x7f{_C1}\u2028\u2029{_NONCHARACTERS}]")
+# Characters a YAML scalar must escape (read as breaks, or refused unescaped).
+YAML_SPECIAL = re.compile(r"[\x80-\x9f\u2028\u2029\ufeff]")
+
+_WEBSITE = re.compile(SCHEMA["properties"]["website"]["pattern"])
+_ANNOTATIONS = frozenset({"$schema", "$id", "title", "description"})
+_FIELD_KEYWORDS = frozenset({"description", "type", "minLength", "maxLength", "pattern", "enum"})
+
+
+def is_valid_id(value: str) -> bool:
+    """Whether `value` is a legal comment id (and so a safe file name and fragment)."""
+    return bool(ID_PATTERN.match(value))
+
+
+def comment_id(path: Path) -> str:
+    """The comment id a file name stands for."""
+    return path.name.rsplit(".", 1)[0]
+
+
+def is_http_url(value: str) -> bool:
+    """Whether `value` is an absolute http(s) URL with a host, as the schema's website pattern wants."""
+    try:
+        return bool(_WEBSITE.match(value)) and bool(urlsplit(value).hostname)
+    except ValueError:
+        return False
+
+
+def quote(value: str) -> str:
+    """A YAML double-quoted scalar for `value` (JSON string syntax is valid YAML).
+
+    Characters YAML reads as line breaks or refuses unescaped (NEL, the Unicode
+    line and paragraph separators, C1 controls, BOM) are written as escapes.
+    """
+    return YAML_SPECIAL.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+
+
+def schema_message(error: Any) -> str:
+    """Turn a jsonschema error into a sentence a moderator can act on."""
+    name = error.path[0] if error.path else None
+    kind = error.validator
+    if kind == "required":
+        missing = error.message.split("'")[1]
+        return f"required field {missing!r} is missing"
+    if kind == "type":
+        return f"{name!r} must be text" if "string" in str(error.validator_value) else f"{name!r} has the wrong type"
+    if kind == "maxLength":
+        return f"{name!r} is longer than {error.validator_value:,} characters"
+    if kind == "minLength":
+        return f"{name!r} is empty"
+    if kind == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value if v is not None)
+        return f"{name!r} must be one of: {allowed} (got {error.instance!r})"
+    if kind == "pattern":
+        return f"{name!r} is not valid: {SCHEMA['properties'][name]['description']}"
+    return f"{name!r}: {error.message}" if name else error.message
+
+
+def _field_check(rules: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """A predicate true only where the schema's rules for one field surely pass; None for other keywords."""
+    if not set(rules) <= _FIELD_KEYWORDS:
+        return None
+    kinds = rules.get("type", ("string", "null"))
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    low, high = rules.get("minLength", 0), rules.get("maxLength")
+    pattern = re.compile(rules["pattern"]) if "pattern" in rules else None
+    choices = rules.get("enum")
+
+    def check(value: Any) -> bool:
+        """Whether `value` meets every rule (text and null only; anything else goes to jsonschema)."""
+        if value is None:
+            return "null" in kinds and (choices is None or None in choices)
+        if not isinstance(value, str) or "string" not in kinds:
+            return False
+        if len(value) < low or (high is not None and len(value) > high):
+            return False
+        if pattern is not None and not pattern.search(value):
+            return False
+        return choices is None or value in choices
+
+    return check
+
+
+def schema_check(schema: dict[str, Any]) -> Callable[[dict[str, Any]], bool] | None:
+    """A quick test that a mapping surely passes `schema`, or None when the schema needs jsonschema itself.
+
+    It understands only type, length, pattern and enum rules on text or null
+    fields, exactly as jsonschema applies them; whenever it answers False,
+    jsonschema validates the file and words the problems.
+    """
+    if not set(schema) <= _ANNOTATIONS | {"type", "additionalProperties", "required", "properties"}:
+        return None
+    if schema.get("type", "object") != "object":
+        return None
+    checks = {name: _field_check(rules) for name, rules in schema.get("properties", {}).items()}
+    if any(check is None for check in checks.values()):
+        return None
+    required = tuple(schema.get("required", ()))
+
+    def valid(values: dict[str, Any]) -> bool:
+        """Whether `values` surely has no schema error."""
+        if any(name not in values for name in required):
+            return False
+        return all(name in checks and checks[name](value) for name, value in values.items())
+
+    return valid

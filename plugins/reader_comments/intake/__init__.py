@@ -1,0 +1,56 @@
+"""The comment intake service: a reader's form post becomes a pending comment file.
+
+Run it with `make inbox`, or::
+
+    reader-comments-intake --host 127.0.0.1 --port 8008 \\
+        [--settings pelicanconf.py] [--content DIR] [--manifest FILE]
+
+(`python -m pelican.plugins.reader_comments.intake` is the same command.)
+
+`--content` is the comments folder (default: PATH/COMMENTS_PATH from the settings)
+and `--manifest` the build's manifest (default: OUTPUT_PATH/COMMENTS_MANIFEST_SAVE_AS,
+that is output/comments-manifest.json). In production pass `--settings publishconf.py`
+so that SITEURL is absolute. Run a single process: the rate limits and the pending
+counts live in memory.
+
+Settings come from the settings file; every COMMENTS_* setting can be overridden by
+an environment variable of the same name (see settings.py). `COMMENTS_RATE_LIMIT=0`
+turns rate limiting off; `COMMENTS_MAX_PENDING=0` removes the cap on pending comments.
+
+The service learns articles, whether they take comments and which comments are
+published only from the manifest, which it re-reads whenever the file changes. It
+never runs Pelican.
+
+API
+---
+`POST /comments`, `application/x-www-form-urlencoded` (UTF-8) with the fields of
+`templates/comments/form.html`: article, author, website, body, reply_to and the
+honeypot `homepage`. Other fields are ignored; multipart bodies are refused with
+415 (the form never sends files). Checks, in order:
+
+- 403 when an Origin header is present and not allowed (`null` included). Allowed:
+  COMMENTS_ALLOWED_ORIGINS, the origin of SITEURL when it is absolute, and, when
+  SITEURL is empty (development), http://127.0.0.1:8000 and http://localhost:8000.
+  A request without Origin (not a browser) passes.
+- 415 for any other content type; 413 when Content-Length, or the body as it is
+  read, exceeds COMMENTS_MAX_REQUEST_BYTES (chunked bodies included).
+- 429 with Retry-After past COMMENTS_RATE_LIMIT posts per COMMENTS_RATE_WINDOW
+  seconds from one client (see ratelimit.py for X-Forwarded-For).
+- 400 with a message per field: more than 20 fields, a field sent twice, bad
+  UTF-8, missing or overlong fields, control characters, line breaks in one-line
+  fields, a website that is not an http(s) address, a malformed reply_to.
+- A filled honeypot gets the success answer and nothing is stored.
+- 404 for an unknown article, or a reply_to that is not a published comment of it;
+  403 when the article's comments are closed or off.
+- 503 with Retry-After when the article already has COMMENTS_MAX_PENDING comments
+  awaiting moderation, when the disk is full, or before any manifest was read.
+
+Success: 201 `{"id": ..., "status": "pending"}` when the client prefers
+application/json; otherwise 303 to SITEURL/COMMENTS_THANKS_URL (in development,
+with SITEURL empty, on http://127.0.0.1:8000). Errors are `{"errors": {field:
+message}}` for JSON clients (field `request` for the request as a whole) and a
+small HTML page for browsers. `GET /health` answers "ok".
+
+Nothing identifying is stored: no e-mail is asked for, and client addresses are
+kept only in memory, for rate limiting, and never logged above debug level.
+"""

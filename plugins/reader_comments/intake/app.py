@@ -1,0 +1,247 @@
+"""The intake web application: the service that turns an accepted form into a pending comment file."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import comment_file
+from ..comment_file import CommentFileError
+from ..model import Comment
+from .config import Config, origin_of
+from .form import (
+    HONEYPOT,
+    LABELS,
+    Rejected,
+    Submission,
+    check_content_type,
+    check_length,
+    error_page,
+    parse_form,
+    read_body,
+    validate,
+    wants_json,
+)
+from .ratelimit import RateLimiter, client_key
+from .storage import ManifestCache, PendingCounter, new_id, write_comment
+
+logger = logging.getLogger(__name__)
+
+RETRY_PENDING = 3600
+RETRY_STORAGE = 600
+RETRY_MANIFEST = 60
+STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+FULL_MESSAGE = "This discussion has too many comments awaiting moderation; please try again later."
+SECURITY_HEADERS = {
+    "cache-control": "no-store",
+    "content-security-policy": "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+}
+
+
+class Service:
+    """The intake service's state: settings, manifest, rate limits, pending counts."""
+
+    def __init__(self, config: Config) -> None:
+        """Set up the service for `config`; nothing is read until it starts."""
+        self.config = config
+        self.manifest = ManifestCache(config.manifest)
+        self.limiter = RateLimiter(config.rate_limit, config.rate_window)
+        self.pending = PendingCounter(config.comments, config.tz)
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def start(self) -> None:
+        """Remove temporary files an interrupted write left, and read the manifest."""
+        removed = comment_file.clean_temp_files(self.config.comments)
+        if removed:
+            logger.warning("removed %d temporary files left by an interrupted write", removed)
+        self.manifest.articles()
+        logger.info(
+            "taking comments into %s; origins %s; rate limit %s; at most %s pending per article",
+            self.config.comments,
+            ", ".join(sorted(self.config.origins)) or "(none)",
+            f"{self.config.rate_limit}/{self.config.rate_window:g}s" if self.limiter.enabled else "off",
+            self.config.max_pending or "any number",
+        )
+
+    async def handle(self, request: Request) -> Response:
+        """Answer one POST /comments."""
+        as_json = wants_json(request.headers.get("accept", ""))
+        form: dict[str, str] = {}
+        try:
+            form = await self.receive(request)
+            if form.get(HONEYPOT, "").strip():
+                logger.info("honeypot filled; answered as usual and stored nothing")
+                return self.success(new_id(), as_json)
+            submission = validate(form)
+            self.check_article(submission)
+            comment = await self.store(submission)
+        except Rejected as refusal:
+            logger.info("submission refused: %d %s", refusal.status, "; ".join(refusal.errors.values()))
+            return self.failure(refusal, as_json, form)
+        except ClientDisconnect:
+            logger.info("client went away before sending the whole form")
+            return PlainTextResponse("incomplete request", status_code=400)
+        logger.info("comment %s/%s stored, pending moderation", comment.article, comment.id)
+        return self.success(comment.id, as_json)
+
+    async def receive(self, request: Request) -> dict[str, str]:
+        """Check the request before reading it, then read and decode the form."""
+        origin = request.headers.get("origin")
+        if origin is not None and origin_of(origin) not in self.config.origins:
+            raise Rejected(403, {"request": "Comments are not accepted from this page."})
+        check_content_type(request.headers.get("content-type", ""))
+        check_length(request.headers.get("content-length"), self.config.max_request_bytes)
+        self.check_rate(request)
+        return parse_form(await read_body(request, self.config.max_request_bytes))
+
+    def check_rate(self, request: Request) -> None:
+        """Count this post against its client; raise Rejected(429) past the limit."""
+        if not self.limiter.enabled:
+            return
+        peer = request.client.host if request.client else None
+        key = client_key(peer, request.headers.getlist("x-forwarded-for"), self.config.proxies)
+        wait = self.limiter.hit(key)
+        if wait:
+            logger.debug("rate limit reached for %s", key)
+            message = "Too many comments from your address; please wait."
+            raise Rejected(429, {"request": message}, self.limiter.retry_after(wait))
+
+    def check_article(self, submission: Submission) -> None:
+        """The article must exist and take comments; reply_to must be one of its published comments."""
+        articles = self.manifest.articles()
+        if articles is None:
+            raise Rejected(503, {"request": "Comments cannot be taken yet; please try again later."}, RETRY_MANIFEST)
+        entry = articles.get(submission.article)
+        if not isinstance(entry, dict):
+            raise Rejected(404, {"article": "There is no such article."})
+        if entry.get("mode") != "open":
+            raise Rejected(403, {"article": "Comments on this article are closed."})
+        if submission.reply_to and submission.reply_to not in (entry.get("comments") or {}):
+            raise Rejected(404, {"reply_to": "The comment you are replying to does not exist."})
+
+    async def store(self, submission: Submission) -> Comment:
+        """Write the submission as a pending comment file, one writer per article at a time."""
+        text = comment_file.dump(submission.fields(self.config.tz))
+        lock = self._locks.setdefault(submission.article, asyncio.Lock())
+        async with lock:
+            try:
+                comment = await run_in_threadpool(self._store, submission.article, text)
+            except CommentFileError as exc:
+                message, field = exc.problem.message, exc.problem.field
+                raise Rejected(400, {field if field in LABELS else "request": f"{message[:1].upper()}{message[1:]}."}) from None
+            except OSError as exc:
+                raise self._storage_failed(submission.article, exc) from None
+        if not submission.matches(comment):
+            await run_in_threadpool(self._unstore, comment)
+            raise Rejected(400, {"request": "The comment contains characters that cannot be stored."})
+        return comment
+
+    def _store(self, slug: str, text: str) -> Comment:
+        """Check the article's pending cap, then write the file (runs in a worker thread)."""
+        count = self.pending.current(slug)
+        if self.config.max_pending and count >= self.config.max_pending:
+            raise Rejected(503, {"article": FULL_MESSAGE}, RETRY_PENDING)
+        comment = write_comment(self.config.comments / slug, text, self.config.tz)
+        self.pending.added(slug, count + 1)
+        return comment
+
+    def _unstore(self, comment: Comment) -> None:
+        """Remove a file whose content came back different from what was submitted."""
+        logger.error("comment %s/%s did not read back as submitted; removed it", comment.article, comment.id)
+        comment.path.unlink(missing_ok=True)
+
+    def _storage_failed(self, slug: str, exc: OSError) -> Rejected:
+        """Log a failed write; return the 503 to answer with."""
+        if exc.errno in STORAGE_FULL:
+            logger.warning("cannot store a comment for %s: %s", slug, exc.strerror or exc)
+        else:
+            logger.error("cannot store a comment for %s: %s", slug, exc)
+        return Rejected(503, {"request": "Comments cannot be stored right now; please try again later."}, RETRY_STORAGE)
+
+    def success(self, comment_id: str, as_json: bool) -> Response:
+        """The answer to an accepted (or silently dropped) submission."""
+        if as_json:
+            return JSONResponse({"id": comment_id, "status": "pending"}, status_code=201)
+        return RedirectResponse(self.config.thanks, status_code=303)
+
+    def failure(self, refusal: Rejected, as_json: bool, form: dict[str, str]) -> Response:
+        """The answer to a refused submission: JSON errors, or a small HTML page."""
+        headers = {"retry-after": str(refusal.retry_after)} if refusal.retry_after is not None else None
+        if as_json:
+            return JSONResponse({"errors": refusal.errors}, status_code=refusal.status, headers=headers)
+        page = error_page(refusal.errors, self.back_link(form.get("article", "")), form.get("body", ""))
+        return HTMLResponse(page, status_code=refusal.status, headers=headers)
+
+    def back_link(self, slug: str) -> str:
+        """The article's form when the manifest knows the article, else the site's home page."""
+        entry = (self.manifest.articles() or {}).get(slug)
+        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+            return f"{self.config.site}/{entry['url'].lstrip('/')}#comment-form"
+        return f"{self.config.site}/"
+
+
+class SecurityHeaders:
+    """ASGI middleware adding conservative security headers to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap `app`."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on, adding the headers to the response start."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            """Add the headers the response does not set itself."""
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def submit(request: Request) -> Response:
+    """POST /comments."""
+    service: Service = request.app.state.service
+    return await service.handle(request)
+
+
+async def health(request: Request) -> Response:
+    """GET /health: the process answers."""
+    return PlainTextResponse("ok")
+
+
+def create_app(config: Config) -> Starlette:
+    """The Starlette application for `config`."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """Start the service when the server starts."""
+        app.state.service.start()
+        yield
+
+    app = Starlette(
+        routes=[Route("/comments", submit, methods=["POST"]), Route("/health", health, methods=["GET"])],
+        middleware=[Middleware(SecurityHeaders)],
+        lifespan=lifespan,
+    )
+    app.state.service = Service(config)
+    return app

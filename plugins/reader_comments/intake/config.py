@@ -1,0 +1,107 @@
+"""The intake service's configuration: settings resolved into what the service checks against."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..settings import DEFAULTS, comments_folder, resolve, site_timezone, site_url
+from .ratelimit import Network, parse_networks
+
+logger = logging.getLogger(__name__)
+
+DEV_SITE = "http://127.0.0.1:8000"
+DEV_ORIGINS = ("http://127.0.0.1:8000", "http://localhost:8000")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str | None) -> str | None:
+    """The origin (scheme://host[:port]) of an absolute http(s) URL, else None."""
+    try:
+        parts = urlsplit((url or "").strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+
+
+def allowed_origins(siteurl: str, extra: list[str] | None) -> frozenset[str]:
+    """Origins allowed to post: the configured ones, SITEURL's, and the dev server's when SITEURL is empty."""
+    origins = set()
+    for value in extra or []:
+        origin = origin_of(value)
+        if origin is None:
+            logger.warning("COMMENTS_ALLOWED_ORIGINS: %r is not an http(s) origin; ignored", value)
+        else:
+            origins.add(origin)
+    site = origin_of(siteurl)
+    if site:
+        origins.add(site)
+    elif not siteurl:
+        origins.update(DEV_ORIGINS)
+    return frozenset(origins)
+
+
+def site_base(siteurl: str) -> str:
+    """The site's absolute base URL: SITEURL, or the development server when it is not absolute."""
+    return siteurl.rstrip("/") if origin_of(siteurl) else DEV_SITE
+
+
+def thanks_location(base: str, thanks: str | None) -> str:
+    """Where a browser goes after posting: the thank-you page of the site."""
+    if origin_of(thanks):
+        return str(thanks)
+    return f"{base}/{(thanks or '').lstrip('/')}"
+
+
+def _count(value: Any, default: int) -> int:
+    """A non-negative integer setting; None means 0."""
+    return max(0, int(value if value is not None else default))
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the service needs, resolved from the settings and the command line."""
+
+    comments: Path
+    manifest: Path
+    site: str
+    thanks: str
+    origins: frozenset[str]
+    rate_limit: int
+    rate_window: float
+    proxies: tuple[Network, ...]
+    max_request_bytes: int
+    max_pending: int
+    tz: tzinfo
+
+
+def build_config(settings: dict[str, Any], comments: Path | None = None, manifest: Path | None = None) -> Config:
+    """Resolve the service's configuration; raise ValueError on a bad setting."""
+    options = resolve(settings)
+    siteurl = site_url(settings)
+    base = site_base(siteurl)
+    if not origin_of(siteurl):
+        logger.info("SITEURL is not absolute; browsers are sent back to %s", base)
+    window = options["COMMENTS_RATE_WINDOW"]
+    return Config(
+        comments=comments or comments_folder(settings),
+        manifest=manifest or Path(settings.get("OUTPUT_PATH") or "output") / options["COMMENTS_MANIFEST_SAVE_AS"],
+        site=base,
+        thanks=thanks_location(base, options["COMMENTS_THANKS_URL"]),
+        origins=allowed_origins(siteurl, options["COMMENTS_ALLOWED_ORIGINS"]),
+        rate_limit=_count(options["COMMENTS_RATE_LIMIT"], 0),
+        rate_window=float(window if window is not None else DEFAULTS["COMMENTS_RATE_WINDOW"]),
+        proxies=parse_networks(options["COMMENTS_TRUSTED_PROXIES"] or []),
+        max_request_bytes=_count(options["COMMENTS_MAX_REQUEST_BYTES"], DEFAULTS["COMMENTS_MAX_REQUEST_BYTES"]),
+        max_pending=_count(options["COMMENTS_MAX_PENDING"], 0),
+        tz=site_timezone(settings),
+    )

@@ -1,0 +1,158 @@
+"""The site as the moderation commands see it: settings, folders, and articles read from their front matter."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import tzinfo
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+from ..model import Problem
+from ..settings import MODES, comments_folder, load_settings, site_timezone
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SETTINGS = Path("pelicanconf.py")
+MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mkd", ".mdown")
+_META = re.compile(r"[ ]{0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)")
+_META_MORE = re.compile(r"[ ]{4,}(?P<value>.*)")
+_META_FENCE = re.compile(r"-{3}(\s.*)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Where the content and the comments live, and the site's time zone."""
+
+    content: Path
+    comments: Path
+    tz: tzinfo
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article as its source file's front matter describes it."""
+
+    slug: str
+    title: str
+    source: Path
+    comments_mode: str | None = None
+    mode_line: int | None = None
+
+
+def display_path(path: Path) -> Path:
+    """`path` relative to the working folder when it lies inside it (short, clickable output)."""
+    absolute = path.resolve()
+    try:
+        return absolute.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return absolute
+
+
+def load_site(settings_file: Path | None = None, content: Path | None = None) -> tuple[Site | None, str | None]:
+    """Read the Pelican settings (pelicanconf.py by default); return the site or an error message."""
+    if settings_file is None and DEFAULT_SETTINGS.is_file():
+        settings_file = DEFAULT_SETTINGS
+    elif settings_file is not None and not settings_file.is_file():
+        return None, f"settings file {settings_file} not found"
+    override: dict[str, Any] = {}
+    if content is not None or settings_file is None:
+        folder = content if content is not None else Path("content")
+        if not folder.is_dir():
+            return None, f"content folder {folder} not found"
+        override["PATH"] = str(folder.resolve())
+    try:
+        settings = load_settings(settings_file, os.environ, override)
+        tz = site_timezone(settings)
+    except (OSError, ValueError, KeyError, SyntaxError, ImportError) as exc:
+        return None, f"cannot use the settings in {settings_file or 'Pelican defaults'}: {exc}"
+    content_dir = display_path(Path(settings["PATH"]))
+    return Site(content_dir, comments_folder(settings, content_dir), tz, settings), None
+
+
+def article_sources(site: Site) -> Iterator[Path]:
+    """Every Markdown file Pelican reads as an article: ARTICLE_PATHS minus excludes and IGNORE_FILES."""
+    settings = site.settings
+    root = Path(settings["PATH"])
+    excluded = {os.path.normpath(root / name) for name in settings.get("ARTICLE_EXCLUDES", [])}
+    ignores = settings.get("IGNORE_FILES", [])
+    for sub in settings.get("ARTICLE_PATHS", [""]):
+        top = root / sub if sub else root
+        for dirpath, dirs, files in os.walk(top, followlinks=True):
+            dirs[:] = sorted(
+                d for d in dirs
+                if os.path.normpath(os.path.join(dirpath, d)) not in excluded
+                and not any(fnmatch(d, pattern) for pattern in ignores)
+            )
+            for name in sorted(files):
+                if name.lower().endswith(MARKDOWN_EXTENSIONS) and not any(fnmatch(name, p) for p in ignores):
+                    yield Path(dirpath, name)
+
+
+def front_matter(path: Path) -> tuple[dict[str, tuple[str, int]], str | None]:
+    """The `Key: value` lines at the top of a Markdown file (keys lowercased, with line numbers)."""
+    meta: dict[str, tuple[str, int]] = {}
+    key = None
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            for number, raw in enumerate(handle, start=1):
+                line = raw.rstrip("\r\n")
+                if number == 1 and _META_FENCE.fullmatch(line):
+                    continue
+                if not line.strip():
+                    break
+                if match := _META.match(line):
+                    key = match["key"].lower()
+                    meta.setdefault(key, (match["value"].strip(), number))
+                elif key and (match := _META_MORE.match(line)):
+                    value, first = meta[key]
+                    meta[key] = (f"{value} {match['value'].strip()}".strip(), first)
+                else:
+                    break
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, f"cannot read the article's metadata: {exc}"
+    return meta, None
+
+
+def _slug_for(path: Path, meta: dict[str, tuple[str, int]], settings: dict[str, Any]) -> str | None:
+    """The article's slug: its `Slug:` metadata, or what Pelican derives from the title or file name."""
+    if "slug" in meta:
+        return meta["slug"][0]
+    source = settings.get("SLUGIFY_SOURCE", "title")
+    value = meta["title"][0] if source == "title" and "title" in meta else path.stem if source == "basename" else None
+    if value is None:
+        return None
+    from pelican.utils import slugify
+
+    return slugify(
+        value,
+        regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
+        preserve_case=settings.get("SLUGIFY_PRESERVE_CASE", False),
+        use_unicode=settings.get("SLUGIFY_USE_UNICODE", False),
+    )
+
+
+def find_articles(site: Site) -> tuple[dict[str, Article], list[Problem]]:
+    """Articles by slug (drafts and hidden ones included), and problems with their metadata."""
+    articles: dict[str, Article] = {}
+    problems: list[Problem] = []
+    for path in article_sources(site):
+        meta, error = front_matter(path)
+        shown = display_path(path)
+        if error:
+            problems.append(Problem(shown, error))
+            continue
+        slug = _slug_for(path, meta, site.settings)
+        if not slug or "title" not in meta:
+            continue
+        mode, mode_line = meta.get("comments", (None, None))
+        article = Article(slug, meta["title"][0], shown, mode, mode_line)
+        articles.setdefault(slug, article)
+        if mode is not None and mode.strip().lower() not in MODES:
+            problems.append(Problem(shown, f"'Comments: {mode}' must be one of {', '.join(MODES)}", mode_line))
+    return articles, problems

@@ -1,0 +1,76 @@
+"""The survey of every comment file, thread and article, and the `check` command that reports it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import comment_file
+from ..comment_file import Tree
+from ..model import Problem
+from ..threads import build
+from . import EXIT_OK, EXIT_PROBLEMS
+from .articles import Article, Site, find_articles
+
+
+@dataclass(slots=True)
+class Survey:
+    """Everything the queue and the check report: comments, articles and problems."""
+
+    tree: Tree
+    articles: dict[str, Article]
+    problems: list[Problem]
+    files: int
+
+    def count_by_status(self) -> Counter[str]:
+        """How many valid comments are in each status."""
+        return Counter(c.status for c in self.tree.comments())
+
+    @property
+    def invalid_files(self) -> int:
+        """How many comment files could not be read."""
+        return len({p.path for p in self.tree.problems})
+
+
+def misplaced_files(folder: Path) -> Iterator[Problem]:
+    """Comment-like files the build never reads: outside an article folder, or with an odd extension."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if path.suffix.lower() not in comment_file.EXTENSIONS or any(p.startswith(".") for p in parts):
+            continue
+        if not path.is_file():
+            continue
+        if len(parts) != 2:
+            yield Problem(path, "never read: a comment file belongs in <comments folder>/<article-slug>/")
+        elif path.suffix not in comment_file.EXTENSIONS:
+            yield Problem(path, "never read: the extension must be .yaml or .yml in lowercase")
+
+
+def survey(site: Site) -> Survey:
+    """Load and check every comment file, its thread and its article, without building the site."""
+    files = list(comment_file.comment_files(site.comments))
+    tree = comment_file.load_tree(site.comments, site.tz, files)
+    articles, problems = find_articles(site)
+    problems = [*tree.problems, *problems, *misplaced_files(site.comments)]
+    for slug, comments in sorted(tree.by_article.items()):
+        if slug not in articles:
+            problems.append(Problem(site.comments / slug, f"no article has the slug {slug!r}; these comments are never shown"))
+        problems.extend(build(comments).problems)
+    return Survey(tree, articles, problems, len(files))
+
+
+def cmd_check(site: Site) -> int:
+    """Print every problem with comment files, threads and articles; exit 1 if there is any."""
+    result = survey(site)
+    for problem in result.problems:
+        print(problem)
+    if result.problems:
+        count = len(result.problems)
+        print(f"{count} problem{'s' * (count != 1)} in {result.files} comment files under {site.comments}")
+        return EXIT_PROBLEMS
+    print(f"{result.files} comment files OK")
+    return EXIT_OK

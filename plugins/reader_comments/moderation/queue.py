@@ -1,0 +1,130 @@
+"""The moderation queue: pending comments, oldest first, as a table that fits the terminal."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from ..model import STATUSES, Comment
+from . import EXIT_OK
+from .articles import Article, Site
+from .check import Survey, survey
+
+_BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def format_age(delta: timedelta) -> str:
+    """A short age such as '45m', '5h', '3d' or '2y'."""
+    seconds = int(delta.total_seconds())
+    if seconds < 0:
+        return "future"
+    for unit, size in (("y", 365 * 86400), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return "0m"
+
+
+def _char_width(char: str) -> int:
+    """Terminal cells one character takes."""
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
+def text_width(text: str) -> int:
+    """Terminal cells a string takes."""
+    return sum(_char_width(c) for c in text)
+
+
+def fit(text: str, width: int) -> str:
+    """`text` cut (with an ellipsis) or padded to exactly `width` terminal cells."""
+    if text_width(text) <= width:
+        return text + " " * (width - text_width(text))
+    out, used = [], 0
+    for char in text:
+        if used + _char_width(char) > width - 1:
+            break
+        out.append(char)
+        used += _char_width(char)
+    return "".join(out) + "…" + " " * (width - 1 - used)
+
+
+def _clean(text: str) -> str:
+    """Text safe to print in one table cell: no tabs, no direction overrides."""
+    return _BIDI.sub("", text.replace("\t", " ")).strip()
+
+
+def first_line(body: str) -> str:
+    """The first line of a comment that holds any text."""
+    return next((_clean(line) for line in body.splitlines() if line.strip()), "")
+
+
+def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
+    """The moderation queue as a terminal table, then problems and counts by status."""
+    pending = sorted((c for c in result.tree.comments() if c.status == "pending"), key=lambda c: (c.date, c.article, c.id))
+    out: list[str] = []
+    if pending:
+        out.append(f"Pending comments, oldest first ({len(pending)}):")
+        out.append("")
+        out.extend(_table(pending, result.articles, site, now, width))
+    else:
+        out.append("No comments are waiting for moderation.")
+    if result.problems:
+        out.append("")
+        out.append(f"Problems ({len(result.problems)}):")
+        out.extend(f"  {problem}" for problem in result.problems)
+    counts = result.count_by_status()
+    out.append("")
+    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES)
+    invalid = result.invalid_files
+    out.append(f"By status: {summary}" + (f"; {invalid} invalid file{'s' * (invalid != 1)}" if invalid else ""))
+    if pending:
+        out.append("To approve: set `status: approved` in the file, or run make approve ID=<file path or slug/id>.")
+    return "\n".join(out) + "\n"
+
+
+def _table(pending: Sequence[Comment], articles: dict[str, Article], site: Site, now: datetime, width: int) -> list[str]:
+    """One row per pending comment, with its file path on the line below it."""
+    rows = []
+    for comment in pending:
+        article = articles.get(comment.article)
+        title = _clean(article.title) if article else f"(no article {comment.article!r})"
+        local = comment.date.astimezone(site.tz)
+        age = format_age(now - comment.date)
+        rows.append((age, local.strftime("%Y-%m-%d %H:%M"), _clean(comment.author), title, first_line(comment.body)))
+    headers = ("AGE", "DATE", "AUTHOR", "ARTICLE", "FIRST LINE")
+    gap = "  "
+    widths = column_widths(headers, rows, width - len(gap) * (len(headers) - 1))
+    indent = " " * (widths[0] + len(gap))
+    lines = [gap.join(fit(h, w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for comment, row in zip(pending, rows, strict=True):
+        lines.append(gap.join(fit(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        lines.append(f"{indent}{comment.path}")
+    return lines
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], room: int) -> list[int]:
+    """Widths of age, date, author, article and text: names shrink before the text drops below 20 cells."""
+    caps, floors = (8, 16, 22, 34), (3, 16, 10, 12)
+    widths = [
+        min(cap, max(text_width(header), *(text_width(row[i]) for row in rows)))
+        for i, (header, cap) in enumerate(zip(headers, caps, strict=False))
+    ]
+    for index in (3, 2):  # shorten the article title first, then the author
+        excess = sum(widths) + 20 - room
+        if excess > 0:
+            widths[index] = max(floors[index], widths[index] - excess)
+    widths.append(max(10, room - sum(widths)))
+    return widths
+
+
+def cmd_queue(site: Site, now: datetime | None = None, width: int | None = None) -> int:
+    """Print the moderation queue; informational, so it exits 0 even when problems are listed."""
+    result = survey(site)
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    sys.stdout.write(format_queue(result, site, now or datetime.now(site.tz), width))
+    return EXIT_OK
