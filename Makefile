@@ -68,7 +68,7 @@ deploy: publish ## Optional: push output/ to the gh-pages branch (ghp-import)
 lint: $(DEV_STAMP) ## Lint the Python code (ruff, configured in pyproject.toml)
 	$(BIN)/ruff check .
 
-test: $(DEV_STAMP) ## Run the whole test suite
+test: $(DEV_STAMP) lint ## Lint, then run the whole test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 comments: $(PLUGIN_STAMP) ## Show the moderation queue

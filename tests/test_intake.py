@@ -16,10 +16,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -128,7 +126,7 @@ def test_json_client_gets_201_and_a_pending_file(main: IntakeServer) -> None:
     assert (comment.status, comment.author, comment.website) == ("pending", "Ann Reader", "https://ann.example/")
     assert comment.body == "Lovely.\n\nSecond *paragraph*."
     assert comment.reply_to is None
-    assert abs(comment.date - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert abs(comment.date - datetime.now(UTC)) < timedelta(minutes=1)
     text = comment.path.read_text(encoding="utf-8")
     assert "127.0.0" not in text and "@" not in text
     assert not list(comment.path.parent.glob(".tmp-*"))
@@ -621,7 +619,7 @@ def test_wants_json(accept: str, expected: bool) -> None:
 
 
 def test_new_ids_sort_by_time() -> None:
-    first = datetime(2026, 11, 26, 2, 15, 0, 123456, tzinfo=timezone.utc)
+    first = datetime(2026, 11, 26, 2, 15, 0, 123456, tzinfo=UTC)
     moments = [first + timedelta(microseconds=n) for n in range(3)]
     ids = [new_id(moment) for moment in reversed(moments)]
     assert sorted(ids) == ids[::-1]

@@ -10,18 +10,18 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
 
-from pelican.plugins.reader_comments import comment_file, moderation
+from pelican.plugins.reader_comments import comment_file
 from pelican.plugins.reader_comments.moderation import articles, check, edit, queue
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "moderate" / "site"
 HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comments/comment.schema.json\n"
-NOW = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 STAMP = "2024-03-01T07:00:00-05:00"  # NOW in the fixture site's America/New_York
 WHO = "Test Moderator"
 ALICE = "garden-party/20240101T150000-alice"

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import feedparser
-import pytest
 
 from support.build import REPO, build_site, copy_fixture
 
@@ -175,7 +174,9 @@ def test_no_submit_url_shows_contact_text(tmp_path):
 def add_bad_files(content):
     """Add one broken file, one orphan, one for an unknown article, and one good comment."""
     (content / "comments/alpha/bad.yaml").write_text('author: "Bad"\ndate: "2020-01-05T09:00:00"\nstauts: approved\nbody: x\n')
-    (content / "comments/alpha/orphan.yaml").write_text('author: "O"\ndate: "2020-01-05T09:00:00"\nstatus: approved\nreply_to: nobody\nbody: ORPHAN-TEXT\n')
+    (content / "comments/alpha/orphan.yaml").write_text(
+        'author: "O"\ndate: "2020-01-05T09:00:00"\nstatus: approved\nreply_to: nobody\nbody: ORPHAN-TEXT\n'
+    )
     (content / "comments/nosuchpost").mkdir()
     (content / "comments/nosuchpost/x.yaml").write_text('author: "X"\ndate: "2020-01-05T09:00:00"\nstatus: approved\nbody: y\n')
     (content / "comments/alpha/good.yaml").write_text('author: "Goodie"\ndate: "2020-01-05T09:00:00"\nstatus: approved\nbody: GOOD-NEW-COMMENT\n')

@@ -1,13 +1,13 @@
 """Threading: linear reply matching, orphans, cycles, placeholders and depth."""
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 from pelican.plugins.reader_comments.model import Comment
 from pelican.plugins.reader_comments.threads import build, steps, walk
 
-START = datetime(2010, 6, 1, tzinfo=timezone.utc)
+START = datetime(2010, 6, 1, tzinfo=UTC)
 
 
 def make(cid: str, reply_to: str | None = None, status: str = "approved", minutes: int = 0) -> Comment:

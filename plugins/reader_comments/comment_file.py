@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo, UTC
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +54,8 @@ SCHEMA_HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comment
 
 _VALIDATOR = Draft202012Validator(SCHEMA)
 # Dates a day or more inside datetime's range, so converting to any time zone cannot overflow.
-_EARLIEST = datetime.min.replace(tzinfo=timezone.utc) + timedelta(days=2)
-_LATEST = datetime.max.replace(tzinfo=timezone.utc) - timedelta(days=2)
+_EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
+_LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
 
 replace = atomic_write
 

@@ -55,5 +55,6 @@ class CommentFileError(ValueError):
     """A comment file that cannot be read; carries the Problem to report."""
 
     def __init__(self, problem: Problem) -> None:
+        """Carry `problem`; the message is its `path:line: message` form."""
         super().__init__(str(problem))
         self.problem = problem

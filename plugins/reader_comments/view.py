@@ -100,7 +100,7 @@ class BodyCache(JsonCache):
             key = _body_key(body)
             if key not in self.entries:
                 todo.setdefault(key, body)
-        self.fresh.update(zip(todo, render_pairs(list(todo.values()), self.parallel)))
+        self.fresh.update(zip(todo, render_pairs(list(todo.values()), self.parallel), strict=True))
 
     def render(self, body: str) -> tuple[str, str]:
         """The sanitized HTML of `body` and its plain text, from the cache when possible."""
@@ -207,6 +207,7 @@ class CommentRenderer:
     """Turns threads into the attributes articles carry into templates."""
 
     def __init__(self, settings: dict[str, Any], cache: BodyCache, reads: ReadCache | None = None) -> None:
+        """Render for `settings` through the body cache and the file read cache."""
         self.settings = settings
         self.options = resolve(settings)
         self.cache = cache

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -106,7 +106,7 @@ class SizeResult:
     def paired_ratio(self, kind: str) -> float:
         """Median of the run-by-run ratios of `kind` to its base (each pair ran back to back)."""
         base = self.measures[BASE_OF.get(kind, kind)].seconds
-        return statistics.median(m / b for m, b in zip(self.measures[kind].seconds, base))
+        return statistics.median(m / b for m, b in zip(self.measures[kind].seconds, base, strict=True))
 
     def per_comment_ms(self, kind: str, cpu: bool = False) -> float | None:
         """Extra milliseconds per comment file over the base build: the median of the run-by-run differences.
@@ -117,7 +117,7 @@ class SizeResult:
         if kind not in BASE_OF:
             return None
         mine, base = self.measures[kind], self.measures[BASE_OF[kind]]
-        pairs = zip(mine.cpu_seconds, base.cpu_seconds) if cpu else zip(mine.seconds, base.seconds)
+        pairs = zip(mine.cpu_seconds, base.cpu_seconds, strict=True) if cpu else zip(mine.seconds, base.seconds, strict=True)
         return 1000 * statistics.median(m - b for m, b in pairs) / self.comment_files
 
 
@@ -199,13 +199,13 @@ def prepare(name: str, base: Path) -> Bench:
 
 
 def cold_round(bench: Bench) -> None:
-    """a then b, each from an empty cache and output folder."""
+    """A then b, each from an empty cache and output folder."""
     bench.run("a_cold", bench.plain, "a", fresh=True)
     bench.run("b_cold", bench.site, "b", fresh=True)
 
 
 def warm_round(bench: Bench, run: int) -> None:
-    """a warm, c warm, then d: one approved comment edited and the site rebuilt."""
+    """A warm, c warm, then d: one approved comment edited and the site rebuilt."""
     bench.run("a_warm", bench.plain, "a")
     bench.run("c_warm", bench.site, "b")
     edits = _approved_paths(bench.stats)
@@ -279,7 +279,8 @@ def format_stages(result: SizeResult) -> list[str]:
     """Per-stage seconds for a and b (cold), a and c (warm), with the difference comments make."""
     stages = result.stages
     names = sorted({n for kind in stages.values() for n in kind}, key=lambda n: -stages.get("b_cold", {}).get(n, 0.0))
-    lines = [f"Stages at {result.name} (one build each, seconds):", f"  {'stage':<46} {'a cold':>7} {'b cold':>7} {'b-a':>7} {'a warm':>7} {'c warm':>7} {'c-a':>7}"]
+    columns = " ".join(f"{c:>7}" for c in ("a cold", "b cold", "b-a", "a warm", "c warm", "c-a"))
+    lines = [f"Stages at {result.name} (one build each, seconds):", f"  {'stage':<46} {columns}"]
     for name in names:
         row = [stages.get(kind, {}).get(name, 0.0) for kind in ("a_cold", "b_cold", "a_warm", "c_warm")]
         if max(row) < 0.005:
@@ -355,7 +356,7 @@ def run_intake(json_dir: Path) -> dict[str, Any] | None:
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     return {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "pelican": version("pelican"),
         "cpus": os.cpu_count(),

@@ -18,15 +18,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
 from pelican import Pelican
 from pelican.settings import read_settings
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 class Counter(logging.Handler):
     """Counts warnings and errors, and keeps the first few messages."""
 
     def __init__(self) -> None:
+        """Count from WARNING up."""
         super().__init__(logging.WARNING)
         self.counts = {"warnings": 0, "errors": 0}
         self.messages: list[str] = []
@@ -42,6 +44,7 @@ class CacheNote(logging.Handler):
     """Keeps the plugin's debug line saying how much its caches reused."""
 
     def __init__(self) -> None:
+        """Listen from DEBUG up."""
         super().__init__(logging.DEBUG)
         self.note = ""
 

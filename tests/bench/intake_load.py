@@ -14,27 +14,22 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import queue
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import urlencode
 
 from pelican.plugins.reader_comments import comment_file
 from pelican.plugins.reader_comments.settings import load_settings, site_timezone
 
-from tests.support.intake import FORM, REPO, IntakeServer
+from tests.support.intake import FORM, IntakeServer
 
 
 

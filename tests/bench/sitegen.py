@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import random
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
 from pelican.plugins.reader_comments.comment_file import dump
+
+REPO = Path(__file__).resolve().parents[2]
 
 STATUS_MIX = (("approved", 80), ("pending", 10), ("rejected", 5), ("spam", 5))
 OFFSET = timezone(timedelta(hours=-5))

@@ -49,6 +49,7 @@ class StageTimer:
     """Exclusive time per stage label, accumulated over the whole build."""
 
     def __init__(self) -> None:
+        """Start with no time counted."""
         self.totals: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
         self._stack: list[list[float]] = []

@@ -61,7 +61,7 @@ FOCUSED = """() => {
 
 
 def describe_violations(violations: list[dict[str, Any]]) -> str:
-    """axe violations as readable text: rule, impact, help, and each offending node."""
+    """Axe violations as readable text: rule, impact, help, and each offending node."""
     lines = [f"{len(violations)} axe violation(s):"]
     for violation in violations:
         lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")

@@ -156,7 +156,7 @@ def body_problems(body: Any) -> list[str]:
             problems.append(f"<{tag}> is not allowed")
             continue
         allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set())
-        for raw, value in element.attrib.items():
+        for raw in element.attrib:
             name = local_name(raw)
             if name not in allowed:
                 problems.append(f"<{tag} {name}> is not allowed")

@@ -237,8 +237,8 @@ def feed_entries(site: CorpusSite) -> Iterator[tuple[str, str, str]]:
 def test_feeds_are_well_formed_and_carry_only_allowed_markup(site: CorpusSite) -> None:
     by_id = dict(CASES)
     seen = 0
-    for cid, summary, author in feed_entries(site):
-        fragment = html5lib.parseFragment(summary, namespaceHTMLElements=False)
+    for cid, text, author in feed_entries(site):
+        fragment = html5lib.parseFragment(text, namespaceHTMLElements=False)
         assert body_problems(fragment) == [], cid
         attack = by_id.get(cid)
         if attack is not None and attack.field == "author":

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from corpus import BAD_FILES, ODD_FILES, ODD_NAMES, BadFile
 from hostile_support import bad_file_name, bounded, good_file, pending_file, write_bytes
 
 from pelican.plugins.reader_comments import comment_file, moderation
-from pelican.plugins.reader_comments.moderation import articles, check, edit, queue
+from pelican.plugins.reader_comments.moderation import articles, edit
 from pelican.plugins.reader_comments.threads import build as build_thread
 
 TZ = ZoneInfo("America/New_York")
@@ -123,7 +123,7 @@ def test_lenient_build_keeps_everything_else(broken: BrokenSite) -> None:
     page = broken.build.page(PAGE)
     for body in GOOD_NEIGHBOURS.values():
         assert body in page
-    for n, name in enumerate(ODD_NAMES):
+    for n in range(len(ODD_NAMES)):
         assert f"ODD-NAME-{n}" in page
         assert f'id="comment-odd-name-{n}"' in page
     tree = broken.build.tree(PAGE)
@@ -202,7 +202,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 def test_moderate_approve_refuses_and_touches_nothing(moderated, case: BadFile, capsys: pytest.CaptureFixture[str]) -> None:
     site, paths, pending = moderated
     before = snapshot(site.comments)
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     ids = [f"{ARTICLE}/waiting", str(paths[case.name])]
     status, elapsed = bounded(LIMIT, edit.cmd_moderate, site, ids, "approved", "Hostile Tester", now)
     err = capsys.readouterr().err

@@ -24,7 +24,6 @@ import json
 import os
 import random
 import re
-import shutil
 import socket
 import statistics
 import threading

@@ -15,7 +15,7 @@ import ipaddress
 import re
 import urllib.parse
 from collections.abc import Iterator
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     with pytest.MonkeyPatch.context() as patch:
         patch.syspath_prepend(str(REPO))
         build = build_site(CONTENT, tmp_path_factory.mktemp(conf.split(".")[0]) / "output", conf=conf)
-    published = [c for c in comment_file.load_tree(CONTENT / "comments", timezone.utc).comments()
+    published = [c for c in comment_file.load_tree(CONTENT / "comments", UTC).comments()
                  if c.published]
     assert published and all(f'id="comment-{c.id}"' in build.all_text() for c in published)
     return build, settings_of(conf)

@@ -8,7 +8,7 @@ without error and loses no approved comment that is not itself in a bad link.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 import html5lib
@@ -21,7 +21,7 @@ from pelican.plugins.reader_comments.render import ALLOWED_ATTRIBUTES, ALLOWED_T
 from pelican.plugins.reader_comments.threads import build, steps, walk
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-START = datetime(2020, 1, 1, tzinfo=timezone.utc)
+START = datetime(2020, 1, 1, tzinfo=UTC)
 
 # Characters and pieces Markdown and HTML give meaning to, so generated text is mostly syntax.
 SYNTAX = '<>[]()!&#;:"\'=/\\`*_ \n\t-+.~|{}%'

@@ -1,8 +1,8 @@
-"""The comment intake service: a reader's form post becomes a pending comment file.
+r"""The comment intake service: a reader's form post becomes a pending comment file.
 
 Run it with `make inbox`, or::
 
-    reader-comments-intake --host 127.0.0.1 --port 8008 \\
+    reader-comments-intake --host 127.0.0.1 --port 8008 \
         [--settings pelicanconf.py] [--content DIR] [--manifest FILE]
 
 (`python -m pelican.plugins.reader_comments.intake` is the same command.)

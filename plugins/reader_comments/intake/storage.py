@@ -8,7 +8,7 @@ import secrets
 import string
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, tzinfo, UTC
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ class PendingCounter:
 
 def new_id(now: datetime | None = None) -> str:
     """A sortable, unique comment id: UTC time to the microsecond, then a random suffix."""
-    moment = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
     suffix = "".join(secrets.choice(ID_ALPHABET) for _ in range(6))
     return f"{moment:%Y%m%dT%H%M%S%f}-{suffix}"
 

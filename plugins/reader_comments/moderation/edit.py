@@ -121,7 +121,7 @@ def moderator_name(cwd: Path | None = None) -> tuple[str | None, str | None]:
 
 
 def _git_user_name(cwd: Path | None) -> str:
-    """git's user.name, or '' when git or the setting is missing."""
+    """Git's user.name, or '' when git or the setting is missing."""
     try:
         done = subprocess.run(
             ["git", "config", "user.name"], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
