@@ -92,6 +92,14 @@ COMMENTS_SUBMIT_URL = "http://127.0.0.1:8008/comments"
 COMMENTS_CONTACT_EMAIL = "letters@gracious-guide.example"
 
 DIRECT_TEMPLATES = ["index", "categories", "authors", "archives", "tags"]
+
+
+def plural(count: int, noun: str, plural_noun: str = "") -> str:
+    """`noun` in the number `count` asks for: {{ n|plural("article") }} gives "article" or "articles"."""
+    return noun if count == 1 else plural_noun or f"{noun}s"
+
+
+JINJA_FILTERS = {"plural": plural}
 LOAD_CONTENT_CACHE = False
 RELATIVE_URLS = True
 DISPLAY_PAGES_ON_MENU = True

@@ -13,6 +13,7 @@ import os
 import resource
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -673,3 +674,13 @@ def test_pending_counter_recounts_changes_it_could_not_see(tmp_path: Path) -> No
     now[0] = 61.0
     assert counter.current("capped") == 0
     assert counter.current("never-commented") == 0
+
+
+def test_starting_the_intake_loads_none_of_the_build_side() -> None:
+    code = (
+        "import sys, pelican.plugins.reader_comments.intake.__main__\n"
+        "print(' '.join(sorted(m for m in sys.modules if m in {'nh3', 'markdown_it'}"
+        " or m.endswith(('reader_comments.plugin', 'reader_comments.view', 'reader_comments.render')))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == ""

@@ -75,7 +75,7 @@ def test_permalink_time_and_reply_links(fixture_build):
 
 
 def test_author_website_is_linked_with_rel(fixture_build):
-    assert '<a href="https://ann.example/" rel="nofollow ugc noopener">Ann Reader</a>' in fixture_build.page(ALPHA)
+    assert '<a href="https://ann.example/" rel="nofollow ugc noopener noreferrer">Ann Reader</a>' in fixture_build.page(ALPHA)
 
 
 def test_hostile_fields_are_escaped_everywhere(fixture_build):

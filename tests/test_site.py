@@ -234,3 +234,18 @@ def test_skip_link_and_landmarks(dev):
         assert tree.find(".//header") is not None and tree.find(".//footer") is not None
         assert tree.find(".//nav") is not None
         assert tree.get("lang") == "en"
+
+
+def listing_description(build: Build, page: str) -> str:
+    """The one-line description under a listing page's heading, spaces collapsed."""
+    (paragraph,) = [p for p in build.tree(page).iter("p") if p.get("class") == "listing-description"]
+    return " ".join("".join(paragraph.itertext()).split())
+
+
+def test_listing_pages_count_articles_in_the_right_number(fixture_build):
+    assert listing_description(fixture_build, "tag/one/index.html").startswith("1 article tagged")
+    assert listing_description(fixture_build, "category/table/index.html").startswith("2 articles on table.")
+    assert listing_description(fixture_build, "author/pat-example/index.html") == "4 articles by Pat Example."
+    kickers = {page: fixture_build.tree(page).find(".//p[@class='listing-kicker']").text for page in (
+        "tag/one/index.html", "category/table/index.html", "author/pat-example/index.html")}
+    assert kickers == {"tag/one/index.html": "Topic", "category/table/index.html": "Category", "author/pat-example/index.html": "Author"}

@@ -2,7 +2,7 @@
 
 Pelican loads the plugin as `pelican.plugins.reader_comments` and calls `register()`.
 The build side is imported only then, so the intake service and the moderation
-commands never load Jinja, nh3 or markdown-it through this package.
+commands never load its renderer (nh3, markdown-it) or its views through this package.
 """
 
 from __future__ import annotations

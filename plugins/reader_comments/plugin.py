@@ -19,6 +19,7 @@ from pelican import signals
 from . import feeds, manifest
 from .comment_file import Tree, load_tree
 from .model import Problem
+from .render import LINK_REL
 from .settings import DEFAULTS, MODES, comments_folder, resolve, site_timezone
 from .threads import Thread, build
 from .view import CommentRenderer, cache_file
@@ -41,8 +42,9 @@ def set_defaults(pelican) -> None:
 
 
 def add_template_folder(generator) -> None:
-    """Append the plugin's templates last, so the theme can override any of them."""
+    """Append the plugin's templates last, so the theme can override any of them; give them the links' rel."""
     generator.env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
+    generator.env.globals["COMMENT_LINK_REL"] = LINK_REL
 
 
 def article_mode(article, options: dict[str, Any], now: datetime) -> tuple[str, Problem | None]:

@@ -44,7 +44,8 @@ PAGE = "2020/delta/index.html"
 CONTROL_PAGE = "2020/alpha/index.html"
 CASES = attack_ids()
 PUBLISHED = [(cid, attack) for cid, attack in CASES if not attack.refused]
-WEBSITE_REL = "nofollow ugc noopener"
+# The same rel as links in comment bodies.
+WEBSITE_REL = "nofollow ugc noopener noreferrer"
 
 
 @dataclass
