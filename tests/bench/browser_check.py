@@ -1,13 +1,13 @@
 """Open the huge article in headless Chromium: how long it takes, and whether deep threads stay readable.
 
-Uses the project's browser helpers (tests/webtools.py): Debian's Chromium driven
+Uses the project's browser helpers (tests/support/web.py): Debian's Chromium driven
 by Playwright, the output folder served on 127.0.0.1. Without Chromium the
 checks are skipped, not failed.
 """
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,11 +46,14 @@ class BrowserFigures:
 
 
 def _helpers() -> Any | None:
-    """tests/webtools.py, or None when it or Chromium is missing."""
-    sys.path.insert(0, str(REPO / "tests"))
+    """tests/support/web.py, loaded from its file, or None when it or Chromium is missing."""
+    spec = importlib.util.spec_from_file_location("support_web", REPO / "tests" / "support" / "web.py")
+    if spec is None or spec.loader is None:
+        return None
+    webtools = importlib.util.module_from_spec(spec)
     try:
-        import webtools
-    except ImportError:
+        spec.loader.exec_module(webtools)
+    except (ImportError, OSError):
         return None
     return webtools if webtools.chromium_path() else None
 

@@ -375,7 +375,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-check", action="store_true", help="report the targets but always exit 0")
     parser.add_argument("--no-huge", action="store_true", help="skip the one-huge-article case")
     parser.add_argument("--no-stages", action="store_true", help=f"skip the stage-by-stage profile at {CHECK_SIZE}")
-    parser.add_argument("--intake", action="store_true", help="also run tests/intake_load.py afterwards (make bench runs it as bench-intake)")
+    parser.add_argument("--intake", action="store_true", help="also run tests/bench/intake_load.py afterwards (make bench runs it as bench-intake)")
     parser.add_argument("--huge", type=int, help="comments on the huge article (default 5000)")
     parser.add_argument("--tmpdir", type=Path, help="where to make the temporary sites (default: the system's)")
     args = parser.parse_args(argv)
@@ -441,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     report["huge"] = None if huge is None else {**asdict(huge), "ok": huge.ok}
     intake = run_intake(args.json.parent) if args.intake else None
     if intake is not None:
-        print("\nIntake load (tests/intake_load.py):")
+        print("\nIntake load (tests/bench/intake_load.py):")
         print(intake["stdout"].rstrip() or intake["stderr"].rstrip())
         report["intake"] = {k: intake[k] for k in ("returncode", "json")}
     report["seconds"] = time.perf_counter() - started

@@ -232,7 +232,7 @@ def report(result: HugeResult) -> list[str]:
         f"html5lib parse {result.parse_seconds:.1f} s; deepest nesting {result.dom_depth} elements",
     ]
     if result.browser is None:
-        lines.append("  (browser checks skipped: Chromium or tests/webtools.py not available)")
+        lines.append("  (browser checks skipped: Chromium or tests/support/web.py not available)")
     for check in result.checks:
         lines.append(f"  {'PASS' if check.ok else 'FAIL'}  {check.name}" + (f" ({check.detail})" if check.detail else ""))
     return lines
