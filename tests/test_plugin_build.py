@@ -9,6 +9,7 @@ import sys
 
 import feedparser
 
+from support.comments import write_comment
 from support.build import REPO, build_site, copy_fixture
 
 ALPHA = "2020/alpha/index.html"
@@ -173,13 +174,12 @@ def test_no_submit_url_shows_contact_text(tmp_path):
 
 def add_bad_files(content):
     """Add one broken file, one orphan, one for an unknown article, and one good comment."""
-    (content / "comments/alpha/bad.yaml").write_text('author: "Bad"\ndate: "2020-01-05T09:00:00"\nstauts: approved\nbody: x\n')
-    (content / "comments/alpha/orphan.yaml").write_text(
-        'author: "O"\ndate: "2020-01-05T09:00:00"\nstatus: approved\nreply_to: nobody\nbody: ORPHAN-TEXT\n'
-    )
-    (content / "comments/nosuchpost").mkdir()
-    (content / "comments/nosuchpost/x.yaml").write_text('author: "X"\ndate: "2020-01-05T09:00:00"\nstatus: approved\nbody: y\n')
-    (content / "comments/alpha/good.yaml").write_text('author: "Goodie"\ndate: "2020-01-05T09:00:00"\nstatus: approved\nbody: GOOD-NEW-COMMENT\n')
+    when = "2020-01-05T09:00:00"
+    alpha = content / "comments/alpha"
+    write_comment(alpha, "bad.yaml", {"author": "Bad", "date": when, "stauts": "approved", "body": "x"})
+    write_comment(alpha, "orphan.yaml", {"author": "O", "date": when, "status": "approved", "reply_to": "nobody", "body": "ORPHAN-TEXT"})
+    write_comment(content / "comments/nosuchpost", "x.yaml", {"author": "X", "date": when, "status": "approved", "body": "y"})
+    write_comment(alpha, "good.yaml", {"author": "Goodie", "date": when, "status": "approved", "body": "GOOD-NEW-COMMENT"})
 
 
 def test_lenient_build_skips_only_bad_files(tmp_path):
@@ -221,7 +221,8 @@ def test_rebuild_in_one_process_sees_new_comments(tmp_path):
     content = copy_fixture(tmp_path / "content")
     first = build_site(content, tmp_path / "out", LOAD_CONTENT_CACHE=True, CACHE_CONTENT=True)
     assert "LATE-ARRIVAL" not in first.page(ALPHA)
-    (content / "comments/alpha/late.yaml").write_text('author: "Late"\ndate: "2020-02-01T09:00:00"\nstatus: approved\nbody: LATE-ARRIVAL\n')
+    late = {"author": "Late", "date": "2020-02-01T09:00:00", "status": "approved", "body": "LATE-ARRIVAL"}
+    write_comment(content / "comments/alpha", "late.yaml", late)
     second = build_site(content, tmp_path / "out", LOAD_CONTENT_CACHE=True, CACHE_CONTENT=True)
     assert "LATE-ARRIVAL" in second.page(ALPHA)
     assert ">6 comments</a>" in second.page("index.html")
@@ -238,11 +239,10 @@ def test_theme_can_override_thread_templates(tmp_path):
 def test_deep_thread_builds(tmp_path):
     content = copy_fixture(tmp_path / "content")
     folder = content / "comments/delta"
-    folder.mkdir()
     depth = 1000
     for i in range(depth):
-        reply = f"reply_to: d{i - 1}\n" if i else ""
-        (folder / f"d{i}.yaml").write_text(f'author: "N{i}"\ndate: "2020-02-01T09:00:00"\nstatus: approved\n{reply}body: level {i}\n')
+        fields = {"author": f"N{i}", "date": "2020-02-01T09:00:00", "status": "approved", "reply_to": f"d{i - 1}" if i else None}
+        write_comment(folder, f"d{i}.yaml", {**fields, "body": f"level {i}"})
     build = build_site(content, tmp_path / "out", COMMENTS_MAX_INDENT=5)
     page = build.page("2020/delta/index.html")
     assert page.count('class="comment-item"') == depth

@@ -21,6 +21,7 @@ import html5lib
 import pelican
 import pytest
 from support.build import REPO
+from support.comments import write_comment
 
 INCLUDE = '{% include "comments/section.html" %}'
 ARTICLE = """Title: A Fresh Start
@@ -29,17 +30,8 @@ Slug: fresh-start
 
 Welcome to the new site.
 """
-ROOT_COMMENT = """author: "Ada Root"
-date: "2024-03-02T09:00:00+00:00"
-status: approved
-body: "FIRST-COMMENT-TEXT"
-"""
-REPLY_COMMENT = """author: "Bo Reply"
-date: "2024-03-02T10:00:00+00:00"
-status: approved
-reply_to: c1
-body: "REPLY-COMMENT-TEXT"
-"""
+ROOT_COMMENT = {"author": "Ada Root", "date": "2024-03-02T09:00:00+00:00", "status": "approved", "body": "FIRST-COMMENT-TEXT"}
+REPLY_COMMENT = {"author": "Bo Reply", "date": "2024-03-02T10:00:00+00:00", "status": "approved", "reply_to": "c1", "body": "REPLY-COMMENT-TEXT"}
 # pelican-quickstart's questions after -p/-t/-a/-l: path, title, author, language, URL prefix,
 # pagination, time zone, tasks.py/Makefile.
 ANSWERS = "\n\n\n\nn\nn\nUTC\nn\n"
@@ -96,9 +88,8 @@ def quickstart_site(tmp: Path, python: Path) -> Path:
         handle.write('ARTICLE_EXCLUDES = ["comments"]\nPAGE_EXCLUDES = ["comments"]\n')
     (site / "content" / "fresh-start.md").write_text(ARTICLE, encoding="utf-8")
     comments = site / "content" / "comments" / "fresh-start"
-    comments.mkdir(parents=True)
-    (comments / "c1.yaml").write_text(ROOT_COMMENT, encoding="utf-8")
-    (comments / "c2.yaml").write_text(REPLY_COMMENT, encoding="utf-8")
+    write_comment(comments, "c1.yaml", ROOT_COMMENT)
+    write_comment(comments, "c2.yaml", REPLY_COMMENT)
     return site
 
 

@@ -19,7 +19,7 @@ from support.web import serve
 
 from pelican.plugins.reader_comments import comment_file
 
-from .conftest import SETTINGS
+from support.browser import SETTINGS
 
 SETTINGS_FILE = REPO / "pelicanconf.py"
 TIMEZONE = ZoneInfo(SETTINGS["TIMEZONE"])

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from .conftest import DEEP_URL, Visit
+from support.browser import DEEP_URL, Visit
 
 PAGES = {
     "index": "/",

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from corpus import GOOD, Attack, BadFile
 
+from support.comments import comment_yaml
+
 from pelican.plugins.reader_comments.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, LINK_REL
 
 T = TypeVar("T")
@@ -23,26 +25,10 @@ URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "data", "post
                             "codebase", "ping", "srcset", "xlink:href", "manifest", "icon", "lowsrc", "dynsrc"})
 # Characters a browser drops or ignores when it reads a URL's scheme: C0 controls and space, and C1 controls.
 _URL_NOISE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
-_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]')
 _NAMESPACE = re.compile(r"^\{[^}]*\}")
 
 
 # ---------------------------------------------------------------- writing comment files
-
-
-def yaml_quote(value: str) -> str:
-    """A YAML double-quoted scalar; quotes, backslashes, controls and surrogates become escapes."""
-    def escape(match: re.Match[str]) -> str:
-        """The escape for one character."""
-        char = match.group()
-        return "\\" + char if char in '"\\' else f"\\u{ord(char):04x}"
-
-    return '"' + _ESCAPE.sub(escape, value) + '"'
-
-
-def comment_yaml(fields: dict[str, str | None]) -> str:
-    """A comment file holding `fields`, every value double-quoted."""
-    return "".join(f"{name}: {yaml_quote(value)}\n" for name, value in fields.items() if value is not None)
 
 
 def attack_fields(cid: str, attack: Attack, reply_to: str | None = None) -> dict[str, str | None]:
