@@ -13,7 +13,8 @@ import pytest
 
 from support.build import REPO, Build, build_site
 
-SEED = REPO.parent / "shared" / "seed" / "thank-you-note.txt"
+# The text the seed article and its thread were made from, kept beside the other fixtures.
+SEED = REPO / "tests" / "fixtures" / "seed" / "thank-you-note.txt"
 SITEURL = "https://gracious-guide.example"
 ARTICLE = "2010/thank-you-note/index.html"
 CLAY = "20100601T144200-clay-morgan"
