@@ -24,7 +24,8 @@ _SAFE_URL = re.compile(r"(?:https?://|mailto:)", re.IGNORECASE)
 _CLEANER = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
     clean_content_tags={"script", "style"},
-    attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+    # "*" empty: nh3 would otherwise allow `title` and `lang` on every tag.
+    attributes={"*": set(), **{k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()}},
     url_schemes=set(URL_SCHEMES),
     link_rel=LINK_REL,
     url_relative="deny",
@@ -52,9 +53,14 @@ def sanitize(fragment: str) -> str:
     return _CLEANER.clean(fragment)
 
 
+def markdown_html(markdown: str) -> str:
+    """The Markdown layer alone: CommonMark to HTML, raw HTML kept as text, unsafe links left as text."""
+    return _parser().render(markdown)
+
+
 def render_body(markdown: str) -> str:
     """Turn a comment's Markdown into sanitized HTML."""
-    return sanitize(_parser().render(markdown))
+    return sanitize(markdown_html(markdown))
 
 
 def plain_text(fragment: str) -> str:

@@ -12,10 +12,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from corpus import GOOD, Attack, BadFile
-
 from support.comments import comment_yaml
-
-from pelican.plugins.reader_comments.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, LINK_REL
+from support.expected_markup import ALLOWED_TAGS, LINK_REL, SAFE_SCHEMES, allowed_attributes
 
 T = TypeVar("T")
 
@@ -131,27 +129,29 @@ def page_problems(root: Any) -> list[str]:
     return problems
 
 
-def body_problems(body: Any) -> list[str]:
-    """Problems inside one rendered comment body: tags or attributes outside the allowlist, unsafe links."""
+def body_problems(body: Any, tags: frozenset[str] = ALLOWED_TAGS, rel: str | None = LINK_REL) -> list[str]:
+    """Problems inside one comment body: tags outside `tags`, attributes outside the allowlist, unsafe links.
+
+    `rel` is the link relation every `<a>` must carry (None: not checked, for the Markdown layer alone).
+    """
     problems = []
     for element in elements(body):
         if element is body:
             continue
         tag = local_name(element.tag)
-        if tag not in ALLOWED_TAGS:
+        if tag not in tags:
             problems.append(f"<{tag}> is not allowed")
             continue
-        allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set())
         for raw in element.attrib:
             name = local_name(raw)
-            if name not in allowed:
+            if name not in allowed_attributes(tag):
                 problems.append(f"<{tag} {name}> is not allowed")
         if tag == "a":
-            href = element.get("href", "")
-            if not href.lower().startswith(("http://", "https://", "mailto:")):
+            href = element.get("href")
+            if href is not None and not href.lower().startswith(SAFE_SCHEMES):
                 problems.append(f"<a href={href!r}> has a scheme outside http, https, mailto")
-            if element.get("rel") != LINK_REL:
-                problems.append(f"<a rel={element.get('rel')!r}> lacks {LINK_REL!r}")
+            if rel is not None and element.get("rel") != rel:
+                problems.append(f"<a rel={element.get('rel')!r}> lacks {rel!r}")
     return problems
 
 

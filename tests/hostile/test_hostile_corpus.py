@@ -22,6 +22,7 @@ import html5lib
 import pytest
 from support.build import Build, build_site, copy_fixture
 from corpus import Attack, attack_ids, summary
+from support.expected_markup import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, SAFE_PROTOCOLS
 from hostile_support import (
     attack_fields,
     body_problems,
@@ -37,7 +38,7 @@ from hostile_support import (
 )
 from support.web import chromium, require_chromium, serve
 
-from pelican.plugins.reader_comments.render import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, render_body
+from pelican.plugins.reader_comments.render import render_body
 
 ARTICLE = "delta"
 PAGE = "2020/delta/index.html"
@@ -359,9 +360,9 @@ def test_case_in_chromium(browser_run: BrowserRun, cid: str, attack: Attack) -> 
     seen = browser_run.comments.get(cid)
     assert seen is not None, "comment missing from the live DOM"
     assert set(seen["tags"]) <= ALLOWED_TAGS, seen["tags"]
-    allowed = {f"{tag} {name}" for tag, names in ALLOWED_ATTRIBUTES.items() for name in names} | {"a rel"}
+    allowed = {f"{tag} {name}" for tag, names in ALLOWED_ATTRIBUTES.items() for name in names}
     assert set(seen["attributes"]) <= allowed, seen["attributes"]
-    assert set(seen["protocols"]) <= {"http:", "https:", "mailto:"}, seen["protocols"]
+    assert set(seen["protocols"]) <= SAFE_PROTOCOLS, seen["protocols"]
     assert seen["handlers"] == []
     if attack.field == "author":
         assert seen["author"] == attack.value.strip()
