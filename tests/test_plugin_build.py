@@ -196,25 +196,30 @@ def test_lenient_build_skips_only_bad_files(tmp_path):
 
 
 def run_pelican(content, output, *extra, conf="pelicanconf.py"):
-    """The real `pelican` command, as `make html` and `make publish` run it."""
+    """The real `pelican` command, as `make html` and `make publish` run it, its cache beside `output`."""
     env = {**os.environ, "COLUMNS": "300"}
+    cache = output.parent / (output.name + "-cache")
     return subprocess.run(
-        [sys.executable, "-m", "pelican", str(content), "-o", str(output), "-s", str(REPO / conf), *extra],
+        [sys.executable, "-m", "pelican", str(content), "-o", str(output), "-s", str(REPO / conf),
+         "--cache-path", str(cache), *extra],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
     )
 
 
 def test_strict_build_fails_naming_path_and_line(tmp_path):
+    # No `--fatal warnings`: that would fail on any warning, so only COMMENTS_STRICT can fail this build.
     content = copy_fixture(tmp_path / "content")
     add_bad_files(content)
-    result = run_pelican(content, tmp_path / "out", "--fatal", "warnings", conf="publishconf.py")
+    result = run_pelican(content, tmp_path / "out", conf="publishconf.py")
     output = result.stdout + result.stderr
-    assert result.returncode != 0
+    assert result.returncode == 1, output
+    assert "strict mode (COMMENTS_STRICT) stops the build" in output
     assert "comments/alpha/bad.yaml:3: unknown field 'stauts'; did you mean 'status'?" in output
     assert "Traceback" not in output
     lenient = run_pelican(content, tmp_path / "out2")
     assert lenient.returncode == 0, lenient.stdout + lenient.stderr
     assert "GOOD-NEW-COMMENT" in (tmp_path / "out2" / ALPHA).read_text()
+    assert any((tmp_path / "out2-cache" / "reader_comments").iterdir()), "the build's cache is not where it was told"
 
 
 def test_rebuild_in_one_process_sees_new_comments(tmp_path):

@@ -152,7 +152,7 @@ def run(args: list[str], cwd: Path, timeout: float = 120) -> tuple[subprocess.Co
 
 def test_strict_build_exits_1_naming_every_file(broken: BrokenSite, tmp_path: Path) -> None:
     result, elapsed = run(["pelican", str(broken.content), "-o", str(tmp_path / "out"), "-s",
-                           str(REPO / "publishconf.py")], cwd=REPO)
+                           str(REPO / "publishconf.py"), "--cache-path", str(tmp_path / "cache")], cwd=REPO)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
     assert "Traceback" not in output
