@@ -48,7 +48,7 @@ html: $(PLUGIN_STAMP) ## Build the site into output/ (development settings)
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
 clean: ## Remove the built site and caches
-	rm -rf $(OUTPUTDIR) cache .pytest_cache
+	rm -rf $(OUTPUTDIR) cache .pytest_cache .mutation
 
 regenerate: $(PLUGIN_STAMP) ## Rebuild on every change
 	$(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
@@ -100,7 +100,10 @@ bench-intake: $(DEV_STAMP) ## Load-test the intake service: 1,000 posts from 20 
 soak: $(DEV_STAMP) ## Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
 
+mutation: $(DEV_STAMP) ## Mutation testing of the pure core with mutmut (about 3 minutes; see tests/MUTATION.md)
+	$(BIN)/python tests/mutation/mutate.py
+
 screenshots: $(DEV_STAMP) ## Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy test comments approve reject spam check-comments inbox bench bench-build bench-intake soak screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy test comments approve reject spam check-comments inbox bench bench-build bench-intake soak mutation screenshots

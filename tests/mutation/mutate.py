@@ -1,0 +1,136 @@
+"""`make mutation`: run mutmut over the pure core and check the score.
+
+mutmut names a mutant after the module path of the file it mutates, so the
+package is staged under .mutation/src/reader_comments/ (the import name the
+tests use) with a copy of the tests and mutmut.cfg as setup.cfg. The run then
+fails if fewer than 90% of the mutants are killed, if any renderer mutant lives,
+or if a survivor is not listed as equivalent, with its reason, in tests/MUTATION.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE = REPO / "plugins" / "reader_comments"
+IMPORT_NAME = "reader_comments"
+STAGE = REPO / ".mutation"
+CONFIG = Path(__file__).with_name("mutmut.cfg")
+EQUIVALENTS = REPO / "tests" / "MUTATION.md"
+MUST_KILL_ALL = ("render.py",)
+MIN_SCORE = 0.90
+_LISTED = re.compile(r"`(" + IMPORT_NAME + r"\.[\w.ǁ]+__mutmut_\d+)`")
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+DETECTED = {1, 3, 36, 24, -24, 152, 255}  # killed by a test, or timed out (mutmut's exit codes)
+
+
+@dataclass
+class Module:
+    """The mutants of one mutated file and what became of them."""
+
+    name: str
+    outcomes: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def detected(self) -> int:
+        """Mutants a test killed (or that ran past the timeout)."""
+        return sum(code in DETECTED for code in self.outcomes.values())
+
+    @property
+    def survivors(self) -> list[str]:
+        """Mutants no test killed."""
+        return sorted(key for key, code in self.outcomes.items() if code not in DETECTED)
+
+
+def stage() -> None:
+    """A fresh staging folder: the package as src/<import name>, the tests, and mutmut's settings."""
+    shutil.rmtree(STAGE, ignore_errors=True)
+    shutil.copytree(PACKAGE, STAGE / "src" / IMPORT_NAME, ignore=_IGNORE)
+    shutil.copytree(REPO / "tests", STAGE / "tests", ignore=shutil.ignore_patterns(
+        "__pycache__", "*.pyc", ".hypothesis", "browser", "bench", "mutation"))
+    shutil.copyfile(CONFIG, STAGE / "setup.cfg")
+
+
+def run_mutmut(max_children: int | None) -> float:
+    """Run `mutmut run` in the staging folder; return the seconds it took."""
+    command = [str(Path(sys.executable).with_name("mutmut")), "run"]
+    if max_children:
+        command += ["--max-children", str(max_children)]
+    started = time.perf_counter()
+    subprocess.run(command, cwd=STAGE, check=True)
+    return time.perf_counter() - started
+
+
+def read_results() -> list[Module]:
+    """Every mutated module's outcomes, from mutmut's .meta files."""
+    modules = []
+    for meta in sorted((STAGE / "mutants" / "src" / IMPORT_NAME).rglob("*.py.meta")):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        if data["exit_code_by_key"]:
+            modules.append(Module(meta.name.removesuffix(".meta"), data["exit_code_by_key"]))
+    return modules
+
+
+def listed_equivalents() -> set[str]:
+    """The mutant names tests/MUTATION.md lists as equivalent."""
+    return set(_LISTED.findall(EQUIVALENTS.read_text(encoding="utf-8")))
+
+
+def report(modules: list[Module], seconds: float) -> list[str]:
+    """Print the score per module and overall; return what makes the run fail."""
+    failures = []
+    listed = listed_equivalents()
+    total = sum(len(m.outcomes) for m in modules)
+    detected = sum(m.detected for m in modules)
+    print(f"\n{'module':<16}{'mutants':>9}{'killed':>8}{'survived':>10}{'score':>8}")
+    for module in modules:
+        score = module.detected / len(module.outcomes)
+        print(f"{module.name:<16}{len(module.outcomes):>9}{module.detected:>8}{len(module.survivors):>10}{score:>8.1%}")
+        if module.name in MUST_KILL_ALL and module.survivors:
+            failures.append(f"{module.name}: every mutant must be killed")
+    score = detected / total if total else 0.0
+    print(f"{'overall':<16}{total:>9}{detected:>8}{total - detected:>10}{score:>8.1%}")
+    if seconds:
+        print(f"run time: {seconds:.0f} s")
+    if score < MIN_SCORE:
+        failures.append(f"score {score:.1%} is below {MIN_SCORE:.0%}")
+    statuses = Counter(code for m in modules for code in m.outcomes.values() if code not in DETECTED)
+    if statuses:
+        print("survivors by mutmut exit code:", dict(statuses))
+    for module in modules:
+        for name in module.survivors:
+            if name not in listed:
+                failures.append(f"{name} survived and is not listed in tests/MUTATION.md (see: mutmut show {name})")
+    killed_but_listed = listed - {name for m in modules for name in m.survivors}
+    for name in sorted(killed_but_listed):
+        print(f"note: {name} is listed in tests/MUTATION.md but was killed or no longer exists")
+    return failures
+
+
+def main() -> int:
+    """Stage, run mutmut, report; non-zero exit if the score or a survivor fails the rules."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-children", type=int, help="parallel mutant runs (default: CPU count)")
+    parser.add_argument("--report-only", action="store_true", help="report the last run without running again")
+    args = parser.parse_args()
+    seconds = 0.0
+    if not args.report_only:
+        stage()
+        seconds = run_mutmut(args.max_children)
+    failures = report(read_results(), seconds)
+    for failure in failures:
+        print("FAIL:", failure)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
