@@ -1,0 +1,288 @@
+"""The comment file format, checked exactly: what the loader builds, reports and skips, and what the writer writes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reader_comments.comment_file import (
+    CommentFileError,
+    ReadCache,
+    clean_temp_files,
+    comment_files,
+    dump,
+    load_tree,
+    read,
+    replace,
+    write_new,
+)
+
+TZ = ZoneInfo("America/New_York")
+HEAD = 'author: "Ann"\ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: hi\n'
+HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comments/comment.schema.json\n"
+LIMIT = 128 * 1024
+
+
+def put(folder: Path, relative: str, data: str | bytes) -> Path:
+    """Write one file below `folder`, creating its folders."""
+    path = folder / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def problems(path: Path) -> list[tuple[int | None, str]]:
+    """The (line, message) of each problem reading `path` gives, asserting it is refused and named."""
+    comment, found = read(path, TZ)
+    assert comment is None
+    assert all(p.path == path for p in found)
+    return [(p.line, p.message) for p in found]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def test_every_field_reaches_the_comment(tmp_path):
+    text = HEAD.replace('"Ann"', '"  Ann  "') + (
+        'website: "https://ann.example/"\nreply_to: a0\nrole: author\n'
+        'moderated_at: "2010-06-03T10:00:00-04:00"\nmoderator: "Mo"\nnote: ""\n')
+    path = put(tmp_path, "post/full.yaml", text)
+    comment, found = read(path, TZ)
+    assert found == []
+    assert (comment.id, comment.article, comment.path, comment.author, comment.status, comment.body) == (
+        "full", "post", path, "Ann", "approved", "hi")
+    assert comment.date == datetime(2010, 6, 2, 9, 15, tzinfo=TZ)
+    assert (comment.reply_to, comment.website, comment.role) == ("a0", "https://ann.example/", "author")
+    assert comment.extra == {"moderated_at": "2010-06-03T10:00:00-04:00", "moderator": "Mo"}
+    assert comment.digest == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_optional_fields_default_to_none_and_a_yml_name_is_an_id(tmp_path):
+    comment, found = read(put(tmp_path, "post/x1.yml", HEAD), TZ)
+    assert found == []
+    assert (comment.id, comment.reply_to, comment.website, comment.role, comment.extra) == ("x1", None, None, None, {})
+
+
+def test_problems_come_sorted_by_line_with_hints_for_typos(tmp_path):
+    text = 'autor: "Ann"\nxyz: 1\ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: hi\nreply_to: c1\n'
+    assert problems(put(tmp_path, "post/c1.yaml", text)) == [
+        (1, "required field 'author' is missing"),
+        (1, "unknown field 'autor'; did you mean 'author'?"),
+        (2, "unknown field 'xyz'"),
+        (6, "a comment cannot reply to itself"),
+    ]
+
+
+@pytest.mark.parametrize("website", ["http://:80/", "http://[::1/", "http://user@/"])
+def test_website_needs_a_host(tmp_path, website):
+    path = put(tmp_path, "post/w.yaml", HEAD + f'website: "{website}"\n')
+    assert problems(path) == [(5, "'website' must be an http or https URL with a host")]
+
+
+def test_website_scheme_may_be_upper_case(tmp_path):
+    comment, _ = read(put(tmp_path, "post/w.yaml", HEAD + 'website: "HTTPS://A.EXAMPLE/x"\n'), TZ)
+    assert comment.website == "HTTPS://A.EXAMPLE/x"
+
+
+def test_bad_name_and_bad_field_are_both_reported(tmp_path):
+    path = put(tmp_path, "post/bad name.yaml", HEAD + "role: admin\n")
+    assert problems(path) == [
+        (None, "the file name must be a comment id: 1 to 64 of A-Z a-z 0-9 _ -"),
+        (5, "'role' must be one of: author, moderator (got 'admin')"),
+    ]
+
+
+def test_a_name_with_two_dots_is_not_an_id(tmp_path):
+    assert problems(put(tmp_path, "post/a.b.yaml", HEAD)) == [
+        (None, "the file name must be a comment id: 1 to 64 of A-Z a-z 0-9 _ -")]
+
+
+@pytest.mark.parametrize(("depth", "refused"), [(62, False), (63, False), (64, True)])
+def test_nesting_is_refused_past_64_levels(tmp_path, depth, refused):
+    path = put(tmp_path, "post/n.yaml", HEAD + "note: " + "[" * depth + "]" * depth + "\n")
+    expected = "values are nested more than 64 levels deep" if refused else "'note' must be text"
+    assert problems(path) == [(5, expected)]
+
+
+def test_nesting_in_block_style_names_the_line_where_it_goes_too_deep(tmp_path):
+    deep = "note:\n" + "".join(" " * i + "-\n" for i in range(64))
+    assert problems(put(tmp_path, "post/n.yaml", HEAD + deep)) == [(69, "values are nested more than 64 levels deep")]
+    shallow = "note:\n" + "".join(" " * i + "-\n" for i in range(63))
+    assert problems(put(tmp_path, "post/n.yaml", HEAD + shallow)) == [(5, "'note' must be text")]
+
+
+def test_a_file_of_exactly_the_size_limit_is_read(tmp_path):
+    filler = LIMIT - len(HEAD) - len('note: ""\n')
+    path = put(tmp_path, "post/big.yaml", HEAD + 'note: "' + "a" * filler + '"\n')
+    assert path.stat().st_size == LIMIT
+    assert problems(path) == [(5, "'note' is longer than 2,000 characters")]
+    path.write_bytes(path.read_bytes() + b"\n")
+    assert problems(path) == [(None, "file is too large; a comment file may be at most 131,072 bytes")]
+
+
+def test_unreadable_paths_name_the_reason(tmp_path):
+    folder = tmp_path / "post" / "dir.yaml"
+    folder.mkdir(parents=True)
+    assert problems(folder) == [(None, "cannot read file: Is a directory")]
+    link = tmp_path / "post" / "gone.yaml"
+    link.symlink_to(tmp_path / "nowhere")
+    assert problems(link) == [(None, "cannot read file: No such file or directory")]
+
+
+def test_invalid_utf8_names_the_line_and_byte(tmp_path):
+    path = put(tmp_path, "post/u.yaml", b'author: "Ann"\ndate: x\nbody: "a\xffb"\n')
+    assert problems(path) == [(3, "file is not valid UTF-8 (byte 30)")]
+
+
+def test_given_bytes_are_read_instead_of_the_file(tmp_path):
+    path = put(tmp_path, "post/g.yaml", "not: [valid")
+    comment, found = read(path, TZ, HEAD.encode())
+    assert found == [] and comment.body == "hi"
+
+
+# ---------------------------------------------------------------- finding files
+
+
+def test_comment_files_skips_hidden_and_other_entries_in_name_order(tmp_path):
+    for relative in ("b/2.yaml", "b/1.yml", "b/.hidden.yaml", "b/notes.txt", "a/z.yaml", ".git/x.yaml", "c/sub.yaml/x.yaml"):
+        put(tmp_path, relative, HEAD)
+    (tmp_path / "loose.yaml").write_text(HEAD)
+    found = [p.relative_to(tmp_path).as_posix() for p in comment_files(tmp_path)]
+    assert found == ["a/z.yaml", "b/1.yml", "b/2.yaml"]
+    assert list(comment_files(tmp_path / "missing")) == []
+
+
+def test_load_tree_groups_by_article_and_reads_only_given_paths(tmp_path):
+    one = put(tmp_path, "alpha/one.yaml", HEAD)
+    put(tmp_path, "beta/two.yaml", HEAD)
+    put(tmp_path, "beta/bad.yaml", "status: approved\n")
+    tree = load_tree(tmp_path, TZ)
+    assert {slug: [c.id for c in comments] for slug, comments in tree.by_article.items()} == {
+        "alpha": ["one"], "beta": ["two"]}
+    assert [(p.path.name, p.message) for p in tree.problems] == [
+        ("bad.yaml", "required field 'author' is missing"),
+        ("bad.yaml", "required field 'body' is missing"),
+        ("bad.yaml", "required field 'date' is missing"),
+    ]
+    only = load_tree(tmp_path, TZ, paths=[one])
+    assert list(only.by_article) == ["alpha"] and only.problems == []
+
+
+def test_load_tree_reports_a_duplicate_id_and_keeps_the_first(tmp_path):
+    first = put(tmp_path, "alpha/dup.yaml", HEAD)
+    second = put(tmp_path, "alpha/dup.yml", HEAD.replace("hi", "second"))
+    tree = load_tree(tmp_path, TZ)
+    assert [c.body for c in tree.by_article["alpha"]] == ["hi"]
+    assert [(p.path, p.message, p.related) for p in tree.problems] == [
+        (second, "duplicate comment id 'dup' in 'alpha'", (first,))]
+
+
+# ---------------------------------------------------------------- the read cache
+
+
+def test_read_cache_reuses_only_the_same_bytes_at_the_same_path(tmp_path):
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    store = tmp_path / "cache" / "files-x.json"
+    store.parent.mkdir()
+    first = ReadCache(store)
+    comment, found = first.read(path, TZ)
+    assert found == [] and first.hits == 0
+    first.save()
+    second = ReadCache(store)
+    again, _ = second.read(path, TZ)
+    assert second.hits == 1
+    assert again == comment and again.digest == comment.digest
+    path.write_text(HEAD.replace("hi", "ho"))
+    edited, _ = second.read(path, TZ)
+    assert edited.body == "ho" and second.hits == 1
+    other, _ = ReadCache(store).read(put(tmp_path, "other/c.yaml", HEAD), TZ)
+    assert other.article == "other"
+
+
+def test_read_cache_never_keeps_a_bad_file_and_reads_through_tree(tmp_path):
+    put(tmp_path, "post/bad.yaml", "status: approved\n")
+    put(tmp_path, "post/good.yaml", HEAD)
+    store = tmp_path / "files-x.json"
+    cache = ReadCache(store)
+    tree = load_tree(tmp_path, TZ, cache=cache)
+    assert [c.id for c in tree.by_article["post"]] == ["good"] and len(tree.problems) == 3
+    cache.save()
+    warm = ReadCache(store)
+    tree = load_tree(tmp_path, TZ, cache=warm)
+    assert warm.hits == 1 and len(tree.problems) == 3
+
+
+def test_read_cache_without_a_file_still_reads(tmp_path):
+    cache = ReadCache(None)
+    comment, _ = cache.read(put(tmp_path, "post/c.yaml", HEAD), TZ)
+    assert comment.body == "hi"
+    cache.save()
+    bad, found = cache.read(tmp_path / "post" / "missing.yaml", TZ)
+    assert bad is None and [p.message for p in found] == ["cannot read file: No such file or directory"]
+
+
+# ---------------------------------------------------------------- writing
+
+
+@pytest.mark.parametrize(
+    ("body", "written"),
+    [
+        ("one line", "|-\n  one line"),
+        ("two\nlines", "|-\n  two\n  lines"),
+        ("ends\n", "|\n  ends"),
+        ("a\n\n\nb", "|-\n  a\n\n\n  b"),
+        ("trailing  \nspace", '"trailing  \\nspace"'),
+        ("  leading", '"  leading"'),
+        ("tab\there", '"tab\\there"'),
+        ("x\r\ny", '"x\\r\\ny"'),
+        ("line\n\n", '"line\\n\\n"'),
+        ("\nstarts", '"\\nstarts"'),
+        ("é “q” \u2028 x", '"é “q” \\u2028 x"'),
+        ("\x85nel \ufeff", '"\\u0085nel \\ufeff"'),
+    ],
+)
+def test_dump_writes_a_literal_block_only_when_it_round_trips(tmp_path, body, written):
+    text = dump({"author": "A", "date": "2010-06-02T09:15:00", "status": "pending", "body": body, "note": body})
+    assert text == (f'{HEADER}author: "A"\ndate: "2010-06-02T09:15:00"\nstatus: "pending"\n'
+                    f"body: {written}\nnote: {written}\n")
+    comment, found = read(put(tmp_path, "post/d.yaml", text), TZ)
+    assert found == [] and comment.body == body and comment.extra["note"] == body
+
+
+def test_dump_follows_the_schema_order_and_skips_empty_fields():
+    text = dump({"website": "https://a.example/", "body": "b", "reply_to": None, "author": "é", "date": "d", "status": "s"})
+    assert text == f'{HEADER}author: "é"\ndate: "d"\nstatus: "s"\nbody: |-\n  b\nwebsite: "https://a.example/"\n'
+
+
+def test_write_new_creates_exactly_the_text_and_leaves_no_temporary_file(tmp_path):
+    (tmp_path / "post").mkdir()
+    path = tmp_path / "post" / "n1.yaml"
+    comment = write_new(path, HEAD, TZ)
+    assert path.read_text() == HEAD and comment.id == "n1" and comment.body == "hi"
+    assert [p.name for p in path.parent.iterdir()] == ["n1.yaml"]
+    with pytest.raises(CommentFileError, match="required field 'body' is missing") as refused:
+        write_new(tmp_path / "post" / "n2.yaml", "author: A\ndate: x\nstatus: approved\n", TZ)
+    assert refused.value.problem.path == tmp_path / "post" / "n2.yaml"
+    assert [p.name for p in path.parent.iterdir()] == ["n1.yaml"]
+
+
+def test_replace_swaps_the_bytes_keeps_the_mode_and_leaves_no_temporary_file(tmp_path):
+    path = put(tmp_path, "post/r.yaml", HEAD)
+    os.chmod(path, 0o640)
+    replace(path, b"new bytes\n")
+    assert path.read_bytes() == b"new bytes\n"
+    assert path.stat().st_mode & 0o7777 == 0o640
+    assert [p.name for p in path.parent.iterdir()] == ["r.yaml"]
+
+
+def test_clean_temp_files_removes_only_leftover_temporary_files(tmp_path):
+    leftovers = [put(tmp_path, "a/.tmp-1.part", "x"), put(tmp_path, "b/.tmp-2.part", "x")]
+    kept = [put(tmp_path, "a/c.yaml", HEAD), put(tmp_path, "a/.tmp-3.yaml", "x"), put(tmp_path, ".tmp-4.part", "x")]
+    assert clean_temp_files(tmp_path) == 2
+    assert not any(p.exists() for p in leftovers)
+    assert all(p.exists() for p in kept)
