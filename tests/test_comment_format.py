@@ -9,10 +9,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from reader_comments.comment_file import (
+    SCHEMA,
     CommentFileError,
     ReadCache,
+    _schema_check,
     clean_temp_files,
     comment_files,
     dump,
@@ -286,3 +289,35 @@ def test_clean_temp_files_removes_only_leftover_temporary_files(tmp_path):
     assert clean_temp_files(tmp_path) == 2
     assert not any(p.exists() for p in leftovers)
     assert all(p.exists() for p in kept)
+
+
+# ---------------------------------------------------------------- the quick schema check
+
+
+def quick_check_cases() -> list[dict]:
+    """Field values around every rule of the schema: types, lengths, patterns, enums, missing and unknown fields."""
+    base = {"author": "Ann", "date": "2010-06-02T09:15:00", "status": "approved", "body": "hi"}
+    values = [None, "", " ", "x", "a" * 80, "a" * 81, "a" * 2000, "a" * 2001, "a" * 10_000, "a" * 10_001, 5, ["x"],
+              "2010-06-02T09:15:00", "2010-06-02 09:15", "2010-06-02T09:15:00.123456+05:30", "2010-06-02", "x2010-06-02T09:15",
+              "approved", "Approved", "spam", "author", "moderator", "admin", "abc-_1", "../x", "a" * 64, "a" * 65,
+              "https://a.example/", "HTTP://a.example", "ftp://a.example", "https://", "https://a b", "https://" + "a" * 246]
+    cases = [base] + [{k: v for k, v in base.items() if k != name} for name in base]
+    cases.append({**base, "unknown": "x"})
+    for name in ("author", "date", "status", "body", "reply_to", "website", "role", "moderated_at", "moderator", "note"):
+        cases.extend({**base, name: value} for value in values)
+    return cases
+
+
+def test_quick_schema_check_agrees_with_jsonschema_on_every_rule():
+    # The loader skips jsonschema when the quick check passes, so the two must agree exactly.
+    validator = Draft202012Validator(SCHEMA)
+    quick = _schema_check(SCHEMA)
+    disagreements = [case for case in quick_check_cases() if quick(case) != (not any(validator.iter_errors(case)))]
+    assert disagreements == []
+
+
+def test_quick_schema_check_declines_schemas_it_cannot_judge():
+    assert _schema_check({**SCHEMA, "type": "array"}) is None
+    assert _schema_check({**SCHEMA, "allOf": []}) is None
+    assert _schema_check({**SCHEMA, "properties": {**SCHEMA["properties"], "n": {"type": "integer", "minimum": 1}}}) is None
+    assert _schema_check({"properties": {"a": {"type": "string"}}})({"a": "x"}) is True
