@@ -2,7 +2,7 @@
 
 Uses the project's browser helpers (tests/support/web.py): Debian's Chromium driven
 by Playwright, the output folder served on 127.0.0.1. Without Chromium the
-checks are skipped, not failed.
+checks cannot run, and huge.py counts that as a failed check.
 """
 
 from __future__ import annotations

@@ -200,7 +200,7 @@ def _depths(refs: list[CommentRef]) -> dict[str, int]:
 
 
 def check_in_browser(result: HugeResult, output: Path, page: Path, refs: list[CommentRef]) -> None:
-    """Open the page in Chromium and check it stays usable (nothing is checked without Chromium)."""
+    """Open the page in Chromium and check it stays usable; without Chromium that is a failed check, not a skip."""
     published = [r for r in refs if r.status == "approved"]
     depths = _depths(refs)
     first = next(r.id for r in published if r.reply_to is None)
@@ -208,6 +208,7 @@ def check_in_browser(result: HugeResult, output: Path, page: Path, refs: list[Co
     figures = open_in_chromium(output, page, first, deepest)
     result.browser = figures
     if figures is None:
+        result.checks.append(Check("Chromium checks ran", False, "Chromium or the browser helpers are not available"))
         return
     result.checks.append(Check(f"Chromium loads it within {MAX_LOAD_SECONDS:.0f} s", figures.wall_seconds <= MAX_LOAD_SECONDS,
                                f"{figures.wall_seconds:.1f} s; DOMContentLoaded {figures.dom_ms:,.0f} ms, load {figures.load_ms:,.0f} ms"))
@@ -231,8 +232,6 @@ def report(result: HugeResult) -> list[str]:
         f"JSON-LD {result.jsonld_bytes:,}, comment bodies {result.body_bytes:,}); "
         f"html5lib parse {result.parse_seconds:.1f} s; deepest nesting {result.dom_depth} elements",
     ]
-    if result.browser is None:
-        lines.append("  (browser checks skipped: Chromium or tests/support/web.py not available)")
     for check in result.checks:
         lines.append(f"  {'PASS' if check.ok else 'FAIL'}  {check.name}" + (f" ({check.detail})" if check.detail else ""))
     return lines
