@@ -148,6 +148,61 @@ def test_given_bytes_are_read_instead_of_the_file(tmp_path):
     assert found == [] and comment.body == "hi"
 
 
+@pytest.mark.parametrize("field", ["author", "body"])
+def test_an_empty_required_text_is_named_twice(tmp_path, field):
+    text = HEAD.replace('"Ann"', '""') if field == "author" else HEAD.replace("hi", '""')
+    line = 1 if field == "author" else 4
+    found = problems(put(tmp_path, "post/e.yaml", text))
+    assert [(n, m.split(":")[0]) for n, m in found] == [(line, f"'{field}' is empty"), (line, f"'{field}' is not valid")]
+
+
+@pytest.mark.parametrize(
+    ("date", "accepted"),
+    [("0001-01-03T00:00:00Z", True), ("0001-01-02T23:59:59Z", False),
+     ("9999-12-29T23:59:59.999999Z", True), ("9999-12-30T00:00:00Z", False)],
+)
+def test_dates_within_two_days_of_the_calendar_ends_are_refused(tmp_path, date, accepted):
+    path = put(tmp_path, "post/d.yaml", HEAD.replace("2010-06-02T09:15:00", date))
+    comment, found = read(path, TZ)
+    assert (comment is not None) == accepted
+    assert [(p.line, p.message) for p in found] == ([] if accepted else [(2, f"'date' is not a real date-time: '{date}'")])
+
+
+def test_a_date_with_an_offset_keeps_it(tmp_path):
+    comment, _ = read(put(tmp_path, "post/d.yaml", HEAD.replace("09:15:00", "09:15:00+00:00")), TZ)
+    assert comment.date.utcoffset().total_seconds() == 0 and comment.date.hour == 9
+
+
+def test_a_field_of_the_wrong_type_does_not_hide_control_characters_later(tmp_path):
+    text = 'author: [x]\ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: "a\\u0001b"\n'
+    assert problems(put(tmp_path, "post/t.yaml", text)) == [
+        (1, "'author' must be text"), (4, "'body' contains control characters or invalid Unicode")]
+
+
+def test_a_reader_error_after_multibyte_text_names_its_line(tmp_path):
+    text = 'author: "' + "é" * 60 + '"\ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: hi\nnote: "a\x01b"\n'
+    assert problems(put(tmp_path, "post/m.yaml", text)) == [
+        (5, "invalid YAML: character #x0001: control characters are not allowed")]
+
+
+def test_a_problem_without_a_line_comes_first(tmp_path):
+    path = put(tmp_path, "post/bad name.yaml", HEAD.replace('"Ann"', "[x]"))
+    assert problems(path) == [
+        (None, "the file name must be a comment id: 1 to 64 of A-Z a-z 0-9 _ -"), (1, "'author' must be text")]
+
+
+def test_ten_problems_are_listed_and_the_eleventh_is_counted(tmp_path):
+    ten = problems(put(tmp_path, "post/t.yaml", HEAD + "".join(f"k{i}: x\n" for i in range(10))))
+    assert ten == [(5 + i, f"unknown field 'k{i}'") for i in range(10)]
+    eleven = problems(put(tmp_path, "post/t.yaml", HEAD + "".join(f"k{i}: x\n" for i in range(11))))
+    assert eleven == ten + [(None, "... and 1 more problems in this file")]
+
+
+def test_plain_http_websites_are_accepted(tmp_path):
+    comment, _ = read(put(tmp_path, "post/w.yaml", HEAD + 'website: "http://a.example/"\n'), TZ)
+    assert comment.website == "http://a.example/"
+
+
 # ---------------------------------------------------------------- finding files
 
 
