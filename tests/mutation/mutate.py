@@ -1,10 +1,11 @@
 """`make mutation`: run mutmut over the pure core and check the score.
 
-mutmut names a mutant after the module path of the file it mutates, so the
-package is staged under .mutation/src/reader_comments/ (the import name the
-tests use) with a copy of the tests and mutmut.cfg as setup.cfg. The run then
-fails if fewer than 90% of the mutants are killed, if any renderer mutant lives,
-or if a survivor is not listed as equivalent, with its reason, in tests/MUTATION.md.
+mutmut names a mutant after the module path of the file it mutates and imports
+it from its own copy, so the package is staged as .mutation/src/reader_comments/
+with a copy of the tests (their imports of the installed package's name turned
+into `reader_comments`) and mutmut.cfg as setup.cfg. The run then fails if fewer
+than 90% of the mutants are killed, if any renderer mutant lives, or if a
+survivor is not listed as equivalent, with its reason, in tests/MUTATION.md.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "plugins" / "reader_comments"
 IMPORT_NAME = "reader_comments"
+INSTALLED_NAME = "pelican.plugins.reader_comments"
 STAGE = REPO / ".mutation"
 CONFIG = Path(__file__).with_name("mutmut.cfg")
 EQUIVALENTS = REPO / "tests" / "MUTATION.md"
@@ -57,6 +59,10 @@ def stage() -> None:
     shutil.copytree(PACKAGE, STAGE / "src" / IMPORT_NAME, ignore=_IGNORE)
     shutil.copytree(REPO / "tests", STAGE / "tests", ignore=shutil.ignore_patterns(
         "__pycache__", "*.pyc", ".hypothesis", "browser", "bench", "mutation"))
+    for test in (STAGE / "tests").rglob("*.py"):
+        text = test.read_text(encoding="utf-8")
+        if INSTALLED_NAME in text:
+            test.write_text(text.replace(INSTALLED_NAME, IMPORT_NAME), encoding="utf-8")
     shutil.copyfile(CONFIG, STAGE / "setup.cfg")
 
 
