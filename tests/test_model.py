@@ -1,6 +1,6 @@
 """The shared data types: how a problem names its place, and which comments are shown."""
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import pytest
@@ -23,5 +23,5 @@ def test_problem_line_zero_is_not_a_line():
                                                 ("spam", False), ("Approved", False)])
 def test_only_approved_comments_are_published(status, shown):
     comment = Comment(id="a", article="post", path=Path("post/a.yaml"), author="A",
-                      date=datetime(2020, 1, 1, tzinfo=timezone.utc), status=status, body="b")
+                      date=datetime(2020, 1, 1, tzinfo=UTC), status=status, body="b")
     assert comment.published is shown

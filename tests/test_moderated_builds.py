@@ -16,7 +16,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import REPO, build_site, copy_fixture
+from support.build import REPO, build_site, copy_fixture
 
 ALPHA = "2020/alpha/index.html"
 ALPHA_FEED = "feeds/comments/alpha.atom.xml"
@@ -26,9 +26,9 @@ SITEURL = "https://blog.example"
 
 def moderate(content: Path, *args: str) -> subprocess.CompletedProcess:
     """The moderation command, as `make approve` runs it."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins"), "COMMENTS_MODERATOR": "Mod Erator"}
+    env = {**os.environ, "COMMENTS_MODERATOR": "Mod Erator"}
     result = subprocess.run(
-        [sys.executable, "-m", "reader_comments.moderate", "--content", str(content),
+        [sys.executable, "-m", "pelican.plugins.reader_comments.moderation", "--content", str(content),
          "--settings", str(REPO / "pelicanconf.py"), *args],
         cwd=content.parent, env=env, capture_output=True, text=True, timeout=60,
     )

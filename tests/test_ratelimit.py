@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from reader_comments.ratelimit import RateLimiter, client_key, parse_networks
+from pelican.plugins.reader_comments.intake.ratelimit import RateLimiter, client_key, parse_networks
 
 PROXIES = ("10.0.0.0/8", "2001:db8:ffff::/48")
 
@@ -15,9 +15,11 @@ class Clock:
     """A clock the test moves by hand."""
 
     def __init__(self, now: float = 0.0) -> None:
+        """Start at `now`."""
         self.now = now
 
     def __call__(self) -> float:
+        """The time the test last set."""
         return self.now
 
 

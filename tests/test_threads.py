@@ -96,10 +96,12 @@ class CountingId(str):
             raise AssertionError(f"threading used ids more than {CountingId.limit} times")
 
     def __hash__(self) -> int:
+        """The string's hash, counted."""
         self._use()
         return str.__hash__(self)
 
     def __eq__(self, other: object) -> bool:
+        """String equality, counted."""
         self._use()
         return str.__eq__(self, other)
 

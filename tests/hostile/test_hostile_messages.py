@@ -14,7 +14,7 @@ import pytest
 from corpus import BAD_FILES, BadFile
 from hostile_support import bad_file_name, write_bytes
 
-from reader_comments import comment_file
+from pelican.plugins.reader_comments import comment_file
 
 TZ = ZoneInfo("America/New_York")
 FILE_CASES = [case for case in BAD_FILES if not case.thread]
