@@ -109,6 +109,12 @@ class IntakeServer:
                 time.sleep(0.05)
         raise RuntimeError(f"intake service did not answer on port {self.port} within {timeout}s")
 
+    def ensure_running(self) -> IntakeServer:
+        """Start the service again if it has exited, so a test that brought it down fails alone."""
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+        return self
+
     @property
     def pid(self) -> int:
         """The service's process id."""
