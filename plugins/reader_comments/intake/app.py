@@ -218,6 +218,43 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+# A form post needs a dozen header lines; far more is abuse, refused before any route runs.
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 16 * 1024
+
+
+def framing_problem(headers: list[tuple[bytes, bytes]]) -> tuple[int, str] | None:
+    """Why a request head must be refused (status and message), or None.
+
+    Both Content-Length and Transfer-Encoding make a request that a proxy and this
+    service could split differently (request smuggling), so it is refused outright.
+    """
+    names = {name.lower() for name, _ in headers}
+    if b"content-length" in names and b"transfer-encoding" in names:
+        return 400, "A request may not carry both Content-Length and Transfer-Encoding."
+    if len(headers) > MAX_HEADERS or sum(len(name) + len(value) + 4 for name, value in headers) > MAX_HEADER_BYTES:
+        return 431, f"Request headers are limited to {MAX_HEADERS} lines and {MAX_HEADER_BYTES:,} bytes."
+    return None
+
+
+class RequestFraming:
+    """ASGI middleware refusing ambiguous or oversized request heads before the body is read."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        """Wrap `app`."""
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a bad request head itself; pass every other request on."""
+        problem = framing_problem(scope["headers"]) if scope["type"] == "http" else None
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        status, message = problem
+        logger.info("refused a request head: %s", message)
+        await PlainTextResponse(message, status_code=status, headers={"connection": "close"})(scope, receive, send)
+
+
 async def submit(request: Request) -> Response:
     """POST /comments."""
     service: Service = request.app.state.service
@@ -240,7 +277,7 @@ def create_app(config: Config) -> Starlette:
 
     app = Starlette(
         routes=[Route("/comments", submit, methods=["POST"]), Route("/health", health, methods=["GET"])],
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(SecurityHeaders), Middleware(RequestFraming)],
         lifespan=lifespan,
     )
     app.state.service = Service(config)
