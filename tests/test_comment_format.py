@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import tempfile
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,11 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from jsonschema import Draft202012Validator
 
-from reader_comments.comment_file import (
+from pelican.plugins.reader_comments.comment_file import (
     SCHEMA,
     CommentFileError,
     ReadCache,
-    _schema_check,
     clean_temp_files,
     comment_files,
     dump,
@@ -24,6 +27,8 @@ from reader_comments.comment_file import (
     replace,
     write_new,
 )
+from pelican.plugins.reader_comments.comment_rules import schema_check
+from pelican.plugins.reader_comments.fileio import atomic_write, read_capped
 
 TZ = ZoneInfo("America/New_York")
 HEAD = 'author: "Ann"\ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: hi\n'
@@ -119,6 +124,21 @@ def test_nesting_in_block_style_names_the_line_where_it_goes_too_deep(tmp_path):
     assert problems(put(tmp_path, "post/n.yaml", HEAD + shallow)) == [(5, "'note' must be text")]
 
 
+def test_many_sibling_lists_are_not_nesting(tmp_path):
+    siblings = "note: [" + ", ".join("[1]" for _ in range(80)) + "]\n"
+    assert problems(put(tmp_path, "post/s.yaml", HEAD + siblings)) == [(5, "'note' must be text")]
+
+
+def test_deep_nesting_after_siblings_is_still_found(tmp_path):
+    deep = "note: [" + ", ".join("[1]" for _ in range(40)) + ", " + "[" * 64 + "]" * 64 + "]\n"
+    assert problems(put(tmp_path, "post/s.yaml", HEAD + deep)) == [(5, "values are nested more than 64 levels deep")]
+
+
+def test_closing_an_inner_list_keeps_the_depth_of_its_parents(tmp_path):
+    deep = "note: " + "[" * 3 + "[], " + "[" * 62 + "]" * 62 + "]" * 3 + "\n"
+    assert problems(put(tmp_path, "post/s.yaml", HEAD + deep)) == [(5, "values are nested more than 64 levels deep")]
+
+
 def test_a_file_of_exactly_the_size_limit_is_read(tmp_path):
     filler = LIMIT - len(HEAD) - len('note: ""\n')
     path = put(tmp_path, "post/big.yaml", HEAD + 'note: "' + "a" * filler + '"\n')
@@ -203,6 +223,16 @@ def test_plain_http_websites_are_accepted(tmp_path):
     assert comment.website == "http://a.example/"
 
 
+def test_each_problem_names_the_field_it_is_about(tmp_path):
+    text = ('autor: "Ann"\ndate: "2010-02-30T09:00:00"\nstatus: approved\nbody: "a\\u0001b"\n'
+            'website: "http://:80/"\nreply_to: c1\nrole: admin\n')
+    comment, found = read(put(tmp_path, "post/c1.yaml", text), TZ)
+    assert comment is None
+    assert [(p.line, p.field) for p in found] == [
+        (1, None), (1, "autor"), (2, "date"), (4, "body"), (5, "website"), (6, "reply_to"), (7, "role")]
+    assert [p.field for p in read(put(tmp_path, "post/bad name.yaml", HEAD), TZ)[1]] == [None]
+
+
 # ---------------------------------------------------------------- finding files
 
 
@@ -275,6 +305,24 @@ def test_read_cache_never_keeps_a_bad_file_and_reads_through_tree(tmp_path):
     assert warm.hits == 1 and len(tree.problems) == 3
 
 
+def test_read_cache_counts_every_hit_and_distrusts_an_incomplete_entry(tmp_path):
+    first, second = put(tmp_path, "post/a.yaml", HEAD), put(tmp_path, "post/b.yaml", HEAD.replace("hi", "two"))
+    store = tmp_path / "files-x.json"
+    cold = ReadCache(store)
+    cold.read(first, TZ)
+    cold.read(second, TZ)
+    cold.save()
+    warm = ReadCache(store)
+    warm.read(first, TZ)
+    warm.read(second, TZ)
+    assert warm.hits == 2
+    damaged = {key: {k: v for k, v in fields.items() if k != "date"} for key, fields in warm.used.items()}
+    store.write_text(json.dumps(damaged))
+    distrusting = ReadCache(store)
+    comment, found = distrusting.read(first, TZ)
+    assert found == [] and comment.date == datetime(2010, 6, 2, 9, 15, tzinfo=TZ) and distrusting.hits == 0
+
+
 def test_read_cache_without_a_file_still_reads(tmp_path):
     cache = ReadCache(None)
     comment, _ = cache.read(put(tmp_path, "post/c.yaml", HEAD), TZ)
@@ -338,6 +386,47 @@ def test_replace_swaps_the_bytes_keeps_the_mode_and_leaves_no_temporary_file(tmp
     assert [p.name for p in path.parent.iterdir()] == ["r.yaml"]
 
 
+def feed_pipe(pipe: Path, parts: list[bytes]) -> threading.Thread:
+    """A thread writing `parts` into the named pipe one at a time, so each arrives as its own read."""
+    def write() -> None:
+        """Write the parts with pauses; the reader may stop early."""
+        try:
+            with open(pipe, "wb", buffering=0) as out:
+                for part in parts:
+                    out.write(part)
+                    time.sleep(0.05)
+        except BrokenPipeError:
+            pass
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(100, b"a" * 10 + b"b" * 10 + b"c" * 10), (14, b"a" * 10 + b"b" * 5),
+                                                 (20, b"a" * 10 + b"b" * 10 + b"c")])
+def test_read_capped_joins_partial_reads_and_stops_one_byte_past_the_limit(tmp_path, limit, expected):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    writer = feed_pipe(pipe, [b"a" * 10, b"b" * 10, b"c" * 10])
+    assert read_capped(pipe, limit) == expected
+    writer.join()
+
+
+def test_atomic_write_keeps_its_temporary_file_beside_the_target():
+    # On a filesystem other than the system's temporary folder, a rename from there would fail.
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm")) if Path("/dev/shm").is_dir() else Path(tempfile.mkdtemp())
+    try:
+        path = folder / "c.yaml"
+        atomic_write(path, b"one", create=True)
+        atomic_write(path, b"two")
+        assert path.read_bytes() == b"two" and [p.name for p in folder.iterdir()] == ["c.yaml"]
+    finally:
+        for child in folder.iterdir():
+            child.unlink()
+        folder.rmdir()
+
+
 def test_clean_temp_files_removes_only_leftover_temporary_files(tmp_path):
     leftovers = [put(tmp_path, "a/.tmp-1.part", "x"), put(tmp_path, "b/.tmp-2.part", "x")]
     kept = [put(tmp_path, "a/c.yaml", HEAD), put(tmp_path, "a/.tmp-3.yaml", "x"), put(tmp_path, ".tmp-4.part", "x")]
@@ -366,13 +455,13 @@ def quick_check_cases() -> list[dict]:
 def test_quick_schema_check_agrees_with_jsonschema_on_every_rule():
     # The loader skips jsonschema when the quick check passes, so the two must agree exactly.
     validator = Draft202012Validator(SCHEMA)
-    quick = _schema_check(SCHEMA)
+    quick = schema_check(SCHEMA)
     disagreements = [case for case in quick_check_cases() if quick(case) != (not any(validator.iter_errors(case)))]
     assert disagreements == []
 
 
 def test_quick_schema_check_declines_schemas_it_cannot_judge():
-    assert _schema_check({**SCHEMA, "type": "array"}) is None
-    assert _schema_check({**SCHEMA, "allOf": []}) is None
-    assert _schema_check({**SCHEMA, "properties": {**SCHEMA["properties"], "n": {"type": "integer", "minimum": 1}}}) is None
-    assert _schema_check({"properties": {"a": {"type": "string"}}})({"a": "x"}) is True
+    assert schema_check({**SCHEMA, "type": "array"}) is None
+    assert schema_check({**SCHEMA, "allOf": []}) is None
+    assert schema_check({**SCHEMA, "properties": {**SCHEMA["properties"], "n": {"type": "integer", "minimum": 1}}}) is None
+    assert schema_check({"properties": {"a": {"type": "string"}}})({"a": "x"}) is True
