@@ -100,7 +100,7 @@ bench-intake: $(DEV_STAMP) ## Load-test the intake service: 1,000 posts from 20 
 soak: $(DEV_STAMP) ## Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
 
-mutation: $(DEV_STAMP) ## Mutation testing of the pure core with mutmut (about 3 minutes; see tests/MUTATION.md)
+mutation: $(DEV_STAMP) ## Mutation testing of the pure core with mutmut (about 3.5 minutes; see tests/MUTATION.md)
 	$(BIN)/python tests/mutation/mutate.py
 
 screenshots: $(DEV_STAMP) ## Write PNG screenshots of the site into docs/screenshots
