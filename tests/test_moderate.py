@@ -393,27 +393,26 @@ def test_concurrent_writer_never_leaves_a_corrupt_file(site, site_dir, capsys, i
         approved.add(plan.after)
     valid = set(versions) | approved
     stop = threading.Event()
+    own_writes = threading.Lock()
     torn: list[bytes] = []
 
     def writer() -> None:
         count = 0
         while not stop.is_set():
             data = versions[count % 2]
-            if in_place:
-                path.write_bytes(data)
-            else:
-                comment_file.replace(path, data)
+            with own_writes:  # the reader never sees this writer's own half-written file
+                if in_place:
+                    path.write_bytes(data)
+                else:
+                    comment_file.replace(path, data)
             count += 1
             time.sleep(0.0005)
 
-    def seen_whole(data: bytes) -> bool:
-        """Whether a reader may see `data`: a whole version, or (from an in-place writer only) part of one of its own."""
-        return data in valid or (in_place and any(version.startswith(data) for version in versions))
-
     def reader() -> None:
         while not stop.is_set():
-            data = path.read_bytes()
-            if not seen_whole(data):
+            with own_writes:
+                data = path.read_bytes()
+            if data not in valid:
                 torn.append(data)
 
     threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
