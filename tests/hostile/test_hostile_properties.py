@@ -72,7 +72,9 @@ def test_sanitized_html_stays_inside_the_allowlist(text: str) -> None:
 @SETTINGS
 @given(hostile_text())
 def test_markdown_layer_alone_makes_no_unsafe_markup(text: str) -> None:
-    assert fragment_problems(markdown_html(text), MARKDOWN_TAGS, rel=None) == []
+    # A fenced block's info string becomes <code class="language-..."> (nh3 drops it): harmless text in an attribute.
+    problems = fragment_problems(markdown_html(text), MARKDOWN_TAGS, rel=None)
+    assert [p for p in problems if p != "<code class> is not allowed"] == []
 
 
 @SETTINGS
