@@ -92,15 +92,19 @@ def attach_comments(generator) -> None:
     published, known = _articles_by_slug(generator)
     problems = list(tree.problems)
     now = datetime.now(tz)
+    approved = [c for slug in published for c in tree.by_article.get(slug, ()) if c.published]
+    renderer.prefill(approved)
+    costly = renderer.too_costly(approved)
+    problems.extend(costly)
+    withheld = {p.path for p in costly}
     threads: dict[str, Thread] = {}
     for slug, comments in tree.by_article.items():
         if slug not in known:
             problems.append(Problem(comments[0].path.parent, f"no article has the slug {slug!r}"))
             continue
-        thread = build(comments)
+        thread = build(comments, {c.id for c in comments if c.path in withheld})
         problems.extend(thread.problems)
         threads[slug] = thread
-    renderer.prefill(threads[slug] for slug in published if slug in threads)
     for slug, articles in published.items():
         thread = threads.get(slug) or build([])
         for article in articles:

@@ -6,7 +6,7 @@ recursion limit, and every comment is visited a bounded number of times.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from .model import Comment, Problem
@@ -90,11 +90,17 @@ def _find_bad_links(by_id: dict[str, Comment]) -> tuple[set[str], list[Problem]]
     return bad, problems
 
 
-def build(comments: Sequence[Comment]) -> Thread:
-    """Thread comments of one article; unpublished parents of published replies become placeholders."""
+def build(comments: Sequence[Comment], withheld: Collection[str] = ()) -> Thread:
+    """Thread comments of one article; unpublished parents of published replies become placeholders.
+
+    Comments whose ids are in `withheld` are treated as unpublished (the build found them too costly).
+    """
     by_id = {c.id: c for c in comments}
     bad, problems = _find_bad_links(by_id)
-    nodes = {c.id: Node(c, published=c.published and c.id not in bad) for c in sorted(comments, key=_sort_key)}
+    nodes = {
+        c.id: Node(c, published=c.published and c.id not in bad and c.id not in withheld)
+        for c in sorted(comments, key=_sort_key)
+    }
     roots: list[Node] = []
     for node in nodes.values():
         reply_to = node.comment.reply_to

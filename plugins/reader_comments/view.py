@@ -32,7 +32,8 @@ from markupsafe import Markup
 from .avatar import avatar_svg
 from .cache import JsonCache
 from .comment_file import SCHEMA_PATH, ReadCache
-from .render import plain_text, render_body
+from .model import Comment, Problem
+from .render import cost_problems, plain_text, render_body
 from .settings import resolve, site_timezone, site_url
 from .threads import Node, Thread, steps
 
@@ -227,9 +228,17 @@ class CommentRenderer:
         renderer.cache_key = key
         return renderer
 
-    def prefill(self, threads: Iterable[Thread]) -> None:
-        """Render every published body of `threads` the cache lacks, all at once."""
-        self.cache.prefill(node.comment.body for thread in threads for node in thread.published)
+    def prefill(self, comments: Iterable[Comment]) -> None:
+        """Render every body of `comments` the cache lacks, all at once."""
+        self.cache.prefill(comment.body for comment in comments)
+
+    def too_costly(self, comments: Iterable[Comment]) -> list[Problem]:
+        """A problem for each comment whose body costs too much to publish (see render.cost_problems)."""
+        problems = []
+        for comment in comments:
+            html, _ = self.cache.render(comment.body)
+            problems.extend(Problem(comment.path, message) for message in cost_problems(comment.body, html))
+        return problems
 
     def save(self) -> None:
         """Persist the render and read caches."""
