@@ -18,7 +18,7 @@ from pelican import signals
 
 from . import feeds, manifest
 from .comment_file import Tree, load_tree
-from .model import Problem
+from .model import PUBLISHED, Problem
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, comments_folder, resolve, site_timezone
 from .threads import Thread, build
@@ -71,15 +71,29 @@ def _articles_by_slug(generator) -> tuple[dict[str, list], set[str]]:
     return published, known
 
 
-def _report(problems: list[Problem], strict: bool) -> None:
-    """Log every problem; in strict mode stop the build after listing them all."""
+def _about_approved(problem: Problem, status: dict[Path, str]) -> bool:
+    """Whether a problem concerns an approved comment, or a file whose status is unknown (it may be approved)."""
+    return any(status.get(path, PUBLISHED) == PUBLISHED for path in (problem.path, *problem.related))
+
+
+def _report(problems: list[Problem], strict: bool, status: dict[Path, str]) -> None:
+    """Log every problem; in strict mode stop the build after listing all those that may concern approved comments.
+
+    Problems only of comments that are not approved (a pending reply whose parent
+    was deleted, say) are logged at info level: nothing is skipped, and they never
+    stop a publish, even under --fatal warnings. `make check-comments` lists them.
+    """
+    blocking = 0
     for problem in problems:
-        if strict:
+        if not _about_approved(problem, status):
+            logger.info("Comment not approved, with a problem: %s", problem)
+        elif strict:
+            blocking += 1
             logger.critical("Comment error: %s", problem)
         else:
             logger.warning("Skipped comment: %s", problem)
-    if strict and problems:
-        logger.critical("%d comment error(s); strict mode (COMMENTS_STRICT) stops the build", len(problems))
+    if blocking:
+        logger.critical("%d comment error(s); strict mode (COMMENTS_STRICT) stops the build", blocking)
         raise CommentsBuildError(1)
 
 
@@ -97,10 +111,13 @@ def attach_comments(generator) -> None:
     costly = renderer.too_costly(approved)
     problems.extend(costly)
     withheld = {p.path for p in costly}
+    status = {c.path: c.status for c in tree.comments()}
     threads: dict[str, Thread] = {}
     for slug, comments in tree.by_article.items():
         if slug not in known:
-            problems.append(Problem(comments[0].path.parent, f"no article has the slug {slug!r}"))
+            folder = comments[0].path.parent
+            status[folder] = PUBLISHED if any(c.published for c in comments) else "pending"
+            problems.append(Problem(folder, f"no article has the slug {slug!r}"))
             continue
         thread = build(comments, {c.id for c in comments if c.path in withheld})
         problems.extend(thread.problems)
@@ -122,7 +139,7 @@ def attach_comments(generator) -> None:
         "articles": published,
         "feed_cache": cache_file(generator.settings, "feeds", renderer.cache_key),
     }
-    _report(problems, options["COMMENTS_STRICT"])
+    _report(problems, options["COMMENTS_STRICT"], status)
     logger.info("Comments: %d published on %d articles", sum(t.count for t in threads.values()), len(threads))
 
 
