@@ -58,7 +58,7 @@ def test_parse_networks_reads_addresses_and_blocks_and_skips_blanks():
         ("10.0.0.1", ["10.0.0.2"], "10.0.0.2"),
         ("2001:db8:ffff::7", [], "2001:db8:ffff::/64"),
         ("::ffff:10.0.0.9", [], "10.0.0.9"),
-        ("10.0.0.1", ["garbage, 10.0.0.2"], "garbage"),
+        ("10.0.0.1", ["garbage, 10.0.0.2"], "10.0.0.1"),  # a non-address hop counts against the peer
         ("2001:db8:ffff::7", ["198.51.100.1"], "198.51.100.1"),
     ],
 )

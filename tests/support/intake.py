@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parents[2]
 INTAKE_FIXTURES = REPO / "tests" / "fixtures" / "intake"
@@ -207,3 +208,9 @@ def send(
         return Reply(response.status, response.headers, response.read())
     finally:
         conn.close()
+
+
+def post_form(port: int, fields: dict[str, str], source: str | None = None, **headers: str) -> Reply:
+    """POST `fields` to /comments as a urlencoded form asking for JSON; extra headers with `_` for `-`."""
+    sent = {"Content-Type": FORM, "Accept": "application/json", **{k.replace("_", "-"): v for k, v in headers.items()}}
+    return send(port, "POST", "/comments", urlencode(fields), sent, source=source)

@@ -2,8 +2,11 @@
 
 The client is the direct peer of the connection. X-Forwarded-For is believed only
 when that peer is one of the trusted proxies; the client is then the right-most
-address in the header that is not itself a trusted proxy. IPv6 clients are
-limited per /64, the block a single host usually controls.
+address in the header that is not itself a trusted proxy. A hop may carry a
+port (`203.0.113.7:41234`, `[2001:db8::1]:443`), which is dropped, so changing
+ports never makes a new client; a hop that is not an address at all is keyed on
+the peer, never taken verbatim. IPv6 clients are limited per /64, the block a
+single host usually controls.
 """
 
 from __future__ import annotations
@@ -25,11 +28,20 @@ def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip())
 
 
-def _address(value: str) -> Address | None:
-    """`value` as an IP address (IPv4-mapped IPv6 unwrapped), or None when it is not one."""
-    text = value.strip()
+def _host(value: str) -> str:
+    """The host part of a forwarded hop: quotes, brackets and any `:port` removed."""
+    text = value.strip().strip('"').strip()
     if text.startswith("[") and "]" in text:
-        text = text[1 : text.index("]")]
+        return text[1 : text.index("]")]
+    host, colon, port = text.rpartition(":")
+    if colon and host.count(":") == 0 and port.isdigit():
+        return host  # IPv4 (or a name) with a port; bare IPv6 has more than one colon
+    return text
+
+
+def _address(value: str) -> Address | None:
+    """`value` as an IP address (port dropped, IPv4-mapped IPv6 unwrapped), or None when it is not one."""
+    text = _host(value)
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
@@ -54,16 +66,21 @@ def _key(address: Address | None, raw: str) -> str:
 
 
 def client_key(peer: str | None, forwarded_for: Iterable[str], proxies: tuple[Network, ...]) -> str:
-    """The key a request is limited by: its peer, or the right-most untrusted X-Forwarded-For hop."""
+    """The key a request is limited by: its peer, or the right-most untrusted X-Forwarded-For hop.
+
+    A hop that is not an IP address (`unknown`, a name, garbage) is keyed on the peer.
+    """
     peer_address = _address(peer or "")
+    peer_key = _key(peer_address, peer or "")
     if not _trusted(peer_address, proxies):
-        return _key(peer_address, peer or "")
-    hops = [hop for header in forwarded_for for hop in header.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        address = _address(hop)
+        return peer_key
+    hops = [_address(hop) for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    for address in reversed(hops):
+        if address is None:
+            return peer_key
         if not _trusted(address, proxies):
-            return _key(address, hop)
-    return _key(_address(hops[0]), hops[0]) if hops else _key(peer_address, peer or "")
+            return _key(address, "")
+    return _key(hops[0], "") if hops else peer_key
 
 
 class RateLimiter:
