@@ -252,9 +252,11 @@ def test_deep_thread_builds(tmp_path):
     page = build.page("2020/delta/index.html")
     assert page.count('class="comment-item"') == depth
     assert "level 999" in page
-    assert page.count("comment-replies comment-replies--flat") == depth - 5
+    # reply lists nest 32 levels deep (indenting for the first 5); deeper replies follow their parent
+    assert page.count("comment-replies comment-replies--flat") == 32 - 5
     parents = comment_items(build.tree("2020/delta/index.html"))
-    assert parents["d999"] == "d998"
+    assert parents["d31"] == "d30" and parents["d999"] == "d30"
+    assert 'href="#comment-d998">in reply to <bdi>N998</bdi>' in page
 
 
 def test_render_cache_follows_edits_and_settings(tmp_path):

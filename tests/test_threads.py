@@ -73,7 +73,9 @@ def test_depth_of_thousands_does_not_recurse():
     deepest = list(walk(thread.roots))[-1]
     assert deepest.depth == depth
     flat = list(steps(thread.roots, max_indent=4))
-    assert len([s for s in flat if s.node is None]) == depth - 1
+    assert len([s for s in flat if s.node is None]) == 31  # lists nest 32 levels, no deeper
+    assert [s.node.id for s in flat if s.node is not None] == [f"n{i}" for i in range(depth)]
+    assert len([s for s in steps(thread.roots, max_indent=4, max_nesting=depth)]) == 2 * depth - 1
     assert [s.flat for s in flat if s.node is not None][:5] == [False, False, False, True, True]
 
 

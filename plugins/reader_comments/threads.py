@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 
 from .model import Comment, Problem
 
+# Reply lists nest in the page at most this deep; deeper replies follow their parent in its list.
+# Browsers stop nesting elements at some depth (Chromium at 512) and re-parent everything below.
+MAX_NESTING = 32
+
 
 @dataclass(eq=False, slots=True)
 class Node:
@@ -145,10 +149,13 @@ def walk(roots: list[Node]) -> Iterator[Node]:
         stack.extend(reversed(node.children))
 
 
-def steps(roots: list[Node], max_indent: int) -> Iterator[Step]:
+def steps(roots: list[Node], max_indent: int, max_nesting: int = MAX_NESTING) -> Iterator[Step]:
     """Flatten a thread into open/close steps, so templates nest lists without recursion.
 
     Reply lists below `max_indent` levels are marked flat: they no longer indent.
+    Comments at `max_nesting` levels or deeper open no reply list: their replies
+    follow them in the same list, in reading order (the "in reply to" link keeps
+    the relation), so the page nests no deeper however long the chain.
     """
     stack: list[Node | None] = list(reversed(roots))
     while stack:
@@ -156,8 +163,8 @@ def steps(roots: list[Node], max_indent: int) -> Iterator[Step]:
         if node is None:
             yield Step(None)
             continue
-        has_replies = bool(node.children)
-        yield Step(node, opens_replies=has_replies, flat=node.depth >= max_indent)
-        if has_replies:
+        opens = bool(node.children) and node.depth < max(1, max_nesting)
+        yield Step(node, opens_replies=opens, flat=node.depth >= max_indent)
+        if opens:
             stack.append(None)
-            stack.extend(reversed(node.children))
+        stack.extend(reversed(node.children))
