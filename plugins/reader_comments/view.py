@@ -33,6 +33,7 @@ from .avatar import avatar_svg
 from .cache import JsonCache
 from .comment_file import SCHEMA_PATH, ReadCache
 from .model import Comment, Problem
+from .names import display_name
 from .render import cost_problems, plain_text, render_body
 from .settings import resolve, site_timezone, site_url
 from .threads import Node, Thread, steps
@@ -261,12 +262,13 @@ class CommentRenderer:
             return CommentView(id=comment.id, anchor=anchor, url=url, depth=node.depth, placeholder=True, parent=parent)
         local = comment.date.astimezone(self.tz)
         html, text = self.cache.render(comment.body)
+        author = display_name(comment.author)
         return CommentView(
             id=comment.id, anchor=anchor, url=url, depth=node.depth, placeholder=False, parent=parent,
-            author=comment.author, website=comment.website, role=comment.role,
+            author=author, website=comment.website, role=comment.role,
             date=local, date_iso=local.isoformat(), date_display=local.strftime(self._date_format),
             body_html=Markup(html), body_text=text,
-            avatar=self._avatar(comment.author) if self._avatars_on else None,
+            avatar=self._avatar(author) if self._avatars_on else None,
         )
 
     def attach(self, article, thread: Thread, mode: str) -> None:

@@ -24,6 +24,8 @@ URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "data", "post
 # Characters a browser drops or ignores when it reads a URL's scheme: C0 controls and space, and C1 controls.
 _URL_NOISE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200d\u2060\ufeff]")
 _NAMESPACE = re.compile(r"^\{[^}]*\}")
+# Direction controls a name may not carry onto the page: ALM, LRM, RLM, LRE..RLO, LRI..PDI (Unicode UAX #9).
+_DIRECTION_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 # ---------------------------------------------------------------- writing comment files
@@ -64,6 +66,11 @@ def good_file(author: str, body: str) -> bytes:
 def pending_file() -> bytes:
     """A valid pending comment (for moderation commands)."""
     return GOOD.replace("status: approved", "status: pending").encode("utf-8")
+
+
+def shown_name(value: str) -> str:
+    """The name readers must see for `value`: as written, less direction controls and outer spaces."""
+    return _DIRECTION_CONTROLS.sub("", value).strip()
 
 
 # ---------------------------------------------------------------- time bounds

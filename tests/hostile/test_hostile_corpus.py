@@ -33,6 +33,7 @@ from hostile_support import (
     has_class,
     local_name,
     page_problems,
+    shown_name,
     text_of,
     write_bytes,
 )
@@ -203,9 +204,9 @@ def check_fields(site: CorpusSite, cid: str, attack: Attack, article: Any) -> No
     assert name is not None
     links = [e for e in elements(name) if e.tag == "a"]
     if attack.field == "author":
-        assert text_of(name) == attack.value.strip()
+        assert text_of(name) == shown_name(attack.value)
         button = find(article, "button", "comment-reply")
-        assert button is not None and button.get("data-reply-name") == attack.value.strip()
+        assert button is not None and button.get("data-reply-name") == shown_name(attack.value)
     if attack.field == "website":
         assert [(a.get("href"), a.get("rel")) for a in links] == [(attack.value, WEBSITE_REL)]
         assert not dangerous_url(attack.value)
@@ -215,7 +216,7 @@ def check_fields(site: CorpusSite, cid: str, attack: Attack, article: Any) -> No
     if target is not None:
         parent = find(article, "a", "comment-parent")
         assert parent is not None and parent.get("href") == f"#comment-{target}"
-        assert text_of(parent) == f"in reply to {dict(CASES)[target].value.strip()}"
+        assert text_of(parent) == f"in reply to {shown_name(dict(CASES)[target].value)}"
 
 
 # ---------------------------------------------------------------- feeds and JSON-LD
@@ -244,7 +245,7 @@ def test_feeds_are_well_formed_and_carry_only_allowed_markup(site: CorpusSite) -
         assert body_problems(fragment) == [], cid
         attack = by_id.get(cid)
         if attack is not None and attack.field == "author":
-            assert author == attack.value.strip()
+            assert author == shown_name(attack.value)
         seen += cid in by_id
     assert seen >= len(PUBLISHED)
 
@@ -255,7 +256,7 @@ def test_json_ld_names_are_text(site: CorpusSite) -> None:
     names = {item["@id"].rsplit("#comment-", 1)[1]: item["author"]["name"] for item in posting["comment"]}
     for cid, attack in PUBLISHED:
         if attack.field == "author":
-            assert names[cid] == attack.value.strip()
+            assert names[cid] == shown_name(attack.value)
 
 
 # ---------------------------------------------------------------- the same page in Chromium
@@ -365,8 +366,8 @@ def test_case_in_chromium(browser_run: BrowserRun, cid: str, attack: Attack) -> 
     assert set(seen["protocols"]) <= SAFE_PROTOCOLS, seen["protocols"]
     assert seen["handlers"] == []
     if attack.field == "author":
-        assert seen["author"] == attack.value.strip()
-        assert seen["replying"] == f"Replying to {attack.value.strip()}"
+        assert seen["author"] == shown_name(attack.value)
+        assert seen["replying"] == f"Replying to {shown_name(attack.value)}"
 
 
 # ---------------------------------------------------------------- the README's table
