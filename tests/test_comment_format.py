@@ -86,10 +86,17 @@ def test_problems_come_sorted_by_line_with_hints_for_typos(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("website", ["http://:80/", "http://[::1/", "http://user@/"])
+@pytest.mark.parametrize("website", ["http://:80/", "http://[::1/"])
 def test_website_needs_a_host(tmp_path, website):
     path = put(tmp_path, "post/w.yaml", HEAD + f'website: "{website}"\n')
     assert problems(path) == [(5, "'website' must be an http or https URL with a host")]
+
+
+def test_website_with_user_information_is_refused(tmp_path):
+    path = put(tmp_path, "post/w.yaml", HEAD + 'website: "http://user@/"\n')
+    assert problems(path) == [
+        (5, "'website' is not valid: The author's website: an http or https URL, with no user name or password (@) and no backslash.")
+    ]
 
 
 def test_website_scheme_may_be_upper_case(tmp_path):
