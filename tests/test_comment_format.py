@@ -161,7 +161,9 @@ def test_unreadable_paths_name_the_reason(tmp_path):
     assert problems(folder) == [(None, "cannot read file: Is a directory")]
     link = tmp_path / "post" / "gone.yaml"
     link.symlink_to(tmp_path / "nowhere")
-    assert problems(link) == [(None, "cannot read file: No such file or directory")]
+    assert problems(link) == [
+        (None, "is a symbolic link, so it is never published; put the comment file (or article folder) itself here")
+    ]
 
 
 def test_invalid_utf8_names_the_line_and_byte(tmp_path):

@@ -9,6 +9,7 @@ tags and duplicate keys are refused, and the mapping is checked against
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import logging
 import os
@@ -40,6 +41,7 @@ from .comment_rules import (
 from .comment_yaml import MAX_FILE_BYTES, Parsed, decode, fail, parse
 from .fileio import atomic_write, clean_temp_files, read_capped
 from .model import Comment, CommentFileError, Problem
+from .names import is_blank
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ __all__ = [
 ]
 
 MAX_PROBLEMS = 10
+LINK_MESSAGE = "is a symbolic link, so it is never published; put the comment file (or article folder) itself here"
 SCHEMA_HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comments/comment.schema.json\n"
 
 _VALIDATOR = Draft202012Validator(SCHEMA)
@@ -84,13 +87,15 @@ def _parse_date(value: str, tz: tzinfo) -> datetime | None:
 
 
 def _text_problems(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """Rules on text a schema cannot express: control characters and lone surrogates."""
+    """Rules on text a schema cannot express: control characters, lone surrogates, names with nothing visible."""
     for name, value in values.items():
         if not isinstance(value, str):
             continue
         pattern = CONTROL if name in MULTI_LINE else LINE_CONTROL
         if pattern.search(value):
             yield name, f"{name!r} contains control characters or invalid Unicode"
+        elif name == "author" and value.strip() and is_blank(value):  # all-space names fail the schema already
+            yield name, f"{name!r} has nothing visible: only spaces or invisible characters"
 
 
 _QUICK_SCHEMA = schema_check(SCHEMA)
@@ -229,19 +234,32 @@ def read_bytes(path: Path) -> bytes:
     try:
         return read_capped(path, MAX_FILE_BYTES)
     except OSError as exc:
+        if exc.errno == errno.ELOOP or os.path.islink(path):
+            raise fail(path, LINK_MESSAGE) from None
         raise fail(path, f"cannot read file: {exc.strerror}") from None
 
 
 def comment_files(folder: Path) -> Iterator[Path]:
-    """Every comment file below `folder`, in a stable order; hidden and other files are skipped."""
+    """Every comment file below `folder`, in a stable order; hidden and other files are skipped.
+
+    Symbolic links are listed too, a linked article folder as itself, so the
+    reader reports each of them (it never follows a link).
+    """
     if not folder.is_dir():
         return
     for article_dir in _entries(folder):
-        if article_dir.name.startswith(".") or not article_dir.is_dir():
+        if article_dir.name.startswith("."):
+            continue
+        if article_dir.is_symlink():
+            yield Path(article_dir.path)
+            continue
+        if not article_dir.is_dir(follow_symlinks=False):
             continue
         for entry in _entries(Path(article_dir.path)):
             name = entry.name
-            if os.path.splitext(name)[1] in EXTENSIONS and not name.startswith(".") and entry.is_file():
+            if os.path.splitext(name)[1] in EXTENSIONS and not name.startswith(".") and (
+                entry.is_symlink() or entry.is_file(follow_symlinks=False)
+            ):
                 yield Path(os.path.join(article_dir.path, name))
 
 

@@ -3,7 +3,7 @@
 One atomic write (temporary file beside the target, fsync, rename or link, fsync
 of the folder), so a reader never sees half a file and a crash leaves the old
 one whole; and one size-capped read, so an oversized file is refused before it
-is read whole.
+is read whole, and a symbolic link is never followed to a file elsewhere.
 """
 
 from __future__ import annotations
@@ -66,10 +66,13 @@ def fsync_dir(folder: Path) -> None:
 
 
 def read_capped(path: Path, limit: int) -> bytes:
-    """A file's bytes, at most `limit` + 1 of them (so the caller sees it is too large); raise OSError."""
+    """A file's bytes, at most `limit` + 1 of them (so the caller sees it is too large); raise OSError.
+
+    A symbolic link is never followed: opening one fails with ELOOP.
+    """
     chunks: list[bytes] = []
     size = 0
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
         while size <= limit:
             chunk = os.read(fd, limit + 1 - size)

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import html5lib
 import pytest
 from hostile_support import DATE, elements, has_class, text_of
 from support.build import build_site, copy_fixture
-from support.comments import comment_yaml
+from support.comments import comment_yaml, write_comment
 
+from pelican.plugins.reader_comments import comment_file
 from pelican.plugins.reader_comments.names import display_name, is_blank, resembles, visible
 
 RLO, LRE, PDF, RLI, PDI, LRM = "\u202e", "\u202a", "\u202c", "\u2067", "\u2069", "\u200e"
@@ -141,3 +143,14 @@ def test_json_ld_names_are_the_shown_names(bidi_site: Path) -> None:
     posting = next(d for d in (json.loads(s.text) for s in scripts) if d.get("@type") == "BlogPosting")
     names = sorted(item["author"]["name"] for item in posting["comment"])
     assert names == sorted(expected for _, expected in BIDI_NAMES)
+
+
+BLANK = ["\u200b", "\u3164", "\u200b \u3164", "\u2800", "\u115f\u1160", "\u2060\ufeff\u200d"]
+
+
+@pytest.mark.parametrize("name", BLANK)
+def test_validator_refuses_blank_names(tmp_path: Path, name: str) -> None:
+    path = write_comment(tmp_path / "post", "c1.yaml", {"author": name, "date": DATE, "status": "approved", "body": "Hi."})
+    comment, problems = comment_file.read(path, ZoneInfo("UTC"))
+    assert comment is None
+    assert [p.line for p in problems] == [1] and "'author'" in problems[0].message
