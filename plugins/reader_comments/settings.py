@@ -59,6 +59,12 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_MAX_REQUEST_BYTES": 128 * 1024,
     # Intake service: at most this many pending comments per article.
     "COMMENTS_MAX_PENDING": 200,
+    # Intake service: seconds a client has to send a request's headers, then its body; slower connections are closed.
+    "COMMENTS_HEADER_TIMEOUT": 10,
+    "COMMENTS_BODY_TIMEOUT": 30,
+    # Intake service: open connections at most (kept below the process's file limit); past it, the oldest
+    # connection still waiting for its headers is closed.
+    "COMMENTS_MAX_CONNECTIONS": 512,
 }
 
 MODES = ("open", "closed", "off")

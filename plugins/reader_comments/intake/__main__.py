@@ -12,6 +12,7 @@ import uvicorn
 from ..settings import load_settings
 from .app import create_app
 from .config import build_config
+from .guard import BACKLOG, KEEP_ALIVE, LogThrottle, guarded_protocol
 
 logger = logging.getLogger(__name__)
 DESCRIPTION = "The comment intake service: a reader's form post becomes a pending comment file."
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the service until interrupted."""
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(LogThrottle())
     try:
         config = build_config(load_settings(args.settings, os.environ), args.content, args.manifest)
     except (OSError, ValueError, SyntaxError, ImportError) as exc:
@@ -45,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         create_app(config),
         host=args.host,
         port=args.port,
+        http=guarded_protocol(config.header_timeout, config.body_timeout, config.max_connections),
+        backlog=BACKLOG,
+        timeout_keep_alive=KEEP_ALIVE,
         proxy_headers=False,
         access_log=False,
         server_header=False,

@@ -82,6 +82,9 @@ class Config:
     max_request_bytes: int
     max_pending: int
     tz: tzinfo
+    header_timeout: float = DEFAULTS["COMMENTS_HEADER_TIMEOUT"]
+    body_timeout: float = DEFAULTS["COMMENTS_BODY_TIMEOUT"]
+    max_connections: int = DEFAULTS["COMMENTS_MAX_CONNECTIONS"]
 
 
 def build_config(settings: dict[str, Any], comments: Path | None = None, manifest: Path | None = None) -> Config:
@@ -104,4 +107,7 @@ def build_config(settings: dict[str, Any], comments: Path | None = None, manifes
         max_request_bytes=_count(options["COMMENTS_MAX_REQUEST_BYTES"], DEFAULTS["COMMENTS_MAX_REQUEST_BYTES"]),
         max_pending=_count(options["COMMENTS_MAX_PENDING"], 0),
         tz=site_timezone(settings),
+        header_timeout=float(options["COMMENTS_HEADER_TIMEOUT"] or DEFAULTS["COMMENTS_HEADER_TIMEOUT"]),
+        body_timeout=float(options["COMMENTS_BODY_TIMEOUT"] or DEFAULTS["COMMENTS_BODY_TIMEOUT"]),
+        max_connections=_count(options["COMMENTS_MAX_CONNECTIONS"], DEFAULTS["COMMENTS_MAX_CONNECTIONS"]) or 1,
     )
