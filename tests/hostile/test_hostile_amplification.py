@@ -22,6 +22,7 @@ import pytest
 from hostile_support import DATE
 from support.build import REPO, build_site, copy_fixture
 from support.comments import comment_yaml
+from support.intake import IntakeServer, post_form
 
 from pelican.plugins.reader_comments.render import cost_problems, render_body
 
@@ -196,3 +197,15 @@ def test_build_withholds_a_costly_comment_and_strict_publish_stops(tmp_path: Pat
     output = strict.stdout + strict.stderr
     assert strict.returncode != 0
     assert "comments/delta/bomb.yaml" in output and "Traceback" not in output
+
+
+# ---------------------------------------------------------------- refusal at the intake
+
+
+@pytest.mark.parametrize("name", ["reference-bomb", "reference-short-url", "long-autolink"])
+def test_intake_refuses_costly_bodies(open_intake: IntakeServer, name: str) -> None:
+    before = set(open_intake.content.glob("*/*.yaml"))
+    reply = post_form(open_intake.port, {"article": "dinner-guest", "author": "Ann Reader", "body": CLASSES[name]})
+    assert reply.status == 400, reply.body
+    assert list(reply.json()["errors"]) == ["body"]
+    assert set(open_intake.content.glob("*/*.yaml")) == before

@@ -19,6 +19,7 @@ import pytest
 from hostile_support import DATE, elements, has_class, text_of
 from support.build import build_site, copy_fixture
 from support.comments import comment_yaml, write_comment
+from support.intake import IntakeServer, post_form
 
 from pelican.plugins.reader_comments import comment_file
 from pelican.plugins.reader_comments.names import display_name, is_blank, resembles, visible
@@ -154,3 +155,9 @@ def test_validator_refuses_blank_names(tmp_path: Path, name: str) -> None:
     comment, problems = comment_file.read(path, ZoneInfo("UTC"))
     assert comment is None
     assert [p.line for p in problems] == [1] and "'author'" in problems[0].message
+
+
+@pytest.mark.parametrize("name", BLANK)
+def test_intake_refuses_blank_names(open_intake: IntakeServer, name: str) -> None:
+    reply = post_form(open_intake.port, {"article": "dinner-guest", "author": name, "body": "Who am I?"})
+    assert reply.status == 400 and list(reply.json()["errors"]) == ["author"], reply.body

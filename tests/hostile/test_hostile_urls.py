@@ -8,14 +8,13 @@ validator and by the intake.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from hostile_support import DATE
 from support.comments import write_comment
-from support.intake import IntakeServer, launch, post_form
+from support.intake import IntakeServer, post_form
 
 from pelican.plugins.reader_comments import comment_file
 
@@ -61,16 +60,6 @@ def test_validator_accepts_plain_addresses(tmp_path: Path, website: str) -> None
     assert _read(tmp_path, website) == []
 
 
-@pytest.fixture(scope="module")
-def intake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IntakeServer]:
-    """The intake service on a copy of its fixtures, without a rate limit."""
-    server = launch(tmp_path_factory.mktemp("urls"), {"COMMENTS_RATE_LIMIT": "0"})
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def _post(server: IntakeServer, website: str) -> tuple[int, dict]:
     """POST a valid form with `website`; the status and the JSON answer."""
     reply = post_form(server.port, {"article": "dinner-guest", "author": "Ann Reader", "body": "Thanks.", "website": website})
@@ -78,13 +67,13 @@ def _post(server: IntakeServer, website: str) -> tuple[int, dict]:
 
 
 @pytest.mark.parametrize("website", REFUSED)
-def test_intake_refuses_userinfo_and_backslashes(intake: IntakeServer, website: str) -> None:
-    status, answer = _post(intake, website)
+def test_intake_refuses_userinfo_and_backslashes(open_intake: IntakeServer, website: str) -> None:
+    status, answer = _post(open_intake, website)
     assert status == 400, answer
     assert list(answer["errors"]) == ["website"]
 
 
 @pytest.mark.parametrize("website", ACCEPTED)
-def test_intake_accepts_plain_addresses(intake: IntakeServer, website: str) -> None:
-    status, answer = _post(intake, website)
+def test_intake_accepts_plain_addresses(open_intake: IntakeServer, website: str) -> None:
+    status, answer = _post(open_intake, website)
     assert status == 201, answer

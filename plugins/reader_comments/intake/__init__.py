@@ -38,7 +38,9 @@ honeypot `homepage`. Other fields are ignored; multipart bodies are refused with
   seconds from one client (see ratelimit.py for X-Forwarded-For).
 - 400 with a message per field: more than 20 fields, a field sent twice, bad
   UTF-8, missing or overlong fields, control characters, line breaks in one-line
-  fields, a website that is not an http(s) address, a malformed reply_to.
+  fields, a name of only invisible characters, a website that is not an http(s)
+  address (or has user information or a backslash), a malformed reply_to, a body
+  that would cost too much to publish (render.cost_problems).
 - A filled honeypot gets the success answer and nothing is stored.
 - 404 for an unknown article, or a reply_to that is not a published comment of it;
   403 when the article's comments are closed or off.
@@ -50,6 +52,10 @@ application/json; otherwise 303 to SITEURL/COMMENTS_THANKS_URL (in development,
 with SITEURL empty, on http://127.0.0.1:8000). Errors are `{"errors": {field:
 message}}` for JSON clients (field `request` for the request as a whole) and a
 small HTML page for browsers. `GET /health` answers "ok".
+
+Connections get COMMENTS_HEADER_TIMEOUT seconds for a request's headers and
+COMMENTS_BODY_TIMEOUT for its body, and at most COMMENTS_MAX_CONNECTIONS are open
+at once (below the file limit); see guard.py.
 
 Nothing identifying is stored: no e-mail is asked for, and client addresses are
 kept only in memory, for rate limiting, and never logged above debug level.

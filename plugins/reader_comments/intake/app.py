@@ -87,6 +87,7 @@ class Service:
                 logger.info("honeypot filled; answered as usual and stored nothing")
                 return self.success(new_id(), as_json)
             submission = validate(form)
+            await self.check_cost(submission)
             self.check_article(submission)
             comment = await self.store(submission)
         except Rejected as refusal:
@@ -119,6 +120,18 @@ class Service:
             logger.debug("rate limit reached for %s", key)
             message = "Too many comments from your address; please wait."
             raise Rejected(429, {"request": message}, self.limiter.retry_after(wait))
+
+    async def check_cost(self, submission: Submission) -> None:
+        """Refuse a body that would cost too much to publish (render.cost_problems), rendered off the event loop.
+
+        The renderer (markdown-it, nh3) is imported on the first post, so starting the service loads none of the build side.
+        """
+        from ..render import cost_problems
+
+        problems = await run_in_threadpool(cost_problems, submission.body)
+        if problems:
+            reason = problems[0].removeprefix("'body' ")
+            raise Rejected(400, {"body": f"Comment {reason}."})
 
     def check_article(self, submission: Submission) -> None:
         """The article must exist and take comments; reply_to must be one of its published comments."""

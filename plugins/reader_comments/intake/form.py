@@ -12,6 +12,7 @@ from starlette.requests import Request
 
 from ..comment_rules import FORM_CONTROL, ID_MAX, LIMITS, LINE_BREAK, LINE_CONTROL, is_http_url, is_valid_id
 from ..model import Comment
+from ..names import is_blank
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 20
@@ -95,6 +96,8 @@ def check_line(name: str, raw: str, required: bool = False) -> tuple[str | None,
     value = raw.strip()
     if not value:
         return None, f"{label} is required." if required else None
+    if name == "author" and is_blank(value):
+        return None, f"{label} must have something visible: it holds only invisible characters."
     if len(value) > FIELD_LIMITS[name]:
         return None, f"{label} must be at most {FIELD_LIMITS[name]:,} characters."
     return value, None
