@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     # Intake service: open connections at most (kept below the process's file limit); past it, the oldest
     # connection still waiting for its headers is closed.
     "COMMENTS_MAX_CONNECTIONS": 512,
+    # Names of the moderators: `make comments` and `make check-comments` warn about look-alikes of these
+    # and of each article's Author(s). The badge itself is only ever the `role:` a moderator sets.
+    "COMMENTS_MODERATORS": [],
 }
 
 MODES = ("open", "closed", "off")

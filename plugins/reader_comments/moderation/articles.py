@@ -43,6 +43,7 @@ class Article:
     source: Path
     comments_mode: str | None = None
     mode_line: int | None = None
+    authors: tuple[str, ...] = ()
 
 
 def display_path(path: Path) -> Path:
@@ -137,6 +138,12 @@ def _slug_for(path: Path, meta: dict[str, tuple[str, int]], settings: dict[str, 
     )
 
 
+def _authors(meta: dict[str, tuple[str, int]], settings: dict[str, Any]) -> tuple[str, ...]:
+    """An article's authors as Pelican reads them: `Authors:` or `Author:` split on commas, else the AUTHOR setting."""
+    raw = (meta.get("authors") or meta.get("author") or (settings.get("AUTHOR") or "", 0))[0]
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
 def find_articles(site: Site) -> tuple[dict[str, Article], list[Problem]]:
     """Articles by slug (drafts and hidden ones included), and problems with their metadata."""
     articles: dict[str, Article] = {}
@@ -151,7 +158,7 @@ def find_articles(site: Site) -> tuple[dict[str, Article], list[Problem]]:
         if not slug or "title" not in meta:
             continue
         mode, mode_line = meta.get("comments", (None, None))
-        article = Article(slug, meta["title"][0], shown, mode, mode_line)
+        article = Article(slug, meta["title"][0], shown, mode, mode_line, _authors(meta, site.settings))
         articles.setdefault(slug, article)
         if mode is not None and mode.strip().lower() not in MODES:
             problems.append(Problem(shown, f"'Comments: {mode}' must be one of {', '.join(MODES)}", mode_line))

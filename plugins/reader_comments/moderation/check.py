@@ -9,7 +9,10 @@ from pathlib import Path
 
 from .. import comment_file
 from ..comment_file import Tree
-from ..model import Problem
+from ..model import PUBLISHED, Problem
+from ..names import display_name, resembles, visible
+from ..render import cost_problems
+from ..settings import resolve
 from ..threads import build
 from . import EXIT_OK, EXIT_PROBLEMS
 from .articles import Article, Site, find_articles
@@ -56,6 +59,9 @@ def survey(site: Site) -> Survey:
     tree = comment_file.load_tree(site.comments, site.tz, files)
     articles, problems = find_articles(site)
     problems = [*tree.problems, *problems, *misplaced_files(site.comments)]
+    problems.extend(
+        Problem(c.path, message) for c in tree.comments() if c.status in ("pending", PUBLISHED) for message in cost_problems(c.body)
+    )
     for slug, comments in sorted(tree.by_article.items()):
         if slug not in articles:
             problems.append(Problem(site.comments / slug, f"no article has the slug {slug!r}; these comments are never shown"))
@@ -63,11 +69,35 @@ def survey(site: Site) -> Survey:
     return Survey(tree, articles, problems, len(files))
 
 
+def look_alikes(result: Survey, site: Site) -> list[str]:
+    """Warnings for names that could pass for the article's author or a moderator, naming the real name.
+
+    Comments a moderator gave a role (the badge) are left alone.
+    """
+    moderators = [str(name) for name in resolve(site.settings)["COMMENTS_MODERATORS"] or []]
+    warnings = []
+    for comment in result.tree.comments():
+        if comment.role:
+            continue
+        article = result.articles.get(comment.article)
+        authors = list(article.authors) if article else []
+        real = resembles(comment.author, [*authors, *moderators])
+        if real is not None:
+            who = "the article's author" if real in authors else "a moderator"
+            warnings.append(
+                f"{comment.path}: warning: the name {visible(display_name(comment.author))!r} resembles {real!r} "
+                f"({who}); only a moderator's `role:` gives the badge"
+            )
+    return warnings
+
+
 def cmd_check(site: Site) -> int:
     """Print every problem with comment files, threads and articles; exit 1 if there is any."""
     result = survey(site)
     for problem in result.problems:
         print(problem)
+    for warning in look_alikes(result, site):
+        print(warning)
     if result.problems:
         count = len(result.problems)
         print(f"{count} problem{'s' * (count != 1)} in {result.files} comment files under {site.comments}")

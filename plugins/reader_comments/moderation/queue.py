@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
 import unicodedata
@@ -10,11 +9,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from ..model import STATUSES, Comment
+from ..names import display_name, visible
+from ..render import cost, render_body
 from . import EXIT_OK
 from .articles import Article, Site
-from .check import Survey, survey
-
-_BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from .check import Survey, look_alikes, survey
 
 
 def format_age(delta: timedelta) -> str:
@@ -54,8 +53,17 @@ def fit(text: str, width: int) -> str:
 
 
 def _clean(text: str) -> str:
-    """Text safe to print in one table cell: no tabs, no direction overrides."""
-    return _BIDI.sub("", text.replace("\t", " ")).strip()
+    """Text for one table cell, as readers see it: no direction controls, invisible characters spelled out."""
+    return visible(display_name(text.replace("\t", " ")))
+
+
+def body_lines(body: str, indent: str) -> list[str]:
+    """A pending body as the queue shows it: its size and links, then its whole text, invisibles spelled out."""
+    spent = cost(body, render_body(body))
+    links = f"{spent.links:,} link{'s' * (spent.links != 1)}"
+    lines = [f"{indent}{len(body):,} characters, {spent.source_bytes:,} bytes, {links}; {spent.html_bytes:,} bytes of HTML"]
+    lines.extend(f"{indent}| {visible(line)}" for line in body.split("\n"))
+    return lines
 
 
 def first_line(body: str) -> str:
@@ -77,6 +85,11 @@ def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
         out.append("")
         out.append(f"Problems ({len(result.problems)}):")
         out.extend(f"  {problem}" for problem in result.problems)
+    warnings = look_alikes(result, site)
+    if warnings:
+        out.append("")
+        out.append(f"Names to look at ({len(warnings)}):")
+        out.extend(f"  {warning}" for warning in warnings)
     counts = result.count_by_status()
     out.append("")
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES)
@@ -104,6 +117,7 @@ def _table(pending: Sequence[Comment], articles: dict[str, Article], site: Site,
     for comment, row in zip(pending, rows, strict=True):
         lines.append(gap.join(fit(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
         lines.append(f"{indent}{comment.path}")
+        lines.extend(body_lines(comment.body, indent))
     return lines
 
 
