@@ -74,7 +74,11 @@ FEED_MAX_ITEMS = 20
 RSS_FEED_SUMMARY_ONLY = False
 
 # reader_comments is installed as a package (pyproject.toml); `make venv` installs it.
-PLUGINS = ["pelican.plugins.sitemap", "pelican.plugins.reader_comments"]
+# log_lines and post_checks are this site's own plugins, read from plugins/ beside this file.
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["log_lines", "pelican.plugins.sitemap", "pelican.plugins.reader_comments", "post_checks"]
+# Front matter fields of this site's own, besides Pelican's (post_checks flags likely typos of any).
+POST_CHECKS_EXTRA_FIELDS = ["Comments"]
 
 SITEMAP = {
     "format": "xml",
