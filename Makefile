@@ -15,6 +15,8 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 INBOX_HOST ?= 127.0.0.1
 INBOX_PORT ?= 8008
+# The development build reads these too (pelicanconf.py), so the form posts where `make inbox` listens.
+export INBOX_HOST INBOX_PORT
 ID ?=
 PYTEST_ARGS ?=
 
@@ -53,11 +55,13 @@ clean: ## Remove the built site and caches
 regenerate: $(PLUGIN_STAMP) ## Rebuild on every change
 	$(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
-serve: $(PLUGIN_STAMP) ## Serve output/ on http://HOST:PORT (PORT=8000)
-	$(PELICAN) -l $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -b $(HOST) -p $(PORT)
+SERVE := $(BIN)/python tools/serve.py $(OUTPUTDIR) --host $(HOST) --port $(PORT)
 
-devserver: $(PLUGIN_STAMP) ## Rebuild on change, serve, and reload (PORT=8000)
-	$(PELICAN) -lr $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -b $(HOST) -p $(PORT)
+serve: $(PLUGIN_STAMP) ## Serve output/ on http://HOST:PORT (PORT=8000)
+	$(SERVE)
+
+devserver: $(PLUGIN_STAMP) ## Rebuild on change and serve; refresh the browser to see a change (PORT=8000)
+	$(SERVE) --rebuild $(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
 publish: $(PLUGIN_STAMP) ## Build for production; any warning or broken comment fails it
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF) --fatal warnings

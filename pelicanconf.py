@@ -1,5 +1,7 @@
 """Development settings for the etiquette guide. `publishconf.py` builds on these."""
 
+import os
+
 AUTHOR = "Diane Schwartz"
 SITENAME = "The Gracious Guide"
 SITESUBTITLE = "Modern manners for work, table and inbox"
@@ -15,8 +17,13 @@ PAGE_PATHS = ["pages"]
 # content/comments holds reader comments as data files; it is never read as content.
 ARTICLE_EXCLUDES = ["comments"]
 PAGE_EXCLUDES = ["comments"]
-STATIC_PATHS = ["images", "extra/robots.txt"]
-EXTRA_PATH_METADATA = {"extra/robots.txt": {"path": "robots.txt"}}
+# content/extra holds files served from the site's root: robots.txt and the icons.
+STATIC_PATHS = ["images", "extra"]
+EXTRA_PATH_METADATA = {
+    "extra/robots.txt": {"path": "robots.txt"},
+    "extra/favicon.ico": {"path": "favicon.ico"},
+    "extra/favicon.svg": {"path": "favicon.svg"},
+}
 
 TIMEZONE = "America/New_York"
 DEFAULT_LANG = "en"
@@ -92,7 +99,10 @@ COMMENTS_CLOSE_AFTER_DAYS = None
 COMMENTS_MAX_INDENT = 4
 COMMENTS_STRICT = False
 # Where the comment form posts; `make inbox` serves it. Unset it to show no form.
-COMMENTS_SUBMIT_URL = "http://127.0.0.1:8008/comments"
+# The Makefile passes INBOX_HOST and INBOX_PORT to both the build and `make inbox`, so they agree.
+COMMENTS_SUBMIT_URL = "http://{}:{}/comments".format(
+    os.environ.get("INBOX_HOST", "127.0.0.1"), os.environ.get("INBOX_PORT", "8008")
+)
 COMMENTS_CONTACT_EMAIL = "letters@gracious-guide.example"
 
 DIRECT_TEMPLATES = ["index", "categories", "authors", "archives", "tags"]
