@@ -18,6 +18,7 @@ from pelican import signals
 
 from . import feeds, manifest
 from .comment_file import Tree, load_tree
+from .comment_rules import LIMITS
 from .model import Problem
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, comments_folder, resolve, site_timezone
@@ -42,9 +43,10 @@ def set_defaults(pelican) -> None:
 
 
 def add_template_folder(generator) -> None:
-    """Append the plugin's templates last, so the theme can override any of them; give them the links' rel."""
+    """Append the plugin's templates last, so the theme can override any of them; give them the links' rel and body limit."""
     generator.env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
     generator.env.globals["COMMENT_LINK_REL"] = LINK_REL
+    generator.env.globals["COMMENT_BODY_MAX"] = LIMITS["body"]
 
 
 def article_mode(article, options: dict[str, Any], now: datetime) -> tuple[str, Problem | None]:
