@@ -37,14 +37,14 @@ from .comment_rules import (
     schema_check,
     schema_message,
 )
-from .comment_yaml import MAX_FILE_BYTES, Parsed, decode, fail, parse
+from .comment_yaml import BOM, MAX_FILE_BYTES, Parsed, decode, fail, parse
 from .fileio import atomic_write, clean_temp_files, read_capped
 from .model import Comment, CommentFileError, Problem
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "EXTENSIONS", "FIELDS", "MAX_FILE_BYTES", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "CommentFileError",
+    "BOM", "EXTENSIONS", "FIELDS", "MAX_FILE_BYTES", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "CommentFileError",
     "Parsed", "ReadCache", "Tree", "clean_temp_files", "comment_files", "comment_id", "decode", "dump",
     "is_valid_id", "load_tree", "parse", "read", "read_bytes", "replace", "validate", "write_new",
 ]
