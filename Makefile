@@ -78,13 +78,21 @@ test: $(DEV_STAMP) lint ## Lint, then run the whole test suite
 comments: $(PLUGIN_STAMP) ## Show the moderation queue
 	@$(MODERATE) queue
 
+# Stops a moderation target that names no comment, saying how to name one.
+define need_id
+@test -n "$(strip $(ID))" || { echo 'error: say which comment: make $(1) ID=<slug>/<id> (several: ID="<slug>/<id> <slug>/<id>"; make comments lists them)' >&2; exit 2; }
+endef
+
 approve: $(PLUGIN_STAMP) ## Approve comments: make approve ID="slug/id [slug/id ...]"
+	$(call need_id,approve)
 	@$(MODERATE) approve $(ID)
 
 reject: $(PLUGIN_STAMP) ## Reject comments: make reject ID=...
+	$(call need_id,reject)
 	@$(MODERATE) reject $(ID)
 
 spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=...
+	$(call need_id,spam)
 	@$(MODERATE) spam $(ID)
 
 check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on any error

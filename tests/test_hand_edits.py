@@ -118,3 +118,18 @@ def test_approving_a_file_with_a_byte_order_mark_keeps_it(tmp_path):
     after = path.read_bytes()
     assert after.startswith(b"\xef\xbb\xbf" + HEAD.encode() + b"status: approved\n")
     assert moderate(site, "check").returncode == 0
+
+
+@pytest.mark.parametrize("target", ["approve", "reject", "spam"])
+def test_make_moderation_targets_without_an_id_say_how(target):
+    done = subprocess.run(["make", "--no-print-directory", target], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert f"make {target} ID=<slug>/<id>" in done.stderr, done.stderr
+    assert "make comments" in done.stderr
+
+
+def test_a_slug_given_without_id_equals_is_answered_the_same_way():
+    done = subprocess.run(["make", "--no-print-directory", "approve", "dinner-guest/20261123T130000114502-q8n2ra"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "make approve ID=<slug>/<id>" in done.stderr, done.stderr
