@@ -33,6 +33,7 @@ from .comment_rules import (
     comment_id,
     is_http_url,
     is_valid_id,
+    plain_or_quote,
     quote,
     schema_check,
     schema_message,
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 MAX_PROBLEMS = 10
+# Fields written without quotes when safe, as MODERATING.md shows them (`status: pending`).
+PLAIN_FIELDS = ("status", "reply_to", "role")
 SCHEMA_HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comments/comment.schema.json\n"
 
 _VALIDATOR = Draft202012Validator(SCHEMA)
@@ -300,6 +303,8 @@ def dump(fields: dict[str, str | None]) -> str:
         if value is None:
             continue
         rendered = _block(value) if name in MULTI_LINE else None
+        if name in PLAIN_FIELDS:
+            rendered = plain_or_quote(value)
         out.append(f"{name}: {rendered or quote(value)}\n")
     return "".join(out)
 

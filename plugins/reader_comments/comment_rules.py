@@ -72,6 +72,19 @@ def quote(value: str) -> str:
     return YAML_SPECIAL.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
+# A one-line value YAML reads back as the same text when written without quotes.
+PLAIN_SAFE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._+@/-]|:(?=\S)|[ ](?=[^ #]))*")
+# Plain words YAML reads as "no value"; written as text, they need quotes.
+NULL_WORDS = frozenset({"null", "Null", "NULL"})
+
+
+def plain_or_quote(value: str) -> str:
+    """`value` without quotes when YAML reads it back unchanged (`status: pending`), else double-quoted."""
+    if PLAIN_SAFE.fullmatch(value) and value not in NULL_WORDS:
+        return value
+    return quote(value)
+
+
 def near_choice(value: Any, choices: list[Any]) -> str | None:
     """The choice a text was probably meant as: the same word in other case or with spaces, or a near spelling."""
     texts = [choice for choice in choices if isinstance(choice, str)]

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from .comment_rules import LINE_BREAK
+from .comment_rules import LINE_BREAK, NULL_WORDS
 from .model import CommentFileError, Problem
 from .yaml_hints import explain
 
@@ -25,7 +25,7 @@ _BaseLoader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_NULLS = frozenset({"", "~"}) | NULL_WORDS
 
 
 @dataclass(slots=True)
