@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader
+from jinja2 import FileSystemLoader, TemplateNotFound
 from pelican import signals
 
-from . import feeds, manifest
+from . import feeds, manifest, reader_pages
 from .comment_file import Tree, load_tree
 from .comment_rules import LIMITS
 from .model import Problem
@@ -139,6 +139,20 @@ def write_outputs(generator, writer) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for script in STATIC.glob("*.js"):
         (target / script.name).write_bytes(script.read_bytes())
+    write_reader_pages(generator, writer)
+
+
+def write_reader_pages(generator, writer) -> None:
+    """Render the intake's reader pages from the theme's templates, where the theme has them and a form posts."""
+    if not generator.settings.get("COMMENTS_SUBMIT_URL"):
+        return
+    for page, template_name in reader_pages.TEMPLATES.items():
+        try:
+            template = generator.env.get_template(f"{template_name}.html")
+        except TemplateNotFound:
+            continue
+        writer.write_file(reader_pages.SAVE_AS[page], template, generator.context, relative_urls=False,
+                          intake=reader_pages.placeholders())
 
 
 def register() -> None:
