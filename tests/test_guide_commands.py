@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,26 +22,31 @@ SETTINGS = REPO / "tests" / "fixtures" / "intake" / "settings.py"
 CAROL = "20240103T170000-carol"
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
-    """A copy of the moderation fixture site, with a manifest the intake reads."""
-    target = shutil.copytree(SITE, tmp_path / "site")
+@pytest.fixture(scope="module")
+def intake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IntakeServer]:
+    """The service, writing into a copy of the moderation fixture site, with a manifest it reads."""
+    base = tmp_path_factory.mktemp("guide")
+    target = shutil.copytree(SITE, base / "site")
     manifest = {"version": 1, "articles": {"garden-party": {
         "title": "Garden Parties", "url": "2024/garden-party/", "mode": "open", "comments": {CAROL: "Carol"}}}}
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return target
+    (base / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with IntakeServer(target / "content" / "comments", base / "manifest.json", SETTINGS, env={"COMMENTS_RATE_LIMIT": "0"}) as server:
+        yield server
 
 
-def post_through_intake(site: Path, **fields: str) -> Path:
+@pytest.fixture
+def site(intake: IntakeServer) -> Path:
+    """The site folder the service writes into (the folder holding pelicanconf.py)."""
+    return intake.content.parents[1]
+
+
+def post_through_intake(intake: IntakeServer, **fields: str) -> Path:
     """Post one comment to the real service; the file it wrote."""
-    comments = site / "content" / "comments"
-    server = IntakeServer(comments, site.parent / "manifest.json", SETTINGS, env={"COMMENTS_RATE_LIMIT": "0"})
-    with server:
-        form = {"article": "garden-party", "author": "Olivia Grant", "body": "Does the same rule apply?", **fields}
-        reply = send(server.port, "POST", "/comments", urlencode(form),
-                     {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"})
+    form = {"article": "garden-party", "author": "Olivia Grant", "body": "Does the same rule apply?", **fields}
+    reply = send(intake.port, "POST", "/comments", urlencode(form),
+                 {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"})
     assert reply.status == 201, reply.text
-    return comments / "garden-party" / f"{reply.json()['id']}.yaml"
+    return intake.content / "garden-party" / f"{reply.json()['id']}.yaml"
 
 
 def guide_example() -> dict[str, str]:
@@ -54,8 +60,8 @@ def field_lines(path: Path) -> dict[str, str]:
     return dict(re.findall(r"^([a-z_]+): (\S.*)$", path.read_text(encoding="utf-8"), re.M))
 
 
-def test_the_intake_writes_fields_as_the_guide_shows_them(site):
-    written = field_lines(post_through_intake(site, website="https://olivia.example/", reply_to=CAROL))
+def test_the_intake_writes_fields_as_the_guide_shows_them(intake):
+    written = field_lines(post_through_intake(intake, website="https://olivia.example/", reply_to=CAROL))
     example = guide_example()
     assert example["status"] == "pending" and written["status"] == "pending"
     for name in ("author", "date"):
@@ -64,8 +70,8 @@ def test_the_intake_writes_fields_as_the_guide_shows_them(site):
     assert written["reply_to"] == CAROL
 
 
-def test_the_short_version_edit_then_check(site):
-    path = post_through_intake(site)
+def test_the_short_version_edit_then_check(intake, site):
+    path = post_through_intake(intake)
     step = re.search(r"change `(status: pending)` to\s+`(status: approved)`", GUIDE)
     text = path.read_text(encoding="utf-8")
     assert text.count(step.group(1)) == 1
@@ -75,8 +81,8 @@ def test_the_short_version_edit_then_check(site):
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-def test_the_guides_grep_finds_a_comment_marked_spam_by_hand(site):
-    path = post_through_intake(site)
+def test_the_guides_grep_finds_a_comment_marked_spam_by_hand(intake, site):
+    path = post_through_intake(intake)
     path.write_text(path.read_text(encoding="utf-8").replace("status: pending", "status: spam"), encoding="utf-8")
     commands = re.findall(r"`(grep [^`]+)`", GUIDE)
     assert commands, "the guide has no grep line"
