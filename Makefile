@@ -15,6 +15,8 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 INBOX_HOST ?= 127.0.0.1
 INBOX_PORT ?= 8008
+# The development build reads these too (pelicanconf.py), so the form posts where `make inbox` listens.
+export INBOX_HOST INBOX_PORT
 ID ?=
 PYTEST_ARGS ?=
 
@@ -53,11 +55,13 @@ clean: ## Remove the built site and caches
 regenerate: $(PLUGIN_STAMP) ## Rebuild on every change
 	$(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
-serve: $(PLUGIN_STAMP) ## Serve output/ on http://HOST:PORT (PORT=8000)
-	$(PELICAN) -l $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -b $(HOST) -p $(PORT)
+SERVE := $(BIN)/python tools/serve.py $(OUTPUTDIR) --host $(HOST) --port $(PORT)
 
-devserver: $(PLUGIN_STAMP) ## Rebuild on change, serve, and reload (PORT=8000)
-	$(PELICAN) -lr $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -b $(HOST) -p $(PORT)
+serve: $(PLUGIN_STAMP) ## Serve output/ on http://HOST:PORT (PORT=8000)
+	$(SERVE)
+
+devserver: $(PLUGIN_STAMP) ## Rebuild on change and serve; refresh the browser to see a change (PORT=8000)
+	$(SERVE) --rebuild $(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
 publish: $(PLUGIN_STAMP) ## Build for production; any warning or broken comment fails it
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF) --fatal warnings
@@ -74,13 +78,21 @@ test: $(DEV_STAMP) lint ## Lint, then run the whole test suite
 comments: $(PLUGIN_STAMP) ## Show the moderation queue
 	@$(MODERATE) queue
 
+# Stops a moderation target that names no comment, saying how to name one.
+define need_id
+@test -n "$(strip $(ID))" || { echo 'error: say which comment: make $(1) ID=<slug>/<id> (several: ID="<slug>/<id> <slug>/<id>"; make comments lists them)' >&2; exit 2; }
+endef
+
 approve: $(PLUGIN_STAMP) ## Approve comments: make approve ID="slug/id [slug/id ...]"
+	$(call need_id,approve)
 	@$(MODERATE) approve $(ID)
 
 reject: $(PLUGIN_STAMP) ## Reject comments: make reject ID=...
+	$(call need_id,reject)
 	@$(MODERATE) reject $(ID)
 
 spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=...
+	$(call need_id,spam)
 	@$(MODERATE) spam $(ID)
 
 check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on any error

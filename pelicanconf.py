@@ -1,5 +1,7 @@
 """Development settings for the etiquette guide. `publishconf.py` builds on these."""
 
+import os
+
 AUTHOR = "Diane Schwartz"
 SITENAME = "The Gracious Guide"
 SITESUBTITLE = "Modern manners for work, table and inbox"
@@ -15,8 +17,13 @@ PAGE_PATHS = ["pages"]
 # content/comments holds reader comments as data files; it is never read as content.
 ARTICLE_EXCLUDES = ["comments"]
 PAGE_EXCLUDES = ["comments"]
-STATIC_PATHS = ["images", "extra/robots.txt"]
-EXTRA_PATH_METADATA = {"extra/robots.txt": {"path": "robots.txt"}}
+# content/extra holds files served from the site's root: robots.txt and the icons.
+STATIC_PATHS = ["images", "extra"]
+EXTRA_PATH_METADATA = {
+    "extra/robots.txt": {"path": "robots.txt"},
+    "extra/favicon.ico": {"path": "favicon.ico"},
+    "extra/favicon.svg": {"path": "favicon.svg"},
+}
 
 TIMEZONE = "America/New_York"
 DEFAULT_LANG = "en"
@@ -74,10 +81,16 @@ FEED_MAX_ITEMS = 20
 RSS_FEED_SUMMARY_ONLY = False
 
 # reader_comments is installed as a package (pyproject.toml); `make venv` installs it.
-PLUGINS = ["pelican.plugins.sitemap", "pelican.plugins.reader_comments"]
+# log_lines and post_checks are this site's own plugins, read from plugins/ beside this file.
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["log_lines", "pelican.plugins.sitemap", "pelican.plugins.reader_comments", "post_checks"]
+# Front matter fields of this site's own, besides Pelican's (post_checks flags likely typos of any).
+POST_CHECKS_EXTRA_FIELDS = ["Comments"]
 
 SITEMAP = {
     "format": "xml",
+    # The comment service's reader pages (theme/templates/intake_*.html) are not pages to index.
+    "exclude": [r"^comments/(error|received)\.html$"],
     "priorities": {"articles": 0.8, "indexes": 0.5, "pages": 0.6},
     "changefreqs": {"articles": "monthly", "indexes": "daily", "pages": "monthly"},
 }
@@ -88,7 +101,10 @@ COMMENTS_CLOSE_AFTER_DAYS = None
 COMMENTS_MAX_INDENT = 4
 COMMENTS_STRICT = False
 # Where the comment form posts; `make inbox` serves it. Unset it to show no form.
-COMMENTS_SUBMIT_URL = "http://127.0.0.1:8008/comments"
+# The Makefile passes INBOX_HOST and INBOX_PORT to both the build and `make inbox`, so they agree.
+COMMENTS_SUBMIT_URL = "http://{}:{}/comments".format(
+    os.environ.get("INBOX_HOST", "127.0.0.1"), os.environ.get("INBOX_PORT", "8008")
+)
 COMMENTS_CONTACT_EMAIL = "letters@gracious-guide.example"
 
 DIRECT_TEMPLATES = ["index", "categories", "authors", "archives", "tags"]

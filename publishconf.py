@@ -15,6 +15,8 @@ CATEGORY_FEED_ATOM = "feeds/category/{slug}.atom.xml"
 DRAFT_SAVE_AS = ""
 DRAFT_URL = ""
 
+# A post with a front matter mistake fails the published build instead of being skipped.
+POST_CHECKS_STRICT = True
 # A broken comment file fails the published build instead of being skipped.
 COMMENTS_STRICT = True
 COMMENTS_SUBMIT_URL = os.environ.get("COMMENTS_SUBMIT_URL", "https://gracious-guide.example/inbox/comments")

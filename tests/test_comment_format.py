@@ -363,7 +363,7 @@ def test_read_cache_without_a_file_still_reads(tmp_path):
 )
 def test_dump_writes_a_literal_block_only_when_it_round_trips(tmp_path, body, written):
     text = dump({"author": "A", "date": "2010-06-02T09:15:00", "status": "pending", "body": body, "note": body})
-    assert text == (f'{HEADER}author: "A"\ndate: "2010-06-02T09:15:00"\nstatus: "pending"\n'
+    assert text == (f'{HEADER}author: "A"\ndate: "2010-06-02T09:15:00"\nstatus: pending\n'
                     f"body: {written}\nnote: {written}\n")
     comment, found = read(put(tmp_path, "post/d.yaml", text), TZ)
     assert found == [] and comment.body == body and comment.extra["note"] == body
@@ -371,7 +371,7 @@ def test_dump_writes_a_literal_block_only_when_it_round_trips(tmp_path, body, wr
 
 def test_dump_follows_the_schema_order_and_skips_empty_fields():
     text = dump({"website": "https://a.example/", "body": "b", "reply_to": None, "author": "é", "date": "d", "status": "s"})
-    assert text == f'{HEADER}author: "é"\ndate: "d"\nstatus: "s"\nbody: |-\n  b\nwebsite: "https://a.example/"\n'
+    assert text == f'{HEADER}author: "é"\ndate: "d"\nstatus: s\nbody: |-\n  b\nwebsite: "https://a.example/"\n'
 
 
 def test_write_new_creates_exactly_the_text_and_leaves_no_temporary_file(tmp_path):

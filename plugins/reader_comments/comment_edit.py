@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .comment_rules import BREAK_CHARS, LINE_BREAK, quote
+from .comment_rules import BREAK_CHARS, LINE_BREAK, plain_or_quote, quote
 from .comment_yaml import Parsed, parse
 from .model import CommentFileError, Problem
 
@@ -26,7 +26,6 @@ _SPLIT = re.compile(f"({LINE_BREAK.pattern})")
 _DOUBLE = re.compile(r'"(?:[^"\\]|\\.)*"')
 _SINGLE = re.compile(r"'(?:[^']|'')*'")
 _AFTER_VALUE = re.compile(r"(?:[ \t]+#.*)?[ \t]*\Z")
-_PLAIN_SAFE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._+@/-]|:(?=\S)|[ ](?=[^ #]))*")
 _NOT_EDITABLE = tuple("|>[{&*!%@`")
 
 
@@ -67,8 +66,8 @@ def render_value(value: str, style: str) -> str:
     """`value` as a one-line YAML scalar, in `style` when that is safe, else double-quoted."""
     if style == "single" and "\n" not in value:
         return "'" + value.replace("'", "''") + "'"
-    if style in ("plain", "empty") and _PLAIN_SAFE.fullmatch(value):
-        return value
+    if style in ("plain", "empty"):
+        return plain_or_quote(value)
     return quote(value)
 
 

@@ -34,11 +34,12 @@ from .comment_rules import (
     comment_id,
     is_http_url,
     is_valid_id,
+    plain_or_quote,
     quote,
     schema_check,
     schema_message,
 )
-from .comment_yaml import MAX_FILE_BYTES, Parsed, decode, fail, parse
+from .comment_yaml import BOM, MAX_FILE_BYTES, Parsed, decode, fail, parse
 from .fileio import atomic_write, clean_temp_files, read_capped
 from .model import Comment, CommentFileError, Problem
 from .names import is_blank
@@ -46,13 +47,15 @@ from .names import is_blank
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "EXTENSIONS", "FIELDS", "MAX_FILE_BYTES", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "CommentFileError",
+    "BOM", "EXTENSIONS", "FIELDS", "MAX_FILE_BYTES", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "CommentFileError",
     "Parsed", "ReadCache", "Tree", "clean_temp_files", "comment_files", "comment_id", "decode", "dump",
     "is_valid_id", "load_tree", "parse", "read", "read_bytes", "replace", "validate", "write_new",
 ]
 
 MAX_PROBLEMS = 10
 LINK_MESSAGE = "is a symbolic link, so it is never published; put the comment file (or article folder) itself here"
+# Fields written without quotes when safe, as MODERATING.md shows them (`status: pending`).
+PLAIN_FIELDS = ("status", "reply_to", "role")
 SCHEMA_HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comments/comment.schema.json\n"
 
 _VALIDATOR = Draft202012Validator(SCHEMA)
@@ -318,6 +321,8 @@ def dump(fields: dict[str, str | None]) -> str:
         if value is None:
             continue
         rendered = _block(value) if name in MULTI_LINE else None
+        if name in PLAIN_FIELDS:
+            rendered = plain_or_quote(value)
         out.append(f"{name}: {rendered or quote(value)}\n")
     return "".join(out)
 

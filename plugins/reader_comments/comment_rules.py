@@ -7,6 +7,7 @@ form may hold, the http(s) address check, and YAML double quoting.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Callable
@@ -71,6 +72,40 @@ def quote(value: str) -> str:
     return YAML_SPECIAL.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
 
 
+# A one-line value YAML reads back as the same text when written without quotes.
+PLAIN_SAFE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._+@/-]|:(?=\S)|[ ](?=[^ #]))*")
+# Plain words YAML reads as "no value"; written as text, they need quotes.
+NULL_WORDS = frozenset({"null", "Null", "NULL"})
+
+
+def plain_or_quote(value: str) -> str:
+    """`value` without quotes when YAML reads it back unchanged (`status: pending`), else double-quoted."""
+    if PLAIN_SAFE.fullmatch(value) and value not in NULL_WORDS:
+        return value
+    return quote(value)
+
+
+def near_choice(value: Any, choices: list[Any]) -> str | None:
+    """The choice a text was probably meant as: the same word in other case or with spaces, or a near spelling."""
+    texts = [choice for choice in choices if isinstance(choice, str)]
+    if not isinstance(value, str) or not value.strip():
+        return None
+    word = value.strip().lower()
+    same = [choice for choice in texts if choice.lower() == word]
+    close = same or difflib.get_close_matches(word, texts, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def visible(value: str) -> str:
+    """A value in quotes, with spaces at its ends shown as ␠ and said in words."""
+    lead, trail = len(value) - len(value.lstrip(" ")), len(value) - len(value.rstrip(" "))
+    if not (lead or trail) or not value.strip():
+        return repr(value)
+    shown = "␠" * lead + value.strip(" ") + "␠" * trail
+    where = "at both ends" if lead and trail else "at the start" if lead else "at the end"
+    return f"'{shown}', ␠ marking a stray space {where}"
+
+
 def schema_message(error: Any) -> str:
     """Turn a jsonschema error into a sentence a moderator can act on."""
     name = error.path[0] if error.path else None
@@ -86,7 +121,10 @@ def schema_message(error: Any) -> str:
         return f"{name!r} is empty"
     if kind == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value if v is not None)
-        return f"{name!r} must be one of: {allowed} (got {error.instance!r})"
+        meant = near_choice(error.instance, error.validator_value)
+        if meant is None:
+            return f"{name!r} must be one of: {allowed} (got {error.instance!r})"
+        return f"{name!r} must be one of: {allowed} (got {visible(error.instance)}); did you mean {meant!r}?"
     if kind == "pattern":
         return f"{name!r} is not valid: {SCHEMA['properties'][name]['description']}"
     return f"{name!r}: {error.message}" if name else error.message

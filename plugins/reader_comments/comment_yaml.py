@@ -12,17 +12,20 @@ from typing import Any
 
 import yaml
 
-from .comment_rules import LINE_BREAK
+from .comment_rules import LINE_BREAK, NULL_WORDS
 from .model import CommentFileError, Problem
+from .yaml_hints import explain
 
 MAX_FILE_BYTES = 128 * 1024
 MAX_NESTING = 64
+# A UTF-8 byte-order mark: YAML allows one at the start, and Windows Notepad writes one.
+BOM = b"\xef\xbb\xbf"
 
 _BaseLoader = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_NULLS = frozenset({"", "~"}) | NULL_WORDS
 
 
 @dataclass(slots=True)
@@ -40,15 +43,14 @@ def fail(path: Path, message: str, line: int | None = None) -> CommentFileError:
 
 
 def decode(path: Path, data: bytes) -> str:
-    """Decode file bytes as UTF-8 without a byte-order mark, or raise a clear error."""
+    """Decode file bytes as UTF-8, a leading byte-order mark dropped, or raise a clear error."""
     if len(data) > MAX_FILE_BYTES:
         raise fail(path, f"file is too large; a comment file may be at most {MAX_FILE_BYTES:,} bytes")
-    if data.startswith(b"\xef\xbb\xbf"):
-        raise fail(path, "file starts with a byte-order mark; save it as UTF-8 without BOM", 1)
+    text = data.removeprefix(BOM)
     try:
-        return data.decode("utf-8")
+        return text.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = text[: exc.start].count(b"\n") + 1
         raise fail(path, f"file is not valid UTF-8 (byte {exc.start})", line) from None
 
 
@@ -64,8 +66,11 @@ def _compose(path: Path, text: str) -> yaml.Node:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or exc.context or "invalid YAML"
+        hint = explain(text, line)
         if "expected a single document" in str(exc):
-            what = "file holds more than one YAML document; keep one mapping per file"
+            what, hint = "file holds more than one YAML document; keep one mapping per file", None
+        if hint is not None:
+            what, line = hint.message, hint.line
         raise fail(path, f"invalid YAML: {what}", line) from None
     except yaml.reader.ReaderError as exc:
         code = ord(exc.character) if isinstance(exc.character, str) else exc.character

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader
+from jinja2 import FileSystemLoader, TemplateNotFound
 from pelican import signals
 
-from . import feeds, manifest
+from . import feeds, manifest, reader_pages
 from .comment_file import Tree, load_tree
+from .comment_rules import LIMITS
 from .model import PUBLISHED, Problem
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, comments_folder, resolve, site_timezone
@@ -42,9 +43,10 @@ def set_defaults(pelican) -> None:
 
 
 def add_template_folder(generator) -> None:
-    """Append the plugin's templates last, so the theme can override any of them; give them the links' rel."""
+    """Append the plugin's templates last, so the theme can override any of them; give them the links' rel and body limit."""
     generator.env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
     generator.env.globals["COMMENT_LINK_REL"] = LINK_REL
+    generator.env.globals["COMMENT_BODY_MAX"] = LIMITS["body"]
 
 
 def article_mode(article, options: dict[str, Any], now: datetime) -> tuple[str, Problem | None]:
@@ -158,6 +160,20 @@ def write_outputs(generator, writer) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for script in STATIC.glob("*.js"):
         (target / script.name).write_bytes(script.read_bytes())
+    write_reader_pages(generator, writer)
+
+
+def write_reader_pages(generator, writer) -> None:
+    """Render the intake's reader pages from the theme's templates, where the theme has them and a form posts."""
+    if not generator.settings.get("COMMENTS_SUBMIT_URL"):
+        return
+    for page, template_name in reader_pages.TEMPLATES.items():
+        try:
+            template = generator.env.get_template(f"{template_name}.html")
+        except TemplateNotFound:
+            continue
+        writer.write_file(reader_pages.SAVE_AS[page], template, generator.context, relative_urls=False,
+                          intake=reader_pages.placeholders())
 
 
 def register() -> None:

@@ -79,15 +79,17 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
 
 
 def submit(page: Any, rig: Rig, author: str, body: str) -> None:
-    """Fill in the form and post it; the service must answer 303 to the thank-you page."""
+    """Fill in the form and post it; the service must answer 303 to its page that links back to the article."""
     page.get_by_label("Name").fill(author)
     page.get_by_label("Comment", exact=True).fill(body)
     with page.expect_response(lambda r: r.url == rig.submit_url and r.request.method == "POST") as posted:
         page.get_by_role("button", name="Post comment").click()
     assert posted.value.status == 303
-    assert posted.value.headers["location"] == f"{rig.base}/comment-received/"
-    expect(page).to_have_url(f"{rig.base}/comment-received/")
+    assert posted.value.headers["location"] == f"comments/received?article={SLUG}"
+    expect(page).to_have_url(f"{rig.submit_url}/received?article={SLUG}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you for your comment")
+    # The service sends readers to the development server's address (SITEURL is empty here).
+    expect(page.get_by_role("link", name="Back to “")).to_have_attribute("href", f"http://127.0.0.1:8000{ARTICLE}")
 
 
 def pending_files(folder: Path, before: set[Path]) -> dict[str, comment_file.Comment]:

@@ -24,8 +24,8 @@ BAD_NAME = "the file name must be a comment id: 1 to 64 of A-Z a-z 0-9 _ -"
 
 MESSAGES: dict[str, list[tuple[int | None, str]]] = {
     'yaml-unclosed-flow': [(7, "invalid YAML: did not find expected ',' or ']'")],
-    'yaml-unclosed-quote': [(3, 'invalid YAML: found unexpected end of stream')],
-    'yaml-tab-indent': [(5, 'invalid YAML: found character that cannot start any token')],
+    'yaml-unclosed-quote': [(1, 'invalid YAML: the value of \'author\' opens a quote (") that is never closed: end the line with "')],
+    'yaml-tab-indent': [(5, 'invalid YAML: the line is indented with a tab; YAML indents with spaces only: replace the tab with two spaces')],
     'yaml-bad-indent': [(2, 'invalid YAML: mapping values are not allowed in this context')],
     'yaml-colon-in-plain': [(1, 'invalid YAML: mapping values are not allowed in this context')],
     'yaml-stray-bracket': [(1, 'invalid YAML: did not find expected node content')],
@@ -47,7 +47,6 @@ MESSAGES: dict[str, list[tuple[int | None, str]]] = {
     'dup-status': [(6, "field 'status' appears twice (first on line 3)")],
     'dup-quoted-key': [(6, "field 'author' appears twice (first on line 1)")],
     'dup-body': [(6, "field 'body' appears twice (first on line 4)")],
-    'bom-utf8': [(1, 'file starts with a byte-order mark; save it as UTF-8 without BOM')],
     'bom-utf16': [(1, 'file is not valid UTF-8 (byte 0)')],
     'utf16-no-bom': [(1, 'invalid YAML: character #x0000: control characters are not allowed')],
     'utf32': [(1, 'file is not valid UTF-8 (byte 0)')],
@@ -101,8 +100,9 @@ MESSAGES: dict[str, list[tuple[int | None, str]]] = {
     'unknown-ip': [(6, "unknown field 'ip'")],
     'unknown-html': [(6, "unknown field 'html'")],
     'unknown-published': [(6, "unknown field 'published'")],
-    'status-capitalised': [(3, "'status' must be one of: pending, approved, rejected, spam (got 'Approved')")],
-    'status-trailing-space': [(3, "'status' must be one of: pending, approved, rejected, spam (got 'approved ')")],
+    'status-capitalised': [(3, "'status' must be one of: pending, approved, rejected, spam (got 'Approved'); did you mean 'approved'?")],
+    'status-trailing-space': [(3, "'status' must be one of: pending, approved, rejected, spam (got 'approved␠', ␠ marking a stray space at the end);"
+                                  " did you mean 'approved'?")],
     'role-admin': [(6, "'role' must be one of: author, moderator (got 'admin')")],
     'author-too-long': [(1, "'author' is longer than 80 characters")],
     'body-too-long': [(4, "'body' is longer than 10,000 characters")],

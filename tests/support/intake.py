@@ -50,6 +50,8 @@ class IntakeServer:
     prefix: Sequence[str] = ()
     preexec_fn: Callable[[], None] | None = None
     log_level: str = "info"
+    # A port of the caller's choosing (a site built to post there), else a free one at each start.
+    fixed_port: int = 0
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
 
@@ -76,7 +78,7 @@ class IntakeServer:
 
     def start(self, timeout: float = 20.0) -> IntakeServer:
         """Start the service and wait until /health answers."""
-        self.port = free_port()
+        self.port = self.fixed_port or free_port()
         output: BinaryIO | int = self.log.open("ab") if self.log else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(

@@ -31,11 +31,13 @@ honeypot `homepage`. Other fields are ignored; multipart bodies are refused with
 - 403 when an Origin header is present and not allowed (`null` included). Allowed:
   COMMENTS_ALLOWED_ORIGINS, the origin of SITEURL when it is absolute, and, when
   SITEURL is empty (development), http://127.0.0.1:8000 and http://localhost:8000.
-  A request without Origin (not a browser) passes.
+  A request without Origin (not a browser) passes. The page and the log name the
+  refused origin and the allowed ones.
 - 415 for any other content type; 413 when Content-Length, or the body as it is
   read, exceeds COMMENTS_MAX_REQUEST_BYTES (chunked bodies included).
 - 429 with Retry-After past COMMENTS_RATE_LIMIT posts per COMMENTS_RATE_WINDOW
-  seconds from one client (see ratelimit.py for X-Forwarded-For).
+  seconds from one client (see ratelimit.py for X-Forwarded-For); the message says
+  how long to wait. Only accepted posts count: a refused one is taken back.
 - 400 with a message per field: more than 20 fields, a field sent twice, bad
   UTF-8, missing or overlong fields, control characters, line breaks in one-line
   fields, a name of only invisible characters, a website that is not an http(s)
@@ -48,10 +50,17 @@ honeypot `homepage`. Other fields are ignored; multipart bodies are refused with
   awaiting moderation, when the disk is full, or before any manifest was read.
 
 Success: 201 `{"id": ..., "status": "pending"}` when the client prefers
-application/json; otherwise 303 to SITEURL/COMMENTS_THANKS_URL (in development,
-with SITEURL empty, on http://127.0.0.1:8000). Errors are `{"errors": {field:
-message}}` for JSON clients (field `request` for the request as a whole) and a
-small HTML page for browsers. `GET /health` answers "ok".
+application/json; otherwise 303 to `comments/received?article=<slug>` (relative, so
+a proxy's path prefix is kept), whose `GET` answers the built "comment received"
+page with a link back to the article; without that page, 303 to
+SITEURL/COMMENTS_THANKS_URL (in development, with SITEURL empty, on
+http://127.0.0.1:8000). Errors are `{"errors": {field: message}}` for JSON clients
+(field `request` for the request as a whole). Browsers get the built "not sent"
+page, in the site's look, listing the problems above the form as the reader filled
+it (name, website, reply target, comment) and linking back to the article; before
+a build, a small plain page. The build writes both pages from the theme's
+`intake_error.html` and `intake_received.html` (see reader_pages.py), and the
+service fills them in, every value escaped. `GET /health` answers "ok".
 
 Connections get COMMENTS_HEADER_TIMEOUT seconds for a request's headers and
 COMMENTS_BODY_TIMEOUT for its body, and at most COMMENTS_MAX_CONNECTIONS are open

@@ -7,13 +7,14 @@ import errno
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,13 +29,13 @@ from .form import (
     Submission,
     check_content_type,
     check_length,
-    error_page,
     parse_form,
     read_body,
     validate,
     wants_json,
 )
-from .ratelimit import RateLimiter, client_key
+from .ratelimit import RateLimiter, client_key, how_long
+from .replies import ReaderPages
 from .storage import ManifestCache, PendingCounter, new_id, write_comment
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,9 @@ RETRY_PENDING = 3600
 RETRY_STORAGE = 600
 RETRY_MANIFEST = 60
 STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+RECEIVED_PATH = "/comments/received"
+# An Origin header is shown to the reader and logged only this far.
+MAX_ORIGIN_SHOWN = 200
 FULL_MESSAGE = "This discussion has too many comments awaiting moderation; please try again later."
 SECURITY_HEADERS = {
     "cache-control": "no-store",
@@ -61,6 +65,7 @@ class Service:
         self.manifest = ManifestCache(config.manifest)
         self.limiter = RateLimiter(config.rate_limit, config.rate_window)
         self.pending = PendingCounter(config.comments, config.tz)
+        self.pages = ReaderPages(config)
         self._locks: dict[str, asyncio.Lock] = {}
 
     def start(self) -> None:
@@ -81,45 +86,59 @@ class Service:
         """Answer one POST /comments."""
         as_json = wants_json(request.headers.get("accept", ""))
         form: dict[str, str] = {}
+        counted: str | None = None
         try:
-            form = await self.receive(request)
+            self.check_head(request)
+            # Read first, so a reader asked to wait still finds everything they typed on the page.
+            form = parse_form(await read_body(request, self.config.max_request_bytes))
+            counted = self.check_rate(request)
             if form.get(HONEYPOT, "").strip():
                 logger.info("honeypot filled; answered as usual and stored nothing")
-                return self.success(new_id(), as_json)
+                return self.success(new_id(), as_json, form.get("article", ""))
             submission = validate(form)
             await self.check_cost(submission)
             self.check_article(submission)
             comment = await self.store(submission)
         except Rejected as refusal:
+            self.refund(counted)
             logger.info("submission refused: %d %s", refusal.status, "; ".join(refusal.errors.values()))
             return self.failure(refusal, as_json, form)
         except ClientDisconnect:
+            self.refund(counted)
             logger.info("client went away before sending the whole form")
             return PlainTextResponse("incomplete request", status_code=400)
         logger.info("comment %s/%s stored, pending moderation", comment.article, comment.id)
-        return self.success(comment.id, as_json)
+        return self.success(comment.id, as_json, comment.article)
 
-    async def receive(self, request: Request) -> dict[str, str]:
-        """Check the request before reading it, then read and decode the form."""
+    def check_head(self, request: Request) -> None:
+        """Check the request's origin, type and size before reading it; raise Rejected."""
         origin = request.headers.get("origin")
         if origin is not None and origin_of(origin) not in self.config.origins:
-            raise Rejected(403, {"request": "Comments are not accepted from this page."})
+            allowed = ", ".join(sorted(self.config.origins)) or "none"
+            logger.warning("refused a post from origin %r: allowed are %s (COMMENTS_ALLOWED_ORIGINS, SITEURL)",
+                           origin[:MAX_ORIGIN_SHOWN], allowed)
+            raise Rejected(403, {"request": f"Comments are not accepted from the page at {origin[:MAX_ORIGIN_SHOWN]}; "
+                                            f"this service takes them from {allowed}."})
         check_content_type(request.headers.get("content-type", ""))
         check_length(request.headers.get("content-length"), self.config.max_request_bytes)
-        self.check_rate(request)
-        return parse_form(await read_body(request, self.config.max_request_bytes))
 
-    def check_rate(self, request: Request) -> None:
-        """Count this post against its client; raise Rejected(429) past the limit."""
+    def check_rate(self, request: Request) -> str | None:
+        """Count this post against its client (the key counted, None when off); raise Rejected(429) past the limit."""
         if not self.limiter.enabled:
-            return
+            return None
         peer = request.client.host if request.client else None
         key = client_key(peer, request.headers.getlist("x-forwarded-for"), self.config.proxies)
         wait = self.limiter.hit(key)
         if wait:
             logger.debug("rate limit reached for %s", key)
-            message = "Too many comments from your address; please wait."
+            message = f"You have sent several comments in a short time; please wait {how_long(wait)} and send it again."
             raise Rejected(429, {"request": message}, self.limiter.retry_after(wait))
+        return key
+
+    def refund(self, key: str | None) -> None:
+        """A refused post does not count against its client."""
+        if key is not None:
+            self.limiter.refund(key)
 
     async def check_cost(self, submission: Submission) -> None:
         """Refuse a body that would cost too much to publish (render.cost_problems), rendered off the event loop.
@@ -185,26 +204,38 @@ class Service:
             logger.error("cannot store a comment for %s: %s", slug, exc)
         return Rejected(503, {"request": "Comments cannot be stored right now; please try again later."}, RETRY_STORAGE)
 
-    def success(self, comment_id: str, as_json: bool) -> Response:
+    def success(self, comment_id: str, as_json: bool, slug: str) -> Response:
         """The answer to an accepted (or silently dropped) submission."""
         if as_json:
             return JSONResponse({"id": comment_id, "status": "pending"}, status_code=201)
+        if self.article_url(slug) and self.pages.built("received") is not None:
+            # Relative, so it works behind a proxy that maps a path prefix to this service.
+            return RedirectResponse(f"{RECEIVED_PATH.lstrip('/')}?{urlencode({'article': slug})}", status_code=303)
         return RedirectResponse(self.config.thanks, status_code=303)
 
+    def received(self, request: Request) -> Response:
+        """GET the 'comment received' page, linking back to the article; the site's page when it cannot."""
+        slug = request.query_params.get("article", "")
+        url = self.article_url(slug)
+        entry = (self.manifest.articles() or {}).get(slug)
+        title = entry.get("title") if isinstance(entry, dict) else None
+        page = self.pages.received(url, title if isinstance(title, str) else "the article") if url else None
+        return page or RedirectResponse(self.config.thanks, status_code=303)
+
     def failure(self, refusal: Rejected, as_json: bool, form: dict[str, str]) -> Response:
-        """The answer to a refused submission: JSON errors, or a small HTML page."""
+        """The answer to a refused submission: JSON errors, or the site's page with the form as the reader filled it."""
         headers = {"retry-after": str(refusal.retry_after)} if refusal.retry_after is not None else None
         if as_json:
             return JSONResponse({"errors": refusal.errors}, status_code=refusal.status, headers=headers)
-        page = error_page(refusal.errors, self.back_link(form.get("article", "")), form.get("body", ""))
-        return HTMLResponse(page, status_code=refusal.status, headers=headers)
+        back = self.article_url(form.get("article", ""))
+        return self.pages.error(refusal.status, refusal.errors, form, back or f"{self.config.site}/", headers)
 
-    def back_link(self, slug: str) -> str:
-        """The article's form when the manifest knows the article, else the site's home page."""
+    def article_url(self, slug: str) -> str | None:
+        """The article's absolute address when the manifest knows the article."""
         entry = (self.manifest.articles() or {}).get(slug)
         if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-            return f"{self.config.site}/{entry['url'].lstrip('/')}#comment-form"
-        return f"{self.config.site}/"
+            return f"{self.config.site}/{entry['url'].lstrip('/')}"
+        return None
 
 
 class SecurityHeaders:
@@ -274,6 +305,12 @@ async def submit(request: Request) -> Response:
     return await service.handle(request)
 
 
+async def received(request: Request) -> Response:
+    """GET /comments/received."""
+    service: Service = request.app.state.service
+    return service.received(request)
+
+
 async def health(request: Request) -> Response:
     """GET /health: the process answers."""
     return PlainTextResponse("ok")
@@ -289,7 +326,11 @@ def create_app(config: Config) -> Starlette:
         yield
 
     app = Starlette(
-        routes=[Route("/comments", submit, methods=["POST"]), Route("/health", health, methods=["GET"])],
+        routes=[
+            Route("/comments", submit, methods=["POST"]),
+            Route(RECEIVED_PATH, received, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+        ],
         middleware=[Middleware(SecurityHeaders), Middleware(RequestFraming)],
         lifespan=lifespan,
     )

@@ -73,6 +73,7 @@ class Config:
 
     comments: Path
     manifest: Path
+    output: Path
     site: str
     thanks: str
     origins: frozenset[str]
@@ -95,9 +96,12 @@ def build_config(settings: dict[str, Any], comments: Path | None = None, manifes
     if not origin_of(siteurl):
         logger.info("SITEURL is not absolute; browsers are sent back to %s", base)
     window = options["COMMENTS_RATE_WINDOW"]
+    output = Path(settings.get("OUTPUT_PATH") or "output")
     return Config(
         comments=comments or comments_folder(settings),
-        manifest=manifest or Path(settings.get("OUTPUT_PATH") or "output") / options["COMMENTS_MANIFEST_SAVE_AS"],
+        manifest=manifest or output / options["COMMENTS_MANIFEST_SAVE_AS"],
+        # The reader pages are built beside the manifest when it is given on its own.
+        output=manifest.parent if manifest else output,
         site=base,
         thanks=thanks_location(base, options["COMMENTS_THANKS_URL"]),
         origins=allowed_origins(siteurl, options["COMMENTS_ALLOWED_ORIGINS"]),

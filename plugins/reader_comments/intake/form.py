@@ -206,7 +206,7 @@ def error_page(errors: dict[str, str], back: str, body: str) -> str:
     if body.strip():
         kept = (
             '<p><label for="kept">Your comment, to copy before going back:</label></p>'
-            f'<textarea id="kept" readonly rows="8" cols="60">{html.escape(body[: FIELD_LIMITS["body"]])}</textarea>'
+            f'<textarea id="kept" readonly rows="8">{html.escape(body[: FIELD_LIMITS["body"]])}</textarea>'
         )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'

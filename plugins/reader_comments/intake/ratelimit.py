@@ -83,6 +83,14 @@ def client_key(peer: str | None, forwarded_for: Iterable[str], proxies: tuple[Ne
     return _key(hops[0], "") if hops else peer_key
 
 
+def how_long(wait: float) -> str:
+    """A wait in words a reader can act on: whole seconds under two minutes, else whole minutes (rounded up)."""
+    seconds = max(1, math.ceil(wait))
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
 class RateLimiter:
     """A sliding-window limit: at most `limit` hits per key in any `window` seconds."""
 
@@ -121,6 +129,12 @@ class RateLimiter:
             return max(hits[0] + self.window - now, 0.001)
         hits.append(now)
         return 0.0
+
+    def refund(self, key: str) -> None:
+        """Take back the last hit of `key`: the post it counted was refused."""
+        hits = self._hits.get(key)
+        if hits:
+            hits.pop()
 
     def retry_after(self, wait: float) -> str:
         """A Retry-After header value (whole seconds, at least 1) for a wait."""

@@ -98,7 +98,8 @@ def plan_change(path: Path, data: bytes, status: str, stamp: dict[str, str], tz:
     edited = edit_fields(path, text, comment_file.parse(path, text), {"status": status, **stamp})
     if isinstance(edited, Problem):
         return None, [edited]
-    new_bytes = edited.encode("utf-8")
+    # A byte-order mark the file started with stays, like every other byte not changed.
+    new_bytes = data[: len(data) - len(data.removeprefix(comment_file.BOM))] + edited.encode("utf-8")
     checked, problems = comment_file.read(path, tz, new_bytes)
     if checked is None:
         return None, problems

@@ -1,0 +1,40 @@
+"""The pages the intake service shows readers, built by Pelican from theme templates and filled in per reply.
+
+The build renders each template that the theme provides into the output folder,
+with a placeholder such as `[[intake:author]]` wherever the service puts what the
+reader typed; the service fills every placeholder in one pass, escaping each value,
+so nothing a reader sends is ever read as a placeholder or as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+# Theme template (without .html) and where the build writes it, by page.
+TEMPLATES = {"error": "intake_error", "received": "intake_received"}
+SAVE_AS = {"error": "comments/error.html", "received": "comments/received.html"}
+FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title")
+_PLACEHOLDER = re.compile(r"\[\[intake:([a-z_]+)\]\]")
+
+
+def placeholders() -> dict[str, str]:
+    """The placeholder text the templates receive for each field (and the list of problems)."""
+    return {name: f"[[intake:{name}]]" for name in (*FIELDS, "errors")}
+
+
+def fill(page: str, values: dict[str, str], errors: Iterable[str] = (), base: str | None = None) -> str:
+    """The built page with each placeholder replaced by its value, escaped; unknown ones left empty."""
+    items = "".join(f"<li>{html.escape(message)}</li>" for message in errors)
+
+    def value(match: re.Match[str]) -> str:
+        """One placeholder's replacement."""
+        name = match.group(1)
+        return items if name == "errors" else html.escape(values.get(name, ""), quote=True)
+
+    filled = _PLACEHOLDER.sub(value, page)
+    if base:
+        # The page is served from the service's address; its links and styles belong to the site.
+        filled = filled.replace("<head>", f'<head>\n<base href="{html.escape(base, quote=True)}/">', 1)
+    return filled

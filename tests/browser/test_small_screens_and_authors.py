@@ -1,0 +1,99 @@
+"""What authors and readers see in Chromium.
+
+Target sizes at 320 px, the menu with a fifth section, the draft label, and the comment form's length limit and counter.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from support.build import REPO, build_site
+from support.web import serve
+
+from support.browser import Visit
+from .test_pages import AXE_OPTIONS, describe_violations
+
+FIFTH_SECTION = """Title: Birthday Parties for Grown-Ups
+Date: 2012-05-01 09:00
+Category: Celebrations
+Slug: birthday-parties
+
+Whether to mark the day, and how.
+"""
+
+
+@pytest.mark.parametrize("path", ["/2010/thank-you-note/", "/2010/reply-all/"])
+def test_comment_links_are_large_enough_targets_at_320_px(visit: Callable[..., Visit], path: str) -> None:
+    """The axe WCAG 2.2 target-size rule (and the rest of WCAG A/AA) on threads at phone width."""
+    view = visit(viewport={"width": 320, "height": 800})
+    view.goto(path)
+    assert view.page.locator(".comment-parent").count() > 0
+    violations = Axe().run(view.page, options=AXE_OPTIONS).response["violations"]
+    assert not violations, describe_violations(violations)
+
+
+@pytest.fixture(scope="module")
+def five_sections(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real site with a post in a fifth category, served on 127.0.0.1."""
+    base = tmp_path_factory.mktemp("five-sections")
+    content = shutil.copytree(REPO / "content", base / "content")
+    (content / "posts" / "birthday-parties.md").write_text(FIFTH_SECTION, encoding="utf-8")
+    build = build_site(content, base / "output")
+    with serve(build.output) as url:
+        yield url
+
+
+def test_menu_with_five_sections_stays_on_one_line_at_1280_px(browser: Any, five_sections: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(five_sections + "/")
+        items = page.evaluate("""Array.from(document.querySelectorAll('.site-nav li'))
+            .map((li) => [li.textContent.trim(), Math.round(li.getBoundingClientRect().top)])""")
+    finally:
+        context.close()
+    names = [name for name, _top in items]
+    assert "Celebrations" in names and names[-1] == "Archives"
+    assert len({top for _name, top in items}) == 1, items
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_draft_preview_says_it_is_a_draft(visit: Callable[..., Visit], scheme: str) -> None:
+    view = visit()
+    view.page.emulate_media(color_scheme=scheme)
+    view.goto("/drafts/tipping-abroad.html")
+    assert view.page.title().startswith("Draft:")
+    label = view.page.locator(".draft-label")
+    assert label.is_visible() and label.inner_text().startswith("DRAFT")
+    violations = Axe().run(view.page, options=AXE_OPTIONS).response["violations"]
+    assert not violations, describe_violations(violations)
+    view.goto("/2010/thank-you-note/")
+    assert view.page.locator(".draft-label").count() == 0
+    assert not view.page.title().startswith("Draft")
+
+
+def test_the_form_states_the_limit_and_counts_down(visit: Callable[..., Visit]) -> None:
+    view = visit()
+    view.goto("/2010/thank-you-note/")
+    help_text = " ".join(view.page.locator("#comment-body-help").inner_text().split())
+    assert "Up to 10,000 characters" in help_text
+    assert view.page.locator("#comment-body").get_attribute("maxlength") == "10000"
+    counter = view.page.locator("#comment-body-counter")
+    assert counter.is_visible()
+    assert counter.inner_text() == "10,000 characters left"
+    view.page.locator("#comment-body").fill("Thank you for this.")
+    view.page.wait_for_function("document.getElementById('comment-body-counter').textContent.startsWith('9,981')")
+    assert counter.inner_text() == "9,981 characters left"
+    assert "comment-body-counter" in view.page.locator("#comment-body").get_attribute("aria-describedby")
+
+
+def test_without_javascript_the_limit_is_still_stated(visit: Callable[..., Visit]) -> None:
+    view = visit(java_script_enabled=False)
+    view.goto("/2010/thank-you-note/")
+    assert "Up to 10,000 characters" in " ".join(view.page.locator("#comment-body-help").inner_text().split())
+    assert not view.page.locator("#comment-body-counter").is_visible()

@@ -1,0 +1,116 @@
+"""The pages the intake service answers a browser with, over real HTTP, on the real site's build."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import html5lib
+import pytest
+from support.intake import Reply, send
+from support.reader_site import ARTICLE, ARTICLE_TITLE, ARTICLE_URL, PUBLISHED, ReaderSite, reader_site
+
+FORM = "application/x-www-form-urlencoded"
+# Typed by a reader: quotes, markup and even the pages' own placeholder syntax stay plain text.
+TYPED = {
+    "article": ARTICLE,
+    "author": 'Ann "A." <b>Lee</b> [[intake:body]]',
+    "website": "not an address",
+    "reply_to": PUBLISHED,
+    "body": "First line & more.\n</textarea><script>alert(1)</script>\nLast line.",
+}
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReaderSite]:
+    """The site and its intake, with a limit of three comments per client in ten minutes."""
+    with reader_site(tmp_path_factory.mktemp("reader"), rate_limit=3) as running:
+        yield running
+
+
+def post(reader: ReaderSite, fields: dict[str, str], source: str | None = None, **headers: str) -> Reply:
+    """A browser's form post (from the local address `source`, when given)."""
+    sent = {"Accept": "text/html,application/xhtml+xml", "Content-Type": FORM,
+            **{name.replace("_", "-"): value for name, value in headers.items()}}
+    return send(reader.intake.port, "POST", "/comments", urlencode(fields), sent, source)
+
+
+def form_values(page: str) -> dict[str, str]:
+    """What the page's comment form holds, field by field."""
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    form = tree.find(".//form[@id='comment-form']")
+    values = {field.get("name"): field.get("value") or "" for field in form.iter("input")}
+    values["body"] = form.find(".//textarea").text or ""
+    return values
+
+
+def test_the_error_page_keeps_every_field_in_the_sites_look(reader):
+    reply = post(reader, TYPED)
+    assert reply.status == 400
+    page = reply.text
+    kept = form_values(page)
+    for name in ("article", "author", "website", "reply_to", "body"):
+        assert kept[name] == TYPED[name], name
+    assert "<script>alert" not in page and "<b>Lee" not in page
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    assert tree.find(".//base").get("href") == f"{reader.site}/"
+    styles = {link.get("href") for link in tree.iter("link") if link.get("rel") == "stylesheet"}
+    assert "/theme/css/main.css" in styles
+    assert tree.find(".//header[@class='site-header']") is not None
+    errors = [" ".join("".join(li.itertext()).split()) for li in tree.find(".//ul[@class='intake-errors']")]
+    assert errors == ["Website must be an address starting with http:// or https://."]
+    back = next(a for a in tree.iter("a") if "".join(a.itertext()) == "Back to the article")
+    assert back.get("href") == f"{reader.site}/{ARTICLE_URL}"
+    policy = reply.headers["content-security-policy"]
+    assert f"style-src {reader.site}" in policy and "form-action 'self'" in policy
+
+
+def test_the_received_page_links_back_to_the_article(reader):
+    fields = {**TYPED, "website": "", "author": "Ann Lee", "body": "Thank you."}
+    reply = post(reader, fields)
+    assert reply.status == 303
+    location = reply.headers["location"]
+    assert location == f"comments/received?article={ARTICLE}"
+    page = send(reader.intake.port, "GET", f"/{location}")
+    assert page.status == 200
+    tree = html5lib.parse(page.text, namespaceHTMLElements=False)
+    back = [a for a in tree.iter("a") if a.get("href") == f"{reader.site}/{ARTICLE_URL}"]
+    assert back and ARTICLE_TITLE in "".join(back[0].itertext())
+    assert "waiting for moderation" in page.text
+
+
+def test_an_unknown_article_on_the_received_page_goes_to_the_sites_thank_you_page(reader):
+    reply = send(reader.intake.port, "GET", "/comments/received?article=https://elsewhere.example/")
+    assert reply.status == 303 and reply.headers["location"] == f"{reader.site}/comment-received/"
+
+
+def test_a_refused_origin_is_named_in_the_page_and_the_log(reader):
+    stranger = "http://127.0.0.1:9"
+    reply = post(reader, {**TYPED, "website": ""}, Origin=stranger)
+    assert reply.status == 403
+    [message] = [" ".join("".join(li.itertext()).split())
+                 for li in html5lib.parse(reply.text, namespaceHTMLElements=False).find(".//ul[@class='intake-errors']")]
+    assert stranger in message and reader.site in message
+    log = reader.log.read_text(encoding="utf-8")
+    assert any(stranger in line and "origin" in line for line in log.splitlines()), log
+
+
+def test_the_rate_limit_counts_only_accepted_posts_and_says_how_long_to_wait(reader):
+    reader_address = "127.0.0.3"  # a client of its own: the limit is per address
+    for _ in range(5):
+        assert post(reader, TYPED, reader_address).status == 400
+    accepted = 0
+    while (reply := post(reader, {**TYPED, "website": "", "body": f"Note {accepted}."}, reader_address)).status == 303:
+        accepted += 1
+        assert accepted < 10
+    assert reply.status == 429
+    assert accepted == 3
+    wait = int(reply.headers["retry-after"])
+    [message] = [" ".join("".join(li.itertext()).split())
+                 for li in html5lib.parse(reply.text, namespaceHTMLElements=False).find(".//ul[@class='intake-errors']")]
+    said = re.search(r"wait (\d+) (seconds|minutes)", message)
+    assert said, message
+    amount = int(said.group(1)) * (60 if said.group(2) == "minutes" else 1)
+    assert wait <= amount <= wait + 60
+    assert form_values(reply.text)["body"] == "Note 3."
