@@ -29,15 +29,7 @@ from urllib.parse import urlencode
 from pelican.plugins.reader_comments import comment_file
 from pelican.plugins.reader_comments.settings import load_settings, site_timezone
 
-from tests.support.intake import FORM, IntakeServer
-
-
-
-
-def write_manifest(path: Path, articles: dict[str, dict[str, Any]]) -> Path:
-    """Write a manifest in the build's format."""
-    path.write_text(json.dumps({"version": 1, "articles": articles}, indent=1), encoding="utf-8")
-    return path
+from tests.support.intake import FORM, IntakeServer, open_articles, write_manifest
 
 
 # ---------------------------------------------------------------- the load run
@@ -143,8 +135,7 @@ def measure(base: Path, count: int, clients: int, articles: int) -> dict[str, An
     folder = base / "comments"
     folder.mkdir(parents=True, exist_ok=True)
     slugs = [f"load-{n}" for n in range(articles)]
-    entries = {slug: {"title": slug, "url": f"{slug}/", "mode": "open", "comments": {}} for slug in slugs}
-    manifest = write_manifest(base / "comments-manifest.json", entries)
+    manifest = write_manifest(base / "comments-manifest.json", open_articles(*slugs))
     per_article = -(-count // articles)
     env = {"COMMENTS_RATE_LIMIT": "0", "COMMENTS_MAX_PENDING": str(per_article)}
     server = IntakeServer(folder, manifest, env=env, log=base / "service.log", log_level="warning").start()

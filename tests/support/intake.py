@@ -37,6 +37,17 @@ def service_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def write_manifest(path: Path, articles: dict[str, dict[str, Any]]) -> Path:
+    """Write a manifest in the build's format."""
+    path.write_text(json.dumps({"version": 1, "articles": articles}, indent=1), encoding="utf-8")
+    return path
+
+
+def open_articles(*slugs: str) -> dict[str, dict[str, Any]]:
+    """Manifest entries for articles that take comments and have none published."""
+    return {slug: {"title": slug, "url": f"{slug}/", "mode": "open", "comments": {}} for slug in slugs}
+
+
 @dataclass
 class IntakeServer:
     """The intake service in a subprocess on a free port of 127.0.0.1."""
@@ -74,8 +85,8 @@ class IntakeServer:
         ]
 
     def start(self, timeout: float = 20.0) -> IntakeServer:
-        """Start the service and wait until /health answers."""
-        self.port = free_port()
+        """Start the service (on `port` when set, else a free one) and wait until /health answers."""
+        self.port = self.port or free_port()
         output: BinaryIO | int = self.log.open("ab") if self.log else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(

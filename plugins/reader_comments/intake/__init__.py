@@ -51,6 +51,10 @@ with SITEURL empty, on http://127.0.0.1:8000). Errors are `{"errors": {field:
 message}}` for JSON clients (field `request` for the request as a whole) and a
 small HTML page for browsers. `GET /health` answers "ok".
 
+With COMMENTS_GIT_COMMIT=true each accepted file is committed alone in the git
+repository holding the comments folder, and pushed to COMMENTS_GIT_PUSH when set
+(see ../gitsync.py and the plugin README).
+
 Nothing identifying is stored: no e-mail is asked for, and client addresses are
 kept only in memory, for rate limiting, and never logged above debug level.
 """

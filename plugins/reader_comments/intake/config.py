@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..gitsync import GitOptions, options_from
 from ..settings import DEFAULTS, comments_folder, resolve, site_timezone, site_url
 from .ratelimit import Network, parse_networks
 
@@ -82,6 +83,7 @@ class Config:
     max_request_bytes: int
     max_pending: int
     tz: tzinfo
+    git: GitOptions | None = None
 
 
 def build_config(settings: dict[str, Any], comments: Path | None = None, manifest: Path | None = None) -> Config:
@@ -104,4 +106,5 @@ def build_config(settings: dict[str, Any], comments: Path | None = None, manifes
         max_request_bytes=_count(options["COMMENTS_MAX_REQUEST_BYTES"], DEFAULTS["COMMENTS_MAX_REQUEST_BYTES"]),
         max_pending=_count(options["COMMENTS_MAX_PENDING"], 0),
         tz=site_timezone(settings),
+        git=options_from(options),
     )
