@@ -16,6 +16,7 @@ HOST ?= 127.0.0.1
 INBOX_HOST ?= 127.0.0.1
 INBOX_PORT ?= 8008
 ID ?=
+COMMIT ?=
 PYTEST_ARGS ?=
 
 MODERATE := $(BIN)/reader-comments
@@ -74,14 +75,14 @@ test: $(DEV_STAMP) lint ## Lint, then run the whole test suite
 comments: $(PLUGIN_STAMP) ## Show the moderation queue
 	@$(MODERATE) queue
 
-approve: $(PLUGIN_STAMP) ## Approve comments: make approve ID="slug/id [slug/id ...]"
-	@$(MODERATE) approve $(ID)
+approve: $(PLUGIN_STAMP) ## Approve comments: make approve ID="slug/id [slug/id ...]" [COMMIT=1 to commit them]
+	@$(MODERATE) approve $(if $(COMMIT),--commit) $(ID)
 
-reject: $(PLUGIN_STAMP) ## Reject comments: make reject ID=...
-	@$(MODERATE) reject $(ID)
+reject: $(PLUGIN_STAMP) ## Reject comments: make reject ID=... [COMMIT=1]
+	@$(MODERATE) reject $(if $(COMMIT),--commit) $(ID)
 
-spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=...
-	@$(MODERATE) spam $(ID)
+spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=... [COMMIT=1]
+	@$(MODERATE) spam $(if $(COMMIT),--commit) $(ID)
 
 check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on any error
 	@$(MODERATE) check
