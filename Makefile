@@ -8,6 +8,8 @@ PLUGIN_STAMP := $(VENV)/.plugin-installed-stamp
 
 INPUTDIR := $(CURDIR)/content
 OUTPUTDIR := $(CURDIR)/output
+# Production builds: a link switched atomically to the newest good build in .public-builds/.
+PUBLISHDIR ?= $(CURDIR)/public
 CONFFILE := $(CURDIR)/pelicanconf.py
 PUBLISHCONF := $(CURDIR)/publishconf.py
 
@@ -15,6 +17,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 INBOX_HOST ?= 127.0.0.1
 INBOX_PORT ?= 8008
+DEPLOY_REMOTE ?= origin
 ID ?=
 COMMIT ?=
 PYTEST_ARGS ?=
@@ -48,7 +51,7 @@ venv-dev: $(DEV_STAMP) ## Also install the test and lint tools
 html: $(PLUGIN_STAMP) ## Build the site into output/ (development settings)
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
-clean: ## Remove the built site and caches
+clean: ## Remove the development build and caches (not public/)
 	rm -rf $(OUTPUTDIR) cache .pytest_cache .mutation
 
 regenerate: $(PLUGIN_STAMP) ## Rebuild on every change
@@ -60,11 +63,16 @@ serve: $(PLUGIN_STAMP) ## Serve output/ on http://HOST:PORT (PORT=8000)
 devserver: $(PLUGIN_STAMP) ## Rebuild on change, serve, and reload (PORT=8000)
 	$(PELICAN) -lr $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) -b $(HOST) -p $(PORT)
 
-publish: $(PLUGIN_STAMP) ## Build for production; any warning or broken comment fails it
-	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF) --fatal warnings
+publish: $(PLUGIN_STAMP) ## Build for production into a fresh folder, then switch public/ to it; a failure keeps the last good site
+	@deploy/publish-site $(PUBLISHDIR) $(BIN)
 
-deploy: publish ## Optional: push output/ to the gh-pages branch (ghp-import)
-	$(BIN)/ghp-import -m "Publish site" -b gh-pages $(OUTPUTDIR)
+deploy: publish ## Commit public/ to the gh-pages branch and push it to DEPLOY_REMOTE (origin)
+	$(BIN)/ghp-import -n -m "Publish site" -b gh-pages $(PUBLISHDIR)/
+	@if git remote get-url $(DEPLOY_REMOTE) >/dev/null 2>&1; then \
+	  git push $(DEPLOY_REMOTE) gh-pages && echo "deploy: committed $(PUBLISHDIR) to gh-pages and pushed it to $(DEPLOY_REMOTE)"; \
+	else \
+	  echo "deploy: committed $(PUBLISHDIR) to the local gh-pages branch and pushed NOTHING: there is no git remote '$(DEPLOY_REMOTE)' (add one, or set DEPLOY_REMOTE=<remote>)" >&2; exit 1; \
+	fi
 
 lint: $(DEV_STAMP) ## Lint the Python code (ruff, configured in pyproject.toml)
 	$(BIN)/ruff check .
