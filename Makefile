@@ -17,7 +17,10 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 INBOX_HOST ?= 127.0.0.1
 INBOX_PORT ?= 8008
+MANIFEST ?= $(OUTPUTDIR)/comments-manifest.json
 DEPLOY_REMOTE ?= origin
+REPO ?=
+LIVE ?=
 ID ?=
 COMMIT ?=
 PYTEST_ARGS ?=
@@ -74,6 +77,9 @@ deploy: publish ## Commit public/ to the gh-pages branch and push it to DEPLOY_R
 	  echo "deploy: committed $(PUBLISHDIR) to the local gh-pages branch and pushed NOTHING: there is no git remote '$(DEPLOY_REMOTE)' (add one, or set DEPLOY_REMOTE=<remote>)" >&2; exit 1; \
 	fi
 
+install-hook: ## Install the publishing hook: make install-hook REPO=<bare repository> LIVE=<folder the web server serves>
+	@deploy/install-hook "$(REPO)" "$(LIVE)"
+
 lint: $(DEV_STAMP) ## Lint the Python code (ruff, configured in pyproject.toml)
 	$(BIN)/ruff check .
 
@@ -95,8 +101,8 @@ spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=... [COMMIT=1]
 check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on any error
 	@$(MODERATE) check
 
-inbox: $(PLUGIN_STAMP) ## Run the comment intake service (INBOX_HOST, INBOX_PORT)
-	$(BIN)/reader-comments-intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT)
+inbox: $(PLUGIN_STAMP) ## Run the comment intake service (INBOX_HOST, INBOX_PORT, MANIFEST=output/comments-manifest.json)
+	$(BIN)/reader-comments-intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT) --manifest $(MANIFEST)
 
 bench: bench-build bench-intake ## Run both benchmarks
 
@@ -115,4 +121,4 @@ mutation: $(DEV_STAMP) ## Mutation testing of the pure core with mutmut (about 3
 screenshots: $(DEV_STAMP) ## Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy test comments approve reject spam check-comments inbox bench bench-build bench-intake soak mutation screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test comments approve reject spam check-comments inbox bench bench-build bench-intake soak mutation screenshots

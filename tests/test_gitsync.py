@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from support.git import files_on, sh, wait_for
-from support.intake import FORM, IntakeServer, open_articles, send, write_manifest
+from support.intake import IntakeServer, open_articles, write_manifest
+from support.intake import post_comment as post
 
 SLUGS = ("dinner-guest", "thank-you-note")
 AUTHOR = "Comment intake <intake@localhost>"
@@ -18,14 +18,6 @@ AUTHOR = "Comment intake <intake@localhost>"
 def run_git(cwd: Path, *args: str) -> str:
     """Run git as a person would; return its output."""
     return sh(cwd, "git", *args).stdout
-
-
-def post(port: int, slug: str, author: str, body: str = "A comment.", expect: int = 201) -> str:
-    """Post a comment as a JSON client; check the status; return the id (or the errors) it answered."""
-    fields = {"article": slug, "author": author, "body": body, "website": "", "reply_to": "", "homepage": ""}
-    reply = send(port, "POST", "/comments", urlencode(fields), {"Content-Type": FORM, "Accept": "application/json"})
-    assert reply.status == expect, reply.body
-    return reply.json().get("id") or str(reply.json().get("errors"))
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parents[2]
 INTAKE_FIXTURES = REPO / "tests" / "fixtures" / "intake"
@@ -218,3 +219,11 @@ def send(
         return Reply(response.status, response.headers, response.read())
     finally:
         conn.close()
+
+
+def post_comment(port: int, slug: str, author: str, body: str = "A comment.", expect: int = 201) -> str:
+    """Post a comment as a JSON client; check the status; return the id (or the errors) it answered."""
+    fields = {"article": slug, "author": author, "body": body, "website": "", "reply_to": "", "homepage": ""}
+    reply = send(port, "POST", "/comments", urlencode(fields), {"Content-Type": FORM, "Accept": "application/json"})
+    assert reply.status == expect, reply.body
+    return reply.json().get("id") or str(reply.json().get("errors"))
