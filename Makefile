@@ -104,13 +104,16 @@ check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on
 inbox: $(PLUGIN_STAMP) ## Run the comment intake service (INBOX_HOST, INBOX_PORT, MANIFEST=output/comments-manifest.json)
 	$(BIN)/reader-comments-intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT) --manifest $(MANIFEST)
 
-bench: bench-build bench-intake ## Run both benchmarks
+bench: bench-build bench-intake bench-intake-git ## Run the benchmarks
 
 bench-build: $(DEV_STAMP) ## Measure what comments cost a build (tables in bench-results/)
 	$(BIN)/python tests/bench/build_bench.py
 
 bench-intake: $(DEV_STAMP) ## Load-test the intake service: 1,000 posts from 20 clients
 	$(BIN)/python -m tests.bench.intake_load --json bench-results/intake-load.json
+
+bench-intake-git: $(DEV_STAMP) ## The same load with each comment committed and pushed: delay to the remote, git fsck
+	$(BIN)/python -m tests.bench.intake_load --git --json bench-results/intake-load-git.json
 
 soak: $(DEV_STAMP) ## Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
@@ -121,4 +124,4 @@ mutation: $(DEV_STAMP) ## Mutation testing of the pure core with mutmut (about 3
 screenshots: $(DEV_STAMP) ## Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test comments approve reject spam check-comments inbox bench bench-build bench-intake soak mutation screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test comments approve reject spam check-comments inbox bench bench-build bench-intake bench-intake-git soak mutation screenshots
