@@ -7,6 +7,7 @@ it, a moderator approving with git, and a broken push that changes nothing.
 
 from __future__ import annotations
 
+import fcntl
 import http.client
 import os
 import shutil
@@ -153,6 +154,14 @@ def server(tmp_path: Path) -> Iterator[Server]:
         nginx.wait(10)
 
 
+def wait_hook_done(bare: Path) -> None:
+    """Wait for a hook started by a push that just landed: it builds holding deploy.lock, so take the lock once."""
+    time.sleep(0.5)
+    with (bare / "deploy.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def submit(page: Any, server: Server, author: str, body: str) -> None:
     """Fill in the form on the page nginx served and post it; nginx hands it to the intake."""
     page.get_by_label("Name").fill(author)
@@ -178,6 +187,7 @@ def test_comments_travel_by_git_from_the_form_to_the_live_site(server: Server, b
     status, _, body = server.get("/no/such/page/")
     assert status == 404 and b"<title>Page not" in body
     before = files_on(server.bare)
+    installed = os.readlink(server.live)
 
     console: list[str] = []
     context = browser.new_context(viewport={"width": 1024, "height": 900})
@@ -194,6 +204,8 @@ def test_comments_travel_by_git_from_the_form_to_the_live_site(server: Server, b
         submit(page, server, "Ben Replier", "Answering Clay, through nginx and git.")
 
         wait_for(lambda: len(files_on(server.bare) - before) == 2, 30, "both comments on the remote")
+        wait_hook_done(server.bare)
+        assert os.readlink(server.live) == installed, "a push of pending comments only was built"
         new = sorted(files_on(server.bare) - before)
         assert all(name.startswith(f"{COMMENTS}/") for name in new)
         log = sh(server.bare, "git", "log", "--format=%an|%s", "main").stdout.splitlines()
