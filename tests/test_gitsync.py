@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,10 +103,9 @@ def test_an_unreachable_remote_is_retried_while_commits_land_locally(site: Path,
     with intake(site, COMMENTS_GIT_PUSH="origin") as server:
         ids = [post(server.port, SLUGS[0], f"Offline {n}") for n in range(2)]
         assert len(commits(site)) == 3
-        time.sleep(1.5)
+        wait_for(lambda: "retrying in" in (tmp_path / "intake.log").read_text(), what="a failed push")
         (tmp_path / "away.git").rename(remote)
         wait_for(lambda: {f"content/comments/{SLUGS[0]}/{i}.yaml" for i in ids} <= files_on(remote), timeout=30)
-    assert "retrying in" in (tmp_path / "intake.log").read_text()
 
 
 def test_comment_files_a_crash_left_uncommitted_are_committed_at_start(site: Path) -> None:
