@@ -8,6 +8,8 @@ PLUGIN_STAMP := $(VENV)/.plugin-installed-stamp
 
 INPUTDIR := $(CURDIR)/content
 OUTPUTDIR := $(CURDIR)/output
+# Production builds: a link switched atomically to the newest good build in .public-builds/.
+PUBLISHDIR ?= $(CURDIR)/public
 CONFFILE := $(CURDIR)/pelicanconf.py
 PUBLISHCONF := $(CURDIR)/publishconf.py
 
@@ -17,7 +19,12 @@ INBOX_HOST ?= 127.0.0.1
 INBOX_PORT ?= 8008
 # The development build reads these too (pelicanconf.py), so the form posts where `make inbox` listens.
 export INBOX_HOST INBOX_PORT
+MANIFEST ?= $(OUTPUTDIR)/comments-manifest.json
+DEPLOY_REMOTE ?= origin
+REPO ?=
+LIVE ?=
 ID ?=
+COMMIT ?=
 PYTEST_ARGS ?=
 
 MODERATE := $(BIN)/reader-comments
@@ -25,7 +32,7 @@ MODERATE := $(BIN)/reader-comments
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,7 +56,7 @@ venv-dev: $(DEV_STAMP) ## Also install the test and lint tools
 html: $(PLUGIN_STAMP) ## Build the site into output/ (development settings)
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
-clean: ## Remove the built site and caches
+clean: ## Remove the development build and caches (not public/)
 	rm -rf $(OUTPUTDIR) cache .pytest_cache .mutation
 
 regenerate: $(PLUGIN_STAMP) ## Rebuild on every change
@@ -63,11 +70,19 @@ serve: $(PLUGIN_STAMP) ## Serve output/ on http://HOST:PORT (PORT=8000)
 devserver: $(PLUGIN_STAMP) ## Rebuild on change and serve; refresh the browser to see a change (PORT=8000)
 	$(SERVE) --rebuild $(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
-publish: $(PLUGIN_STAMP) ## Build for production; any warning or broken comment fails it
-	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF) --fatal warnings
+publish: $(PLUGIN_STAMP) ## Build for production into a fresh folder, then switch public/ to it; a failure keeps the last good site
+	@deploy/publish-site $(PUBLISHDIR) $(BIN) $(INPUTDIR) $(PUBLISHCONF)
 
-deploy: publish ## Optional: push output/ to the gh-pages branch (ghp-import)
-	$(BIN)/ghp-import -m "Publish site" -b gh-pages $(OUTPUTDIR)
+deploy: publish ## Commit public/ to the gh-pages branch and push it to DEPLOY_REMOTE (origin)
+	$(BIN)/ghp-import -n -m "Publish site" -b gh-pages $(PUBLISHDIR)/
+	@if git remote get-url $(DEPLOY_REMOTE) >/dev/null 2>&1; then \
+	  git push $(DEPLOY_REMOTE) gh-pages && echo "deploy: committed $(PUBLISHDIR) to gh-pages and pushed it to $(DEPLOY_REMOTE)"; \
+	else \
+	  echo "deploy: committed $(PUBLISHDIR) to the local gh-pages branch and pushed NOTHING: there is no git remote '$(DEPLOY_REMOTE)' (add one, or set DEPLOY_REMOTE=<remote>)" >&2; exit 1; \
+	fi
+
+install-hook: ## Install the publishing hook: make install-hook REPO=<bare repository> LIVE=<folder the web server serves>
+	@deploy/install-hook "$(REPO)" "$(LIVE)"
 
 lint: $(DEV_STAMP) ## Lint the Python code (ruff, configured in pyproject.toml)
 	$(BIN)/ruff check .
@@ -83,31 +98,34 @@ define need_id
 @test -n "$(strip $(ID))" || { echo 'error: say which comment: make $(1) ID=<slug>/<id> (several: ID="<slug>/<id> <slug>/<id>"; make comments lists them)' >&2; exit 2; }
 endef
 
-approve: $(PLUGIN_STAMP) ## Approve comments: make approve ID="slug/id [slug/id ...]"
+approve: $(PLUGIN_STAMP) ## Approve comments: make approve ID="slug/id [slug/id ...]" [COMMIT=1 to commit them]
 	$(call need_id,approve)
-	@$(MODERATE) approve $(ID)
+	@$(MODERATE) approve $(if $(COMMIT),--commit) $(ID)
 
-reject: $(PLUGIN_STAMP) ## Reject comments: make reject ID=...
+reject: $(PLUGIN_STAMP) ## Reject comments: make reject ID=... [COMMIT=1]
 	$(call need_id,reject)
-	@$(MODERATE) reject $(ID)
+	@$(MODERATE) reject $(if $(COMMIT),--commit) $(ID)
 
-spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=...
+spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=... [COMMIT=1]
 	$(call need_id,spam)
-	@$(MODERATE) spam $(ID)
+	@$(MODERATE) spam $(if $(COMMIT),--commit) $(ID)
 
 check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on any error
 	@$(MODERATE) check
 
-inbox: $(PLUGIN_STAMP) ## Run the comment intake service (INBOX_HOST, INBOX_PORT)
-	$(BIN)/reader-comments-intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT)
+inbox: $(PLUGIN_STAMP) ## Run the comment intake service (INBOX_HOST, INBOX_PORT, MANIFEST=output/comments-manifest.json)
+	$(BIN)/reader-comments-intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT) --manifest $(MANIFEST)
 
-bench: bench-build bench-intake ## Run both benchmarks
+bench: bench-build bench-intake bench-intake-git ## Run the benchmarks
 
 bench-build: $(DEV_STAMP) ## Measure what comments cost a build (tables in bench-results/)
 	$(BIN)/python tests/bench/build_bench.py
 
 bench-intake: $(DEV_STAMP) ## Load-test the intake service: 1,000 posts from 20 clients
 	$(BIN)/python -m tests.bench.intake_load --json bench-results/intake-load.json
+
+bench-intake-git: $(DEV_STAMP) ## The same load with each comment committed and pushed: delay to the remote, git fsck
+	$(BIN)/python -m tests.bench.intake_load --git --json bench-results/intake-load-git.json
 
 soak: $(DEV_STAMP) ## Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
@@ -118,4 +136,4 @@ mutation: $(DEV_STAMP) ## Mutation testing of the pure core with mutmut (about 3
 screenshots: $(DEV_STAMP) ## Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy test comments approve reject spam check-comments inbox bench bench-build bench-intake soak mutation screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test comments approve reject spam check-comments inbox bench bench-build bench-intake bench-intake-git soak mutation screenshots

@@ -97,12 +97,13 @@ def test_development_build_names_file_line_field_value_and_fix(tmp_path):
 def test_make_publish_fails_on_the_same_mistakes_without_traceback(tmp_path):
     content = site_with(tmp_path, {"typo-post.md": TYPO, "month-13.md": MONTH_13})
     result = subprocess.run(
-        ["make", "--no-print-directory", "publish", f"INPUTDIR={content}", f"OUTPUTDIR={tmp_path / 'output'}"],
+        ["make", "--no-print-directory", "publish", f"INPUTDIR={content}", f"PUBLISHDIR={tmp_path / 'public'}"],
         cwd=REPO, env={**os.environ, "COLUMNS": "250"}, capture_output=True, text=True, timeout=120,
     )
     out = result.stdout + result.stderr
     assert result.returncode != 0 and "Error 1" in out, out
     assert "Traceback" not in out and "RuntimeError" not in out
+    assert not (tmp_path / "public").exists(), "a failed publish must not switch public/ to anything"
     [typo] = lines_naming(out, "content/posts/typo-post.md, line 2")
     assert "did you mean 'Date'" in typo
     [month] = lines_naming(out, "content/posts/month-13.md, line 3")

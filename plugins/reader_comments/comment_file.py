@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "BOM", "EXTENSIONS", "FIELDS", "MAX_FILE_BYTES", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "CommentFileError",
     "Parsed", "ReadCache", "Tree", "clean_temp_files", "comment_files", "comment_id", "decode", "dump",
-    "is_valid_id", "load_tree", "parse", "read", "read_bytes", "replace", "validate", "write_new",
+    "is_comment_name", "is_valid_id", "load_tree", "parse", "read", "read_bytes", "replace", "validate", "write_new",
 ]
 
 MAX_PROBLEMS = 10
@@ -242,6 +242,11 @@ def read_bytes(path: Path) -> bytes:
         raise fail(path, f"cannot read file: {exc.strerror}") from None
 
 
+def is_comment_name(name: str) -> bool:
+    """Whether a file name inside an article folder names a comment file: .yaml or .yml, not hidden."""
+    return os.path.splitext(name)[1] in EXTENSIONS and not name.startswith(".")
+
+
 def comment_files(folder: Path) -> Iterator[Path]:
     """Every comment file below `folder`, in a stable order; hidden and other files are skipped.
 
@@ -259,11 +264,8 @@ def comment_files(folder: Path) -> Iterator[Path]:
         if not article_dir.is_dir(follow_symlinks=False):
             continue
         for entry in _entries(Path(article_dir.path)):
-            name = entry.name
-            if os.path.splitext(name)[1] in EXTENSIONS and not name.startswith(".") and (
-                entry.is_symlink() or entry.is_file(follow_symlinks=False)
-            ):
-                yield Path(os.path.join(article_dir.path, name))
+            if is_comment_name(entry.name) and (entry.is_symlink() or entry.is_file(follow_symlinks=False)):
+                yield Path(os.path.join(article_dir.path, entry.name))
 
 
 def _entries(folder: Path) -> list[os.DirEntry]:

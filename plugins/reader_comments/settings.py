@@ -68,6 +68,14 @@ DEFAULTS: dict[str, Any] = {
     # Names of the moderators: `make comments` and `make check-comments` warn about look-alikes of these
     # and of each article's Author(s). The badge itself is only ever the `role:` a moderator sets.
     "COMMENTS_MODERATORS": [],
+    # Intake service: commit each comment file it writes, alone, in the git repository holding it.
+    "COMMENTS_GIT_COMMIT": False,
+    # Intake service: author and committer of those commits, as "Name <address>".
+    "COMMENTS_GIT_AUTHOR": "Comment intake <intake@localhost>",
+    # Intake service: git remote (name or URL) to push those commits to; None pushes nothing.
+    "COMMENTS_GIT_PUSH": None,
+    # Intake service: branch to commit to, in a worktree of its own; None means the checked-out branch.
+    "COMMENTS_GIT_BRANCH": None,
 }
 
 MODES = ("open", "closed", "off")

@@ -7,6 +7,9 @@ checks that every submission became exactly one valid, pending, distinct file.
 Exits non-zero when anything was refused, lost, duplicated or altered.
 
     .venv/bin/python -m tests.bench.intake_load [--json results.json]    (or: make bench-intake)
+
+With `--git` every comment is also committed and pushed to a bare remote, and the
+delay to the remote and `git fsck` are reported (intake_git.py; make bench-intake-git).
 """
 
 from __future__ import annotations
@@ -29,15 +32,9 @@ from urllib.parse import urlencode
 from pelican.plugins.reader_comments import comment_file
 from pelican.plugins.reader_comments.settings import load_settings, site_timezone
 
-from tests.support.intake import FORM, IntakeServer
-
-
-
-
-def write_manifest(path: Path, articles: dict[str, dict[str, Any]]) -> Path:
-    """Write a manifest in the build's format."""
-    path.write_text(json.dumps({"version": 1, "articles": articles}, indent=1), encoding="utf-8")
-    return path
+from tests.bench.intake_git import ENV as GIT_ENV
+from tests.bench.intake_git import RemoteWatcher, git_figures, git_passed, git_rows, remote_delays, setup_git
+from tests.support.intake import FORM, IntakeServer, open_articles, write_manifest
 
 
 # ---------------------------------------------------------------- the load run
@@ -51,6 +48,7 @@ class Outcome:
     status: int
     seconds: float
     comment_id: str | None
+    done_at: float = 0.0
 
 
 def submission(index: int, articles: int) -> dict[str, str]:
@@ -87,7 +85,7 @@ def client(port: int, work: queue.Queue[int], articles: int, results: list[Outco
             status, data = 0, b""
         elapsed = time.perf_counter() - started
         comment_id = json.loads(data).get("id") if status == 201 else None
-        results.append(Outcome(index, status, elapsed, comment_id))
+        results.append(Outcome(index, status, elapsed, comment_id, time.perf_counter()))
     conn.close()
 
 
@@ -127,26 +125,27 @@ def verify(folder: Path, outcomes: list[Outcome], articles: int, tz: tzinfo) -> 
     }
 
 
-def run(count: int, clients: int, articles: int, keep: Path | None) -> dict[str, Any]:
+def run(count: int, clients: int, articles: int, keep: Path | None, git: bool = False) -> dict[str, Any]:
     """Run the load test in `keep`, or in a temporary folder removed afterwards."""
     if keep is not None:
-        return {**measure(keep, count, clients, articles), "folder": str(keep)}
+        return {**measure(keep, count, clients, articles, git), "folder": str(keep)}
     base = Path(tempfile.mkdtemp(prefix="intake-load-"))
     try:
-        return measure(base, count, clients, articles)
+        return measure(base, count, clients, articles, git)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def measure(base: Path, count: int, clients: int, articles: int) -> dict[str, Any]:
+def measure(base: Path, count: int, clients: int, articles: int, git: bool = False) -> dict[str, Any]:
     """Start the service, send the submissions, measure, stop it and verify the files."""
     folder = base / "comments"
     folder.mkdir(parents=True, exist_ok=True)
+    remote = setup_git(base, folder) if git else None
+    watcher = RemoteWatcher(remote) if remote else None
     slugs = [f"load-{n}" for n in range(articles)]
-    entries = {slug: {"title": slug, "url": f"{slug}/", "mode": "open", "comments": {}} for slug in slugs}
-    manifest = write_manifest(base / "comments-manifest.json", entries)
+    manifest = write_manifest(base / "comments-manifest.json", open_articles(*slugs))
     per_article = -(-count // articles)
-    env = {"COMMENTS_RATE_LIMIT": "0", "COMMENTS_MAX_PENDING": str(per_article)}
+    env = {"COMMENTS_RATE_LIMIT": "0", "COMMENTS_MAX_PENDING": str(per_article), **(GIT_ENV if git else {})}
     server = IntakeServer(folder, manifest, env=env, log=base / "service.log", log_level="warning").start()
     try:
         work: queue.Queue[int] = queue.Queue()
@@ -155,6 +154,8 @@ def measure(base: Path, count: int, clients: int, articles: int) -> dict[str, An
         outcomes: list[Outcome] = []
         args = (server.port, work, articles, outcomes)
         threads = [threading.Thread(target=client, args=args) for _ in range(clients)]
+        if watcher:
+            watcher.start()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -162,8 +163,12 @@ def measure(base: Path, count: int, clients: int, articles: int) -> dict[str, An
             thread.join()
         wall = time.perf_counter() - started
         peak = server.peak_memory_kib()
+        if watcher:
+            watcher.wait_for({o.comment_id for o in outcomes if o.comment_id})
     finally:
         server.stop()
+        if watcher:
+            watcher.stop()
     latencies = [o.seconds for o in outcomes]
     statuses: dict[str, int] = {}
     for outcome in outcomes:
@@ -181,6 +186,18 @@ def measure(base: Path, count: int, clients: int, articles: int) -> dict[str, An
         "peak_memory_mib": round(peak / 1024, 1) if peak else None,
         "statuses": statuses,
         **checked,
+        **(git_results(remote, base, outcomes, watcher) if remote and watcher else {}),
+    }
+
+
+def git_results(remote: Path, clone: Path, outcomes: list[Outcome], watcher: RemoteWatcher) -> dict[str, Any]:
+    """The git figures: delay from each answer to the remote (p50, p99, max), files, commits, fsck."""
+    delays = remote_delays(watcher, [(o.comment_id, o.done_at) for o in outcomes if o.comment_id])
+    return {
+        "remote_delay_p50_ms": round(percentile(delays, 0.50) * 1000, 1) if delays else None,
+        "remote_delay_p99_ms": round(percentile(delays, 0.99) * 1000, 1) if delays else None,
+        "remote_delay_max_ms": round(max(delays) * 1000, 1) if delays else None,
+        **git_figures(remote, clone),
     }
 
 
@@ -191,6 +208,7 @@ def passed(result: dict[str, Any]) -> bool:
         and result["files"] == result["distinct_ids"] == result["submissions"]
         and not result["lost"]
         and not result["problems"]
+        and git_passed(result)
     )
 
 
@@ -208,6 +226,7 @@ def table(result: dict[str, Any]) -> str:
         ("files", f"{result['files']:,} valid pending, {result['distinct_ids']:,} distinct ids"),
         ("lost", f"{len(result['lost'])}"),
         ("problems", f"{len(result['problems'])}"),
+        *git_rows(result),
         ("result", "PASS" if passed(result) else "FAIL"),
     ]
     width = max(len(name) for name, _ in rows)
@@ -222,8 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=1, help="articles to spread them over (default 1)")
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--git", action="store_true", help="commit and push every comment to a bare remote; measure the delay")
     args = parser.parse_args(argv)
-    result = run(args.count, args.clients, max(1, args.articles), args.keep)
+    result = run(args.count, args.clients, max(1, args.articles), args.keep, args.git)
     print(table(result))
     for problem in result["problems"][:20]:
         print(f"  {problem}", file=sys.stderr)

@@ -38,6 +38,17 @@ def service_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def write_manifest(path: Path, articles: dict[str, dict[str, Any]]) -> Path:
+    """Write a manifest in the build's format."""
+    path.write_text(json.dumps({"version": 1, "articles": articles}, indent=1), encoding="utf-8")
+    return path
+
+
+def open_articles(*slugs: str) -> dict[str, dict[str, Any]]:
+    """Manifest entries for articles that take comments and have none published."""
+    return {slug: {"title": slug, "url": f"{slug}/", "mode": "open", "comments": {}} for slug in slugs}
+
+
 @dataclass
 class IntakeServer:
     """The intake service in a subprocess on a free port of 127.0.0.1."""
@@ -216,3 +227,9 @@ def post_form(port: int, fields: dict[str, str], source: str | None = None, **he
     """POST `fields` to /comments as a urlencoded form asking for JSON; extra headers with `_` for `-`."""
     sent = {"Content-Type": FORM, "Accept": "application/json", **{k.replace("_", "-"): v for k, v in headers.items()}}
     return send(port, "POST", "/comments", urlencode(fields), sent, source=source)
+def post_comment(port: int, slug: str, author: str, body: str = "A comment.", expect: int = 201) -> str:
+    """Post a comment as a JSON client; check the status; return the id (or the errors) it answered."""
+    fields = {"article": slug, "author": author, "body": body, "website": "", "reply_to": "", "homepage": ""}
+    reply = send(port, "POST", "/comments", urlencode(fields), {"Content-Type": FORM, "Accept": "application/json"})
+    assert reply.status == expect, reply.body
+    return reply.json().get("id") or str(reply.json().get("errors"))

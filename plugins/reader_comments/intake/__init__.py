@@ -66,6 +66,10 @@ Connections get COMMENTS_HEADER_TIMEOUT seconds for a request's headers and
 COMMENTS_BODY_TIMEOUT for its body, and at most COMMENTS_MAX_CONNECTIONS are open
 at once (below the file limit); see guard.py.
 
+With COMMENTS_GIT_COMMIT=true each accepted file is committed alone in the git
+repository holding the comments folder, and pushed to COMMENTS_GIT_PUSH when set
+(see ../gitsync.py and the plugin README).
+
 Nothing identifying is stored: no e-mail is asked for, and client addresses are
 kept only in memory, for rate limiting, and never logged above debug level.
 """

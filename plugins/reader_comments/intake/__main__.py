@@ -9,6 +9,7 @@ from pathlib import Path
 
 import uvicorn
 
+from ..gitsync import GitError
 from ..settings import load_settings
 from .app import create_app
 from .config import build_config
@@ -44,8 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     if not config.comments.is_dir():
         logger.error("cannot start: the comments folder %s does not exist", config.comments)
         return 2
+    try:
+        app = create_app(config)
+    except GitError as exc:
+        logger.error("cannot start: %s", exc)
+        return 2
     uvicorn.run(
-        create_app(config),
+        app,
         host=args.host,
         port=args.port,
         http=guarded_protocol(config.header_timeout, config.body_timeout, config.max_connections),

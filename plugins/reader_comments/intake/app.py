@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlencode
+from dataclasses import replace
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import comment_file
 from ..comment_file import CommentFileError
+from ..gitsync import GitRecorder
 from ..model import Comment
 from .config import Config, origin_of
 from .form import (
@@ -60,7 +62,10 @@ class Service:
     """The intake service's state: settings, manifest, rate limits, pending counts."""
 
     def __init__(self, config: Config) -> None:
-        """Set up the service for `config`; nothing is read until it starts."""
+        """Set up the service for `config`; nothing is read until it starts (a bad git setup raises GitError)."""
+        self.recorder = GitRecorder(config.comments, config.git) if config.git else None
+        if self.recorder:
+            config = replace(config, comments=self.recorder.folder)
         self.config = config
         self.manifest = ManifestCache(config.manifest)
         self.limiter = RateLimiter(config.rate_limit, config.rate_window)
@@ -69,7 +74,9 @@ class Service:
         self._locks: dict[str, asyncio.Lock] = {}
 
     def start(self) -> None:
-        """Remove temporary files an interrupted write left, and read the manifest."""
+        """Commit what a crash left, remove temporary files an interrupted write left, and read the manifest."""
+        if self.recorder:
+            self.recorder.start()
         removed = comment_file.clean_temp_files(self.config.comments)
         if removed:
             logger.warning("removed %d temporary files left by an interrupted write", removed)
@@ -180,6 +187,8 @@ class Service:
         if not submission.matches(comment):
             await run_in_threadpool(self._unstore, comment)
             raise Rejected(400, {"request": "The comment contains characters that cannot be stored."})
+        if self.recorder:
+            await run_in_threadpool(self.recorder.record, comment.path, comment.article, comment.id)
         return comment
 
     def _store(self, slug: str, text: str) -> Comment:
@@ -324,6 +333,8 @@ def create_app(config: Config) -> Starlette:
         """Start the service when the server starts."""
         app.state.service.start()
         yield
+        if app.state.service.recorder:
+            await run_in_threadpool(app.state.service.recorder.close)
 
     app = Starlette(
         routes=[

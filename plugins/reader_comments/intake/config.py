@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..gitsync import GitOptions, options_from
 from ..settings import DEFAULTS, comments_folder, resolve, site_timezone, site_url
 from .ratelimit import Network, parse_networks
 
@@ -86,6 +87,7 @@ class Config:
     header_timeout: float = DEFAULTS["COMMENTS_HEADER_TIMEOUT"]
     body_timeout: float = DEFAULTS["COMMENTS_BODY_TIMEOUT"]
     max_connections: int = DEFAULTS["COMMENTS_MAX_CONNECTIONS"]
+    git: GitOptions | None = None
 
 
 def build_config(settings: dict[str, Any], comments: Path | None = None, manifest: Path | None = None) -> Config:
@@ -114,4 +116,5 @@ def build_config(settings: dict[str, Any], comments: Path | None = None, manifes
         header_timeout=float(options["COMMENTS_HEADER_TIMEOUT"] or DEFAULTS["COMMENTS_HEADER_TIMEOUT"]),
         body_timeout=float(options["COMMENTS_BODY_TIMEOUT"] or DEFAULTS["COMMENTS_BODY_TIMEOUT"]),
         max_connections=_count(options["COMMENTS_MAX_CONNECTIONS"], DEFAULTS["COMMENTS_MAX_CONNECTIONS"]) or 1,
+        git=options_from(options),
     )

@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     for action, status in ACTIONS.items():
         sub = commands.add_parser(action, parents=[common], help=f"set status: {status}")
         sub.add_argument("ids", nargs="*", metavar="ID", help="<article-slug>/<comment-id> or a file path")
+        sub.add_argument("--commit", action="store_true", help="commit the changed files in git, and nothing else")
     commands.add_parser("check", parents=[common], help="validate every comment file; exit 1 on any problem")
     return parser
 
@@ -52,4 +53,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_queue(site)
     if args.command == "check":
         return cmd_check(site)
-    return cmd_moderate(site, args.ids, ACTIONS[args.command])
+    return cmd_moderate(site, args.ids, ACTIONS[args.command], commit=args.commit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from .. import comment_file
 from ..comment_edit import edit_fields
 from ..comment_rules import LIMITS
 from ..fileio import atomic_write, read_capped
+from ..gitsync import GitError, git
 from ..model import PUBLISHED, Comment, Problem
 from . import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .articles import Site, display_path
@@ -26,6 +28,8 @@ logger = logging.getLogger(__name__)
 MODERATOR_ENV = "COMMENTS_MODERATOR"
 MODERATOR_MAX = LIMITS["moderator"]
 MAX_ATTEMPTS = 8
+DECISION_VERBS = {"approved": "Approve", "rejected": "Reject", "spam": "Mark as spam"}
+DECISION_NAMES_SHOWN = 5
 
 BeforeWrite = Callable[[Path, int], None]
 
@@ -223,6 +227,7 @@ def cmd_moderate(
     moderator: str | None = None,
     now: datetime | None = None,
     before_write: BeforeWrite | None = None,
+    commit: bool = False,
 ) -> int:
     """Set `status` on every named comment; check all of them first and touch nothing if any is bad."""
     if not ids:
@@ -263,12 +268,15 @@ def cmd_moderate(
         return EXIT_USAGE
     for warning in _parent_warnings(site, [p for p in plans if p.after is not None], status):
         print(f"warning: {warning}", file=sys.stderr)
-    return _write_all(site, plans, status, stamp, before_write)
+    return _write_all(site, plans, status, stamp, before_write, commit)
 
 
-def _write_all(site: Site, plans: Sequence[Plan], status: str, stamp: dict[str, str], before_write: BeforeWrite | None) -> int:
-    """Write every planned change, one line of output each; exit 1 if any write failed."""
-    failed = changed = 0
+def _write_all(
+    site: Site, plans: Sequence[Plan], status: str, stamp: dict[str, str], before_write: BeforeWrite | None, commit: bool = False
+) -> int:
+    """Write every planned change, one line of output each, then record them in git; exit 1 if anything failed."""
+    failed = 0
+    written: list[Path] = []
     for plan in plans:
         old, error = write_plan(plan, status, stamp, site.tz, before_write)
         if old is None:
@@ -277,8 +285,48 @@ def _write_all(site: Site, plans: Sequence[Plan], status: str, stamp: dict[str, 
         elif old == status:
             print(f"{label(plan.path)} is already {status}; left unchanged")
         else:
-            changed += 1
+            written.append(plan.path)
             print(f"{status} {label(plan.path)} (was {old})")
-    if changed:
+    if written:
         print("Rebuild the site (make html) to see the change.")
+        failed += not record_decision(written, status, commit)
     return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def decision_message(status: str, names: Sequence[str]) -> str:
+    """The commit message recording a moderation decision on the comments `names` (slug/id)."""
+    shown = ", ".join(names[:DECISION_NAMES_SHOWN])
+    more = len(names) - DECISION_NAMES_SHOWN
+    return f"{DECISION_VERBS.get(status, status)} {shown}" + (f" and {more} more" if more > 0 else "")
+
+
+def work_tree(folder: Path) -> Path | None:
+    """The top of the git working tree holding `folder`, or None outside git."""
+    try:
+        done = git(folder, ["rev-parse", "--show-toplevel"], check=False)
+    except GitError:
+        return None
+    return Path(done.stdout.strip()) if done.returncode == 0 else None
+
+
+def record_decision(paths: Sequence[Path], status: str, commit: bool) -> bool:
+    """Commit the changed comment files alone, or print the git command that would; False when committing failed."""
+    top = work_tree(paths[0].parent)
+    if top is None:
+        return True
+    message = decision_message(status, [label(path) for path in paths])
+    if not commit:
+        relative = [os.path.relpath(path.resolve(), Path.cwd()) for path in paths]
+        print("Record the decision in git, then publish it:")
+        print(f"  {shlex.join(['git', 'commit', '-m', message, '--', *relative])}")
+        print("  git push")
+        return True
+    absolute = [str(path.resolve()) for path in paths]
+    try:
+        git(top, ["add", "--", *absolute])
+        git(top, ["commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *absolute])
+    except GitError as exc:
+        print(f"error: the files were changed but not committed: {exc}", file=sys.stderr)
+        return False
+    print(f"Committed: {message}. Publish it with: git push")
+    return True

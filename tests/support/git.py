@@ -1,0 +1,56 @@
+"""Helpers for tests that drive real git: commands as a person runs them, and a copy of the project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+# A moderator's identity, and no user or system git configuration.
+PEOPLE = {
+    "GIT_AUTHOR_NAME": "Mona Moderator", "GIT_AUTHOR_EMAIL": "mona@example.org",
+    "GIT_COMMITTER_NAME": "Mona Moderator", "GIT_COMMITTER_EMAIL": "mona@example.org",
+    "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def sh(cwd: Path, *args: str, env: dict[str, str] | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command as a person at the terminal would; check it succeeded when `ok`."""
+    done = subprocess.run(
+        list(args), cwd=cwd, env={**os.environ, **PEOPLE, **(env or {})}, capture_output=True, text=True, timeout=180, check=False
+    )
+    if ok:
+        assert done.returncode == 0, f"{' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll `check` until it holds, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def copy_project(destination: Path) -> Path:
+    """The project's files as they are in this checkout (tracked and new, not ignored), in a new git repository."""
+    listed = sh(REPO, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").stdout
+    for name in filter(None, listed.split("\0")):
+        source = REPO / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    sh(destination, "git", "init", "--quiet", "--initial-branch=main")
+    sh(destination, "git", "add", ".")
+    sh(destination, "git", "commit", "--quiet", "-m", "The site")
+    return destination
+
+
+def files_on(repo: Path, branch: str = "main") -> set[str]:
+    """Files on `branch` of a repository (empty while the branch does not exist)."""
+    done = subprocess.run(["git", "ls-tree", "-r", "--name-only", branch], cwd=repo, capture_output=True, text=True, check=False)
+    return set(done.stdout.split()) if done.returncode == 0 else set()
