@@ -26,9 +26,10 @@ from pelican.plugins.reader_comments.comment_file import (
     read,
     replace,
     write_new,
+    write_new_all,
 )
 from pelican.plugins.reader_comments.comment_rules import schema_check
-from pelican.plugins.reader_comments.fileio import atomic_write, read_capped
+from pelican.plugins.reader_comments.fileio import atomic_write, create_all, read_capped
 
 TZ = ZoneInfo("America/New_York")
 HEAD = 'author: "Ann"\ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: hi\n'
@@ -384,6 +385,49 @@ def test_replace_swaps_the_bytes_keeps_the_mode_and_leaves_no_temporary_file(tmp
     assert path.read_bytes() == b"new bytes\n"
     assert path.stat().st_mode & 0o7777 == 0o640
     assert [p.name for p in path.parent.iterdir()] == ["r.yaml"]
+
+
+def every_file(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` (temporary ones included) and its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_create_all_writes_every_file_in_every_folder_with_a_new_file_s_mode(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    create_all([(tmp_path / "a" / "1.yaml", b"one"), (tmp_path / "b" / "2.yaml", b"two"), (tmp_path / "a" / "3.yaml", b"")])
+    assert every_file(tmp_path) == {"a/1.yaml": b"one", "a/3.yaml": b"", "b/2.yaml": b"two"}
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert {p.stat().st_mode & 0o7777 for p in tmp_path.rglob("*.yaml")} == {0o666 & ~umask}
+
+
+def test_create_all_leaves_nothing_when_a_later_file_exists(tmp_path):
+    taken = put(tmp_path, "b/2.yaml", "kept")
+    (tmp_path / "a").mkdir()
+    before = every_file(tmp_path)
+    with pytest.raises(FileExistsError):
+        create_all([(tmp_path / "a" / "1.yaml", b"one"), (tmp_path / "a" / "0.yaml", b"zero"), (taken, b"two")])
+    assert every_file(tmp_path) == before
+
+
+def test_create_all_leaves_nothing_when_a_file_cannot_be_written(tmp_path):
+    (tmp_path / "a").mkdir()
+    with pytest.raises(FileNotFoundError):
+        create_all([(tmp_path / "a" / "1.yaml", b"one"), (tmp_path / "missing" / "2.yaml", b"two"), (tmp_path / "a" / "3.yaml", b"x")])
+    assert every_file(tmp_path) == {}
+
+
+def test_write_new_all_refuses_every_file_when_one_is_invalid(tmp_path):
+    (tmp_path / "post").mkdir()
+    good, bad = tmp_path / "post" / "g.yaml", tmp_path / "post" / "b.yaml"
+    with pytest.raises(CommentFileError, match="required field 'body' is missing") as refused:
+        write_new_all([(good, HEAD), (bad, "author: A\ndate: x\nstatus: approved\n")], TZ)
+    assert refused.value.problem.path == bad
+    assert every_file(tmp_path) == {}
+    comments = write_new_all([(good, HEAD), (tmp_path / "post" / "h.yaml", HEAD.replace("hi", "there"))], TZ)
+    assert [(c.id, c.body) for c in comments] == [("g", "hi"), ("h", "there")]
+    assert every_file(tmp_path) == {"post/g.yaml": HEAD.encode(), "post/h.yaml": HEAD.replace("hi", "there").encode()}
 
 
 def feed_pipe(pipe: Path, parts: list[bytes]) -> threading.Thread:

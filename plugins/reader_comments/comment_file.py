@@ -12,7 +12,7 @@ import difflib
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo, UTC
 from pathlib import Path
@@ -38,7 +38,7 @@ from .comment_rules import (
     schema_message,
 )
 from .comment_yaml import MAX_FILE_BYTES, Parsed, decode, fail, parse
-from .fileio import atomic_write, clean_temp_files, read_capped
+from .fileio import atomic_write, clean_temp_files, create_all, read_capped
 from .model import Comment, CommentFileError, Problem
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "EXTENSIONS", "FIELDS", "MAX_FILE_BYTES", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "CommentFileError",
     "Parsed", "ReadCache", "Tree", "clean_temp_files", "comment_files", "comment_id", "decode", "dump",
-    "is_valid_id", "load_tree", "parse", "read", "read_bytes", "replace", "validate", "write_new",
+    "is_valid_id", "load_tree", "parse", "read", "read_bytes", "replace", "validate", "write_new", "write_new_all",
 ]
 
 MAX_PROBLEMS = 10
@@ -304,11 +304,25 @@ def dump(fields: dict[str, str | None]) -> str:
     return "".join(out)
 
 
-def write_new(path: Path, text: str, tz: tzinfo) -> Comment:
-    """Validate `text` with the loader, then create `path` atomically; never overwrite (FileExistsError)."""
-    data = text.encode("utf-8")
+def _checked(path: Path, data: bytes, tz: tzinfo) -> Comment:
+    """The Comment that `data` would be as `path`, read with the loader; raise CommentFileError on its first problem."""
     comment, problems = read(path, tz, data)
     if comment is None:
         raise CommentFileError(problems[0])
+    return comment
+
+
+def write_new(path: Path, text: str, tz: tzinfo) -> Comment:
+    """Validate `text` with the loader, then create `path` atomically; never overwrite (FileExistsError)."""
+    data = text.encode("utf-8")
+    comment = _checked(path, data, tz)
     atomic_write(path, data, create=True)
     return comment
+
+
+def write_new_all(files: Sequence[tuple[Path, str]], tz: tzinfo) -> list[Comment]:
+    """Validate every text with the loader, then create all the files or none (`fileio.create_all`)."""
+    encoded = [(path, text.encode("utf-8")) for path, text in files]
+    comments = [_checked(path, data, tz) for path, data in encoded]
+    create_all(encoded)
+    return comments

@@ -2,14 +2,15 @@
 
 One atomic write (temporary file beside the target, fsync, rename or link, fsync
 of the folder), so a reader never sees half a file and a crash leaves the old
-one whole; and one size-capped read, so an oversized file is refused before it
-is read whole.
+one whole; its batch form for many new files, which flushes each folder once;
+and one size-capped read, so an oversized file is refused before it is read whole.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 TEMP_PREFIX = ".tmp-"
@@ -45,7 +46,7 @@ def atomic_write(path: Path, data: bytes, *, create: bool = False) -> None:
             os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def _mode_of(path: Path) -> int:
@@ -56,9 +57,51 @@ def _mode_of(path: Path) -> int:
         return _NEW_FILE_MODE
 
 
-def fsync_dir(folder: Path) -> None:
-    """Make a rename or link in `folder` durable."""
-    fd = os.open(folder, os.O_RDONLY)
+def create_all(files: Sequence[tuple[Path, bytes]]) -> None:
+    """Create every file atomically and durably, all of them or none: FileExistsError or OSError leaves none.
+
+    Each file's data goes to a temporary file beside it; once all are written,
+    each is fsynced and linked into place (never replacing a file), and then each
+    folder is fsynced once, not once per file. On any failure the files already
+    linked and every temporary file are removed, and the error is raised.
+    """
+    temps: list[tuple[str, Path]] = []
+    linked: list[Path] = []
+    try:
+        for path, data in files:
+            temps.append((_write_temp(path, data), path))
+        for tmp, _ in temps:
+            fsync_path(tmp)
+        for tmp, path in temps:
+            os.link(tmp, path)
+            linked.append(path)
+        for folder in dict.fromkeys(path.parent for _, path in temps):
+            fsync_path(folder)
+    except BaseException:
+        for path in linked:
+            path.unlink(missing_ok=True)
+        raise
+    finally:
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _write_temp(path: Path, data: bytes) -> str:
+    """A new file's data in a temporary file beside `path`, with a new file's permissions; its name."""
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, _NEW_FILE_MODE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def fsync_path(path: Path | str) -> None:
+    """Make a file's data, or a rename or link in a folder, durable."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
