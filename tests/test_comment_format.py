@@ -19,6 +19,7 @@ from pelican.plugins.reader_comments.comment_file import (
     SCHEMA,
     CommentFileError,
     ReadCache,
+    check_new,
     clean_temp_files,
     comment_files,
     dump,
@@ -418,16 +419,19 @@ def test_create_all_leaves_nothing_when_a_file_cannot_be_written(tmp_path):
     assert every_file(tmp_path) == {}
 
 
-def test_write_new_all_refuses_every_file_when_one_is_invalid(tmp_path):
+def test_check_new_reads_the_text_back_and_write_new_all_creates_exactly_the_checked_files(tmp_path):
     (tmp_path / "post").mkdir()
-    good, bad = tmp_path / "post" / "g.yaml", tmp_path / "post" / "b.yaml"
-    with pytest.raises(CommentFileError, match="required field 'body' is missing") as refused:
-        write_new_all([(good, HEAD), (bad, "author: A\ndate: x\nstatus: approved\n")], TZ)
-    assert refused.value.problem.path == bad
+    refused, found = check_new(tmp_path / "post" / "b.yaml", HEAD.replace("body: hi\n", ""), TZ)
+    assert refused is None and [(p.path.name, p.message) for p in found] == [("b.yaml", "required field 'body' is missing")]
+    first, _ = check_new(tmp_path / "post" / "g.yaml", HEAD, TZ)
+    second, _ = check_new(tmp_path / "post" / "h.yaml", HEAD.replace("hi", "thé"), TZ)
+    assert (first.comment.id, first.comment.body, second.comment.body) == ("g", "hi", "thé")
     assert every_file(tmp_path) == {}
-    comments = write_new_all([(good, HEAD), (tmp_path / "post" / "h.yaml", HEAD.replace("hi", "there"))], TZ)
-    assert [(c.id, c.body) for c in comments] == [("g", "hi"), ("h", "there")]
-    assert every_file(tmp_path) == {"post/g.yaml": HEAD.encode(), "post/h.yaml": HEAD.replace("hi", "there").encode()}
+    write_new_all([first, second])
+    assert every_file(tmp_path) == {"post/g.yaml": HEAD.encode(), "post/h.yaml": HEAD.replace("hi", "thé").encode("utf-8")}
+    with pytest.raises(FileExistsError):
+        write_new_all([check_new(tmp_path / "post" / "i.yaml", HEAD, TZ)[0], first])
+    assert sorted(every_file(tmp_path)) == ["post/g.yaml", "post/h.yaml"]
 
 
 def feed_pipe(pipe: Path, parts: list[bytes]) -> threading.Thread:

@@ -259,3 +259,15 @@ def test_a_reply_finds_its_parent_imported_on_an_earlier_run(tmp_path):
     assert "made top-level: 0" in second.out
     assert fields(content, "alpha/disqus-9103.yaml")["reply_to"] == "disqus-9102"
     assert fields(content, "alpha/disqus-9104.yaml")["reply_to"] == "disqus-9103"
+
+
+def test_a_failed_write_leaves_the_comments_folder_as_it_was(tmp_path):
+    content = site(tmp_path)
+    _write(content / "comments" / "delta", "a file where the article folder should be\n")
+    before = snapshot(content)
+    run = command(content, "import", "disqus", str(DISQUS))
+    assert run.code == 1, run.out + run.err
+    assert f"error: cannot write {content / 'comments' / 'delta'}: File exists; nothing was written" in run.err
+    assert "Traceback" not in run.err
+    assert snapshot(content) == before
+    assert sorted(p.name for p in (content / "comments").iterdir()) == ["alpha", "beta", "delta", "gamma"]

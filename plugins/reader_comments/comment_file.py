@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "EXTENSIONS", "FIELDS", "MAX_FILE_BYTES", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "CommentFileError",
-    "Parsed", "ReadCache", "Tree", "clean_temp_files", "comment_files", "comment_id", "decode", "dump",
+    "NewFile", "Parsed", "ReadCache", "Tree", "check_new", "clean_temp_files", "comment_files", "comment_id", "decode", "dump",
     "is_valid_id", "load_tree", "parse", "read", "read_bytes", "replace", "validate", "write_new", "write_new_all",
 ]
 
@@ -304,25 +304,31 @@ def dump(fields: dict[str, str | None]) -> str:
     return "".join(out)
 
 
-def _checked(path: Path, data: bytes, tz: tzinfo) -> Comment:
-    """The Comment that `data` would be as `path`, read with the loader; raise CommentFileError on its first problem."""
+@dataclass(frozen=True, slots=True)
+class NewFile:
+    """A comment file to create: its bytes, already read back by the loader as `comment` (see `check_new`)."""
+
+    path: Path
+    data: bytes
+    comment: Comment
+
+
+def check_new(path: Path, text: str, tz: tzinfo) -> tuple[NewFile | None, list[Problem]]:
+    """`text` as the new file `path`, validated with the loader; None and the problems when it is not valid."""
+    data = text.encode("utf-8")
     comment, problems = read(path, tz, data)
-    if comment is None:
-        raise CommentFileError(problems[0])
-    return comment
+    return (None if comment is None else NewFile(path, data, comment)), problems
 
 
 def write_new(path: Path, text: str, tz: tzinfo) -> Comment:
     """Validate `text` with the loader, then create `path` atomically; never overwrite (FileExistsError)."""
-    data = text.encode("utf-8")
-    comment = _checked(path, data, tz)
-    atomic_write(path, data, create=True)
-    return comment
+    new, problems = check_new(path, text, tz)
+    if new is None:
+        raise CommentFileError(problems[0])
+    atomic_write(path, new.data, create=True)
+    return new.comment
 
 
-def write_new_all(files: Sequence[tuple[Path, str]], tz: tzinfo) -> list[Comment]:
-    """Validate every text with the loader, then create all the files or none (`fileio.create_all`)."""
-    encoded = [(path, text.encode("utf-8")) for path, text in files]
-    comments = [_checked(path, data, tz) for path, data in encoded]
-    create_all(encoded)
-    return comments
+def write_new_all(files: Sequence[NewFile]) -> None:
+    """Create every checked file, all of them or none (`fileio.create_all`); never overwrite (FileExistsError)."""
+    create_all([(new.path, new.data) for new in files])

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 TEMP_PREFIX = ".tmp-"
 TEMP_SUFFIX = ".part"
+# Flushes a batch write keeps in flight at once: the disk can commit those together.
+FLUSHERS = 8
 
 
 def _umask() -> int:
@@ -61,22 +64,20 @@ def create_all(files: Sequence[tuple[Path, bytes]]) -> None:
     """Create every file atomically and durably, all of them or none: FileExistsError or OSError leaves none.
 
     Each file's data goes to a temporary file beside it; once all are written,
-    each is fsynced and linked into place (never replacing a file), and then each
-    folder is fsynced once, not once per file. On any failure the files already
-    linked and every temporary file are removed, and the error is raised.
+    each is fsynced (several at a time) and linked into place (never replacing a
+    file), and then each folder is fsynced once, not once per file. On any failure
+    the files already linked and every temporary file are removed, and the error is raised.
     """
     temps: list[tuple[str, Path]] = []
     linked: list[Path] = []
     try:
         for path, data in files:
             temps.append((_write_temp(path, data), path))
-        for tmp, _ in temps:
-            fsync_path(tmp)
+        _fsync_all(tmp for tmp, _ in temps)
         for tmp, path in temps:
             os.link(tmp, path)
             linked.append(path)
-        for folder in dict.fromkeys(path.parent for _, path in temps):
-            fsync_path(folder)
+        _fsync_all(dict.fromkeys(path.parent for _, path in temps))
     except BaseException:
         for path in linked:
             path.unlink(missing_ok=True)
@@ -97,6 +98,13 @@ def _write_temp(path: Path, data: bytes) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return tmp
+
+
+def _fsync_all(paths: Iterable[Path | str]) -> None:
+    """Make every path durable, FLUSHERS at a time (an fsync waits on the disk, not the processor); raise the first OSError."""
+    with ThreadPoolExecutor(FLUSHERS) as pool:
+        for _ in pool.map(fsync_path, paths):
+            pass
 
 
 def fsync_path(path: Path | str) -> None:

@@ -18,18 +18,10 @@ from .source import Export, SourceComment, SourceThread
 
 
 @dataclass(slots=True)
-class Planned:
-    """One comment file to create: its path and its text, already checked by the loader."""
-
-    path: Path
-    text: str
-
-
-@dataclass(slots=True)
 class Plan:
     """Every file an import would write, and its report (problems there mean nothing may be written)."""
 
-    files: list[Planned] = field(default_factory=list)
+    files: list[comment_file.NewFile] = field(default_factory=list)
     report: Report = field(default_factory=lambda: Report(""))
 
 
@@ -43,12 +35,12 @@ def _plan_comment(
 ) -> Comment | None:
     """Write the file's text with the format's own writer and check it with the format's own loader."""
     path = folder / f"{cid}.yaml"
-    text = comment_file.dump({**source.fields, "reply_to": parent})
-    comment, problems = comment_file.read(path, site.tz, text.encode("utf-8"))
-    if comment is None:
+    new, problems = comment_file.check_new(path, comment_file.dump({**source.fields, "reply_to": parent}), site.tz)
+    if new is None:
         plan.report.problems.extend(f"{path} (source id {source.source_id}): {p.message}" for p in problems)
         return None
-    plan.files.append(Planned(path, text))
+    plan.files.append(new)
+    comment = new.comment
     plan.report.imported[comment.status] += 1
     if source.fields.get("body") in (DELETED_BODY, EMPTY_BODY):
         plan.report.placeholders.append(f"{folder.name}/{cid}")
