@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -38,7 +39,7 @@ def _post(path: Path, post: Element, export: Export) -> tuple[str | None, Source
     if not source_id:
         export.problems.append(f"{path}: a <post> has no dsq:id")
         return None
-    date = fields.from_text(text(post, "createdAt"), fields.UTC)
+    date = fields.from_text(text(post, "createdAt"), UTC)
     if date is None:
         export.problems.append(f"{path}: post {source_id}: <createdAt> {text(post, 'createdAt')!r} is not a date")
         return None

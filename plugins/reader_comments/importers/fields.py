@@ -11,7 +11,6 @@ from ..comment_rules import FORM_CONTROL, LIMITS, is_http_url, is_valid_id
 ANONYMOUS = "Anonymous"
 DELETED_BODY = "*This comment was deleted.*"
 EMPTY_BODY = "*This comment had no text.*"
-__all__ = ["ANONYMOUS", "DELETED_BODY", "EMPTY_BODY", "UTC", "author", "body", "from_text", "from_timestamp", "iso", "source_id", "website"]
 
 _SPACES = re.compile(r"\s+")
 _NOT_ID = re.compile(r"[^A-Za-z0-9_-]+")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import date, datetime, time, UTC
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ def date_of(value: Any, site: Site) -> str | None:
     if isinstance(value, (int, float)):
         return fields.from_timestamp(value / 1000 if value > _MILLISECONDS else value)
     if isinstance(value, datetime):
-        return fields.iso(value if value.tzinfo else value.replace(tzinfo=fields.UTC))
+        return fields.iso(value if value.tzinfo else value.replace(tzinfo=UTC))
     if isinstance(value, date):
         return fields.iso(datetime.combine(value, time(), site.tz))
     if isinstance(value, str) and value.strip().isdigit():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
@@ -46,7 +47,7 @@ def _comment(path: Path, item: Element, raw: Element, site: Site, export: Export
     if approved not in STATUSES:
         export.problems.append(f"{where}: unknown wp:comment_approved {approved!r}")
         return None
-    date = fields.from_text(text(raw, "comment_date_gmt"), fields.UTC) or fields.from_text(text(raw, "comment_date"), site.tz)
+    date = fields.from_text(text(raw, "comment_date_gmt"), UTC) or fields.from_text(text(raw, "comment_date"), site.tz)
     if date is None:
         export.problems.append(f"{where}: neither wp:comment_date_gmt nor wp:comment_date is a date")
         return None
