@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import tempfile
 import threading
 import time
@@ -30,7 +31,7 @@ from pelican.plugins.reader_comments.comment_file import (
     write_new_all,
 )
 from pelican.plugins.reader_comments.comment_rules import schema_check
-from pelican.plugins.reader_comments.fileio import atomic_write, create_all, read_capped
+from pelican.plugins.reader_comments.fileio import _fsync_all, atomic_write, create_all, read_capped
 
 TZ = ZoneInfo("America/New_York")
 HEAD = 'author: "Ann"\ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: hi\n'
@@ -417,6 +418,36 @@ def test_create_all_leaves_nothing_when_a_file_cannot_be_written(tmp_path):
     with pytest.raises(FileNotFoundError):
         create_all([(tmp_path / "a" / "1.yaml", b"one"), (tmp_path / "missing" / "2.yaml", b"two"), (tmp_path / "a" / "3.yaml", b"x")])
     assert every_file(tmp_path) == {}
+
+
+def test_create_all_leaves_nothing_when_the_disk_takes_only_part_of_a_file(tmp_path):
+    (tmp_path / "a").mkdir()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64, hard))  # Python ignores SIGXFSZ: a longer write fails with EFBIG
+    try:
+        with pytest.raises(OSError) as failed:
+            create_all([(tmp_path / "a" / "1.yaml", b"short"), (tmp_path / "a" / "2.yaml", b"x" * 100)])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert failed.type is OSError and every_file(tmp_path) == {}
+
+
+def test_create_all_keeps_its_temporary_files_beside_the_targets():
+    # On a filesystem other than the system's temporary folder, a link from there would fail.
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm")) if Path("/dev/shm").is_dir() else Path(tempfile.mkdtemp())
+    try:
+        create_all([(folder / "c.yaml", b"one"), (folder / "d.yaml", b"two")])
+        assert every_file(folder) == {"c.yaml": b"one", "d.yaml": b"two"}
+    finally:
+        for child in folder.iterdir():
+            child.unlink()
+        folder.rmdir()
+
+
+def test_every_path_of_a_batch_is_flushed(tmp_path):
+    _fsync_all([tmp_path, str(tmp_path)])
+    with pytest.raises(FileNotFoundError):
+        _fsync_all([tmp_path, tmp_path / "gone"])
 
 
 def test_check_new_reads_the_text_back_and_write_new_all_creates_exactly_the_checked_files(tmp_path):
