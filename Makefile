@@ -5,6 +5,7 @@ PELICAN := $(BIN)/pelican
 STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 PLUGIN_STAMP := $(VENV)/.plugin-installed-stamp
+IMPORT_STAMP := $(VENV)/.import-installed-stamp
 
 INPUTDIR := $(CURDIR)/content
 OUTPUTDIR := $(CURDIR)/output
@@ -26,8 +27,13 @@ LIVE ?=
 ID ?=
 COMMIT ?=
 PYTEST_ARGS ?=
+FROM ?=
+FILE ?=
+MAP ?=
+DRY_RUN ?=
 
 MODERATE := $(BIN)/reader-comments
+MIGRATE := $(BIN)/reader-comments-migrate
 
 .DEFAULT_GOAL := help
 
@@ -45,7 +51,12 @@ $(PLUGIN_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(DEV_STAMP): $(PLUGIN_STAMP) requirements-dev.txt
+# The importers' libraries: only `make import`, `make export` and the tests need them.
+$(IMPORT_STAMP): $(PLUGIN_STAMP) requirements-import.txt
+	$(BIN)/python -m pip install --quiet -r requirements-import.txt
+	touch $@
+
+$(DEV_STAMP): $(IMPORT_STAMP) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
@@ -113,10 +124,16 @@ spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=... [COMMIT=1]
 check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on any error
 	@$(MODERATE) check
 
+import: $(IMPORT_STAMP) ## Import comments: make import FROM=wordpress|disqus|isso|staticman|pcs|json FILE=<path> [DRY_RUN=1] [MAP=<csv>]
+	@$(MIGRATE) import $(FROM) "$(FILE)" $(if $(DRY_RUN),--dry-run) $(if $(MAP),--map "$(MAP)")
+
+export: $(IMPORT_STAMP) ## Export every comment, with every field, as one JSON file: make export FILE=<path>
+	@$(MIGRATE) export "$(FILE)"
+
 inbox: $(PLUGIN_STAMP) ## Run the comment intake service (INBOX_HOST, INBOX_PORT, MANIFEST=output/comments-manifest.json)
 	$(BIN)/reader-comments-intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT) --manifest $(MANIFEST)
 
-bench: bench-build bench-intake bench-intake-git ## Run the benchmarks
+bench: bench-build bench-intake bench-intake-git bench-import ## Run every benchmark
 
 bench-build: $(DEV_STAMP) ## Measure what comments cost a build (tables in bench-results/)
 	$(BIN)/python tests/bench/build_bench.py
@@ -126,6 +143,8 @@ bench-intake: $(DEV_STAMP) ## Load-test the intake service: 1,000 posts from 20 
 
 bench-intake-git: $(DEV_STAMP) ## The same load with each comment committed and pushed: delay to the remote, git fsck
 	$(BIN)/python -m tests.bench.intake_load --git --json bench-results/intake-load-git.json
+bench-import: $(DEV_STAMP) ## Time an import of 10,000 comments (WordPress export): dry run, real run, repeat run
+	$(BIN)/python tests/bench/import_bench.py --json bench-results/import.json
 
 soak: $(DEV_STAMP) ## Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
@@ -136,4 +155,4 @@ mutation: $(DEV_STAMP) ## Mutation testing of the pure core with mutmut (about 3
 screenshots: $(DEV_STAMP) ## Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test comments approve reject spam check-comments inbox bench bench-build bench-intake bench-intake-git soak mutation screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test comments approve reject spam check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import soak mutation screenshots

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import resource
 import tempfile
 import threading
 import time
@@ -19,6 +20,7 @@ from pelican.plugins.reader_comments.comment_file import (
     SCHEMA,
     CommentFileError,
     ReadCache,
+    check_new,
     clean_temp_files,
     comment_files,
     dump,
@@ -26,9 +28,10 @@ from pelican.plugins.reader_comments.comment_file import (
     read,
     replace,
     write_new,
+    write_new_all,
 )
 from pelican.plugins.reader_comments.comment_rules import schema_check
-from pelican.plugins.reader_comments.fileio import atomic_write, read_capped
+from pelican.plugins.reader_comments.fileio import _fsync_all, atomic_write, create_all, read_capped
 
 TZ = ZoneInfo("America/New_York")
 HEAD = 'author: "Ann"\ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: hi\n'
@@ -393,6 +396,82 @@ def test_replace_swaps_the_bytes_keeps_the_mode_and_leaves_no_temporary_file(tmp
     assert path.read_bytes() == b"new bytes\n"
     assert path.stat().st_mode & 0o7777 == 0o640
     assert [p.name for p in path.parent.iterdir()] == ["r.yaml"]
+
+
+def every_file(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` (temporary ones included) and its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_create_all_writes_every_file_in_every_folder_with_a_new_file_s_mode(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    create_all([(tmp_path / "a" / "1.yaml", b"one"), (tmp_path / "b" / "2.yaml", b"two"), (tmp_path / "a" / "3.yaml", b"")])
+    assert every_file(tmp_path) == {"a/1.yaml": b"one", "a/3.yaml": b"", "b/2.yaml": b"two"}
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert {p.stat().st_mode & 0o7777 for p in tmp_path.rglob("*.yaml")} == {0o666 & ~umask}
+
+
+def test_create_all_leaves_nothing_when_a_later_file_exists(tmp_path):
+    taken = put(tmp_path, "b/2.yaml", "kept")
+    (tmp_path / "a").mkdir()
+    before = every_file(tmp_path)
+    with pytest.raises(FileExistsError):
+        create_all([(tmp_path / "a" / "1.yaml", b"one"), (tmp_path / "a" / "0.yaml", b"zero"), (taken, b"two")])
+    assert every_file(tmp_path) == before
+
+
+def test_create_all_leaves_nothing_when_a_file_cannot_be_written(tmp_path):
+    (tmp_path / "a").mkdir()
+    with pytest.raises(FileNotFoundError):
+        create_all([(tmp_path / "a" / "1.yaml", b"one"), (tmp_path / "missing" / "2.yaml", b"two"), (tmp_path / "a" / "3.yaml", b"x")])
+    assert every_file(tmp_path) == {}
+
+
+def test_create_all_leaves_nothing_when_the_disk_takes_only_part_of_a_file(tmp_path):
+    (tmp_path / "a").mkdir()
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64, hard))  # Python ignores SIGXFSZ: a longer write fails with EFBIG
+    try:
+        with pytest.raises(OSError) as failed:
+            create_all([(tmp_path / "a" / "1.yaml", b"short"), (tmp_path / "a" / "2.yaml", b"x" * 100)])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert failed.type is OSError and every_file(tmp_path) == {}
+
+
+def test_create_all_keeps_its_temporary_files_beside_the_targets():
+    # On a filesystem other than the system's temporary folder, a link from there would fail.
+    folder = Path(tempfile.mkdtemp(dir="/dev/shm")) if Path("/dev/shm").is_dir() else Path(tempfile.mkdtemp())
+    try:
+        create_all([(folder / "c.yaml", b"one"), (folder / "d.yaml", b"two")])
+        assert every_file(folder) == {"c.yaml": b"one", "d.yaml": b"two"}
+    finally:
+        for child in folder.iterdir():
+            child.unlink()
+        folder.rmdir()
+
+
+def test_every_path_of_a_batch_is_flushed(tmp_path):
+    _fsync_all([tmp_path, str(tmp_path)])
+    with pytest.raises(FileNotFoundError):
+        _fsync_all([tmp_path, tmp_path / "gone"])
+
+
+def test_check_new_reads_the_text_back_and_write_new_all_creates_exactly_the_checked_files(tmp_path):
+    (tmp_path / "post").mkdir()
+    refused, found = check_new(tmp_path / "post" / "b.yaml", HEAD.replace("body: hi\n", ""), TZ)
+    assert refused is None and [(p.path.name, p.message) for p in found] == [("b.yaml", "required field 'body' is missing")]
+    first, _ = check_new(tmp_path / "post" / "g.yaml", HEAD, TZ)
+    second, _ = check_new(tmp_path / "post" / "h.yaml", HEAD.replace("hi", "thé"), TZ)
+    assert (first.comment.id, first.comment.body, second.comment.body) == ("g", "hi", "thé")
+    assert every_file(tmp_path) == {}
+    write_new_all([first, second])
+    assert every_file(tmp_path) == {"post/g.yaml": HEAD.encode(), "post/h.yaml": HEAD.replace("hi", "thé").encode("utf-8")}
+    with pytest.raises(FileExistsError):
+        write_new_all([check_new(tmp_path / "post" / "i.yaml", HEAD, TZ)[0], first])
+    assert sorted(every_file(tmp_path)) == ["post/g.yaml", "post/h.yaml"]
 
 
 def feed_pipe(pipe: Path, parts: list[bytes]) -> threading.Thread:

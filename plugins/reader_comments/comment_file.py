@@ -13,7 +13,7 @@ import errno
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo, UTC
 from pathlib import Path
@@ -40,7 +40,7 @@ from .comment_rules import (
     schema_message,
 )
 from .comment_yaml import BOM, MAX_FILE_BYTES, Parsed, decode, fail, parse
-from .fileio import atomic_write, clean_temp_files, read_capped
+from .fileio import atomic_write, clean_temp_files, create_all, read_capped
 from .model import Comment, CommentFileError, Problem
 from .names import is_blank
 
@@ -48,8 +48,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "BOM", "EXTENSIONS", "FIELDS", "MAX_FILE_BYTES", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "CommentFileError",
-    "Parsed", "ReadCache", "Tree", "clean_temp_files", "comment_files", "comment_id", "decode", "dump",
-    "is_comment_name", "is_valid_id", "load_tree", "parse", "read", "read_bytes", "replace", "validate", "write_new",
+    "NewFile", "Parsed", "ReadCache", "Tree", "check_new", "clean_temp_files", "comment_files", "comment_id", "decode",
+    "dump", "is_comment_name", "is_valid_id", "load_tree", "parse", "read", "read_bytes", "replace", "validate",
+    "write_new", "write_new_all",
 ]
 
 MAX_PROBLEMS = 10
@@ -329,11 +330,31 @@ def dump(fields: dict[str, str | None]) -> str:
     return "".join(out)
 
 
-def write_new(path: Path, text: str, tz: tzinfo) -> Comment:
-    """Validate `text` with the loader, then create `path` atomically; never overwrite (FileExistsError)."""
+@dataclass(frozen=True, slots=True)
+class NewFile:
+    """A comment file to create: its bytes, already read back by the loader as `comment` (see `check_new`)."""
+
+    path: Path
+    data: bytes
+    comment: Comment
+
+
+def check_new(path: Path, text: str, tz: tzinfo) -> tuple[NewFile | None, list[Problem]]:
+    """`text` as the new file `path`, validated with the loader; None and the problems when it is not valid."""
     data = text.encode("utf-8")
     comment, problems = read(path, tz, data)
-    if comment is None:
+    return (None if comment is None else NewFile(path, data, comment)), problems
+
+
+def write_new(path: Path, text: str, tz: tzinfo) -> Comment:
+    """Validate `text` with the loader, then create `path` atomically; never overwrite (FileExistsError)."""
+    new, problems = check_new(path, text, tz)
+    if new is None:
         raise CommentFileError(problems[0])
-    atomic_write(path, data, create=True)
-    return comment
+    atomic_write(path, new.data, create=True)
+    return new.comment
+
+
+def write_new_all(files: Sequence[NewFile]) -> None:
+    """Create every checked file, all of them or none (`fileio.create_all`); never overwrite (FileExistsError)."""
+    create_all([(new.path, new.data) for new in files])

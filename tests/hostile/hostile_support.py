@@ -155,7 +155,8 @@ def body_problems(body: Any, tags: frozenset[str] = ALLOWED_TAGS, rel: str | Non
                 problems.append(f"<{tag} {name}> is not allowed")
         if tag == "a":
             href = element.get("href")
-            if href is not None and not href.lower().startswith(SAFE_SCHEMES):
+            # An empty href (CommonMark's `[x]()`) names this same page: no scheme, nothing to run.
+            if href and not href.lower().startswith(SAFE_SCHEMES):
                 problems.append(f"<a href={href!r}> has a scheme outside http, https, mailto")
             if rel is not None and element.get("rel") != rel:
                 problems.append(f"<a rel={element.get('rel')!r}> lacks {rel!r}")

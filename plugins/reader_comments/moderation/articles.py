@@ -126,11 +126,14 @@ def _slug_for(path: Path, meta: dict[str, tuple[str, int]], settings: dict[str, 
         return meta["slug"][0]
     source = settings.get("SLUGIFY_SOURCE", "title")
     value = meta["title"][0] if source == "title" and "title" in meta else path.stem if source == "basename" else None
-    if value is None:
-        return None
-    from pelican.utils import slugify
+    return None if value is None else slugify(value, settings)
 
-    return slugify(
+
+def slugify(value: str, settings: dict[str, Any]) -> str:
+    """Pelican's slug for a title, file name, author or category, with the site's slug settings."""
+    from pelican.utils import slugify as pelican_slugify
+
+    return pelican_slugify(
         value,
         regex_subs=settings.get("SLUG_REGEX_SUBSTITUTIONS", []),
         preserve_case=settings.get("SLUGIFY_PRESERVE_CASE", False),
