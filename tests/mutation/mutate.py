@@ -32,7 +32,9 @@ MUST_KILL_ALL = ("render.py",)
 MIN_SCORE = 0.90
 _LISTED = re.compile(r"`(" + IMPORT_NAME + r"\.[\w.ǁ]+__mutmut_\d+)`")
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
-DETECTED = {1, 3, 36, 24, -24, 152, 255}  # killed by a test, or timed out (mutmut's exit codes)
+# mutmut's exit codes for a mutant the tests detected: killed by a failing test, timed out, or the test
+# process crashed (-11: a mutant that disables the YAML nesting guard lets a deep document overflow the stack).
+DETECTED = {1, 3, 36, 24, -24, 152, 255, -11}
 
 
 @dataclass
