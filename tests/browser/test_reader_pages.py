@@ -46,7 +46,7 @@ def test_a_refused_comment_comes_back_whole_at_320_px(browser: Any, reader: Read
             page.click("button.comment-submit")
         assert page.url.startswith(f"http://127.0.0.1:{reader.intake.port}/")
         assert page.title().startswith("Your comment was not sent")
-        assert "Website must be an address" in page.locator(".intake-errors").inner_text()
+        assert "Website must be a web address" in page.locator(".intake-errors").inner_text()
         assert page.input_value("#comment-author") == NAME
         assert page.input_value("#comment-website") == "my blog"
         assert page.input_value("#comment-body") == BODY.strip()

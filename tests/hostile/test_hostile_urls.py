@@ -71,6 +71,8 @@ def test_intake_refuses_userinfo_and_backslashes(open_intake: IntakeServer, webs
     status, answer = _post(open_intake, website)
     assert status == 400, answer
     assert list(answer["errors"]) == ["website"]
+    # Both refused addresses start with https://, so the message must name what is wrong.
+    assert "@" in answer["errors"]["website"] and "backslash" in answer["errors"]["website"], answer
 
 
 @pytest.mark.parametrize("website", ACCEPTED)

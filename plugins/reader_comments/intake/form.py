@@ -131,7 +131,10 @@ def validate(form: dict[str, str]) -> Submission:
     if article and (article.startswith(".") or "/" in article or "\\" in article):
         errors["article"] = "Article is not a valid article name."
     if website and not is_http_url(website):
-        errors["website"] = "Website must be an address starting with http:// or https://."
+        errors["website"] = (
+            "Website must be a web address starting with http:// or https://,"
+            " with no user name or password (@) and no backslash."
+        )
     if reply_to and not is_valid_id(reply_to):
         errors["reply_to"] = "Reply is not a valid comment id."
     if errors:
