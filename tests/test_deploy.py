@@ -89,3 +89,20 @@ def test_install_hook_refuses_a_folder_that_is_not_a_bare_repository(tmp_path: P
     done = sh(REPO, "make", "--no-print-directory", "install-hook", f"REPO={tmp_path / 'plain'}", f"LIVE={tmp_path / 'live'}", ok=False)
     assert done.returncode != 0 and "is not a bare git repository (create one with: git init --bare" in done.stderr
     assert list((tmp_path / "plain").iterdir()) == [] and not (tmp_path / "live").exists()
+
+
+def test_install_hook_run_again_keeps_the_settings_it_is_not_given(tmp_path: Path) -> None:
+    """A second `make install-hook` with one setting changes that one and keeps the others in deploy.env."""
+    bare, live = tmp_path / "site.git", tmp_path / "www" / "live"
+    sh(tmp_path, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
+
+    def install(**settings: str) -> dict[str, str]:
+        sh(REPO, "make", "--no-print-directory", "install-hook", f"REPO={bare}", f"LIVE={live}", env=settings)
+        shown = sh(tmp_path, "bash", "-c", f". {bare / 'deploy.env'}; printf '%s|%s|%s' \"$SITEURL\" \"$COMMENTS_SUBMIT_URL\" \"$LIVE\"")
+        siteurl, submit, where = shown.stdout.split("|")
+        return {"SITEURL": siteurl, "COMMENTS_SUBMIT_URL": submit, "LIVE": where}
+
+    assert install(SITEURL="https://a.example")["SITEURL"] == "https://a.example"
+    again = install(COMMENTS_SUBMIT_URL="https://a.example/inbox/comments")
+    assert again == {"SITEURL": "https://a.example", "COMMENTS_SUBMIT_URL": "https://a.example/inbox/comments", "LIVE": str(live)}
+    assert install(SITEURL="https://b.example it's")["SITEURL"] == "https://b.example it's"
