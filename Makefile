@@ -149,7 +149,7 @@ bench-import: $(DEV_STAMP) ## Time an import of 10,000 comments (WordPress expor
 soak: $(DEV_STAMP) ## Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
 
-mutation: $(DEV_STAMP) ## Mutation testing of the pure core with mutmut (about 3.5 minutes; see tests/MUTATION.md)
+mutation: $(DEV_STAMP) ## Mutation testing of the pure core with mutmut (about 5 minutes; see tests/MUTATION.md)
 	$(BIN)/python tests/mutation/mutate.py
 
 screenshots: $(DEV_STAMP) ## Write PNG screenshots of the site into docs/screenshots

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -169,6 +170,33 @@ def test_unreadable_paths_name_the_reason(tmp_path):
     ]
 
 
+LINK_MESSAGE = "is a symbolic link, so it is never published; put the comment file (or article folder) itself here"
+
+
+def test_a_link_to_a_good_file_is_refused_and_never_followed(tmp_path):
+    target = put(tmp_path, "elsewhere/c1.yaml", HEAD)
+    link = tmp_path / "post" / "c1.yaml"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    with pytest.raises(OSError) as caught:
+        read_capped(link, LIMIT)
+    assert caught.value.errno == errno.ELOOP
+    assert problems(link) == [(None, LINK_MESSAGE)]
+
+
+def test_a_path_through_a_looping_link_is_refused_as_a_link(tmp_path):
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    assert problems(tmp_path / "loop" / "c1.yaml") == [(None, LINK_MESSAGE)]
+
+
+def test_an_author_with_nothing_visible_is_refused_but_an_invisible_body_is_not(tmp_path):
+    hidden = HEAD.replace('"Ann"', '"\u200b\u2060"')
+    assert problems(put(tmp_path, "post/h.yaml", hidden)) == [
+        (1, "'author' has nothing visible: only spaces or invisible characters")]
+    comment, found = read(put(tmp_path, "post/n.yaml", HEAD.replace("body: hi", 'body: "\\u200b"')), TZ)
+    assert found == [] and comment.body == "\u200b"
+
+
 def test_invalid_utf8_names_the_line_and_byte(tmp_path):
     path = put(tmp_path, "post/u.yaml", b'author: "Ann"\ndate: x\nbody: "a\xffb"\n')
     assert problems(path) == [(3, "file is not valid UTF-8 (byte 30)")]
@@ -255,6 +283,19 @@ def test_comment_files_skips_hidden_and_other_entries_in_name_order(tmp_path):
     found = [p.relative_to(tmp_path).as_posix() for p in comment_files(tmp_path)]
     assert found == ["a/z.yaml", "b/1.yml", "b/2.yaml"]
     assert list(comment_files(tmp_path / "missing")) == []
+
+
+def test_comment_files_lists_links_to_files_and_folders_as_themselves(tmp_path):
+    elsewhere = put(tmp_path / "elsewhere", "post/z.yaml", HEAD).parent
+    content = tmp_path / "content"
+    put(content, "b/1.yaml", HEAD)
+    (content / "a-linked").symlink_to(elsewhere)
+    (content / "b" / "2.yaml").symlink_to(elsewhere / "z.yaml")
+    (content / "b" / "3.yaml").symlink_to(elsewhere)
+    (content / "b" / "4.yaml").symlink_to(content / "nowhere.yaml")
+    (content / "c-linked.yaml").symlink_to(elsewhere / "z.yaml")
+    found = [p.relative_to(content).as_posix() for p in comment_files(content)]
+    assert found == ["a-linked", "b/1.yaml", "b/2.yaml", "b/3.yaml", "b/4.yaml", "c-linked.yaml"]
 
 
 def test_load_tree_groups_by_article_and_reads_only_given_paths(tmp_path):

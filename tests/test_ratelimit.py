@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from pelican.plugins.reader_comments.intake.ratelimit import RateLimiter, client_key, parse_networks
+from pelican.plugins.reader_comments.intake.ratelimit import RateLimiter, client_key, how_long, parse_networks
 
 PROXIES = ("10.0.0.0/8", "2001:db8:ffff::/48")
 
@@ -60,6 +60,13 @@ def test_parse_networks_reads_addresses_and_blocks_and_skips_blanks():
         ("::ffff:10.0.0.9", [], "10.0.0.9"),
         ("10.0.0.1", ["garbage, 10.0.0.2"], "10.0.0.1"),  # a non-address hop counts against the peer
         ("2001:db8:ffff::7", ["198.51.100.1"], "198.51.100.1"),
+        ("198.51.100.7:5555", [], "198.51.100.7"),  # a port never makes a new client
+        ("10.0.0.1", ["203.0.113.9:41234"], "203.0.113.9"),
+        ("10.0.0.1", ['"203.0.113.9:80"'], "203.0.113.9"),  # a quoted hop
+        ("10.0.0.1", ['"[2001:db8:5::1]:443"'], "2001:db8:5::/64"),
+        ("10.0.0.1", ["X203.0.113.9"], "10.0.0.1"),  # not an address: keyed on the peer
+        ("10.0.0.1", ["203.0.113.9X"], "10.0.0.1"),
+        ("10.0.0.1", ["203.0.113.9:8x"], "10.0.0.1"),
     ],
 )
 def test_client_key(peer, forwarded, key):
@@ -99,6 +106,29 @@ def test_refused_hits_do_not_count():
         assert limiter.hit("a") == pytest.approx(10.0 - now)
     clock.now = 10.0
     assert limiter.hit("a") == 0.0
+
+
+def test_a_refund_takes_back_the_last_hit_of_that_key_only():
+    limiter, clock = limiter_at(0.0, 2, 10)
+    assert [limiter.hit("a"), limiter.hit("a"), limiter.hit("b")] == [0.0, 0.0, 0.0]
+    assert limiter.hit("a") == pytest.approx(10.0)
+    limiter.refund("a")
+    clock.now = 1.0
+    assert limiter.hit("a") == 0.0
+    assert limiter.hit("a") == pytest.approx(9.0)
+    limiter.refund("unknown")  # nothing to take back
+    assert limiter.hit("b") == 0.0
+    assert limiter.hit("b") == pytest.approx(9.0)
+
+
+@pytest.mark.parametrize(
+    ("wait", "words"),
+    [(0, "1 second"), (0.001, "1 second"), (1, "1 second"), (1.2, "2 seconds"), (2, "2 seconds"),
+     (59, "59 seconds"), (119, "119 seconds"), (119.5, "2 minutes"), (120, "2 minutes"),
+     (121, "3 minutes"), (180, "3 minutes"), (3_600, "60 minutes"), (3_601, "61 minutes")],
+)
+def test_how_long_says_seconds_under_two_minutes_then_minutes_rounded_up(wait, words):
+    assert how_long(wait) == words
 
 
 def test_retry_after_is_whole_seconds_rounded_up_and_at_least_one():

@@ -8,7 +8,23 @@ import html5lib
 import pytest
 from support.expected_markup import ALLOWED_TAGS, LINK_REL, SAFE_SCHEMES, allowed_attributes
 
-from pelican.plugins.reader_comments.render import markdown_html, plain_text, render_body, sanitize
+from pelican.plugins.reader_comments.render import (
+    Cost,
+    cost,
+    cost_problems,
+    longest_link,
+    markdown_html,
+    plain_text,
+    render_body,
+    sanitize,
+)
+
+# The cost caps, written out here: link addresses of at most 2,048 characters once percent-encoded,
+# link titles of at most 300 characters, and body HTML of at most 10 bytes per source byte plus
+# 2,000, never over 100,000.
+MAX_LINK = 2_048
+MAX_TITLE = 300
+MAX_HTML = 100_000
 
 HOSTILE = [
     "[x](javascript:alert(1))",
@@ -200,3 +216,76 @@ def test_plain_text_drops_tags_script_and_style_and_outer_space():
     assert plain_text("<script>x</script>y<style>s</style>") == "y"
     assert plain_text("&amp;lt; &#106;") == "&lt; j"
     assert plain_text("") == ""
+
+
+# ---------------------------------------------------------------- what a body may cost
+
+
+def link_of(length: int) -> str:
+    """An https address of exactly `length` ASCII characters (so the same once percent-encoded)."""
+    head = "https://e.example/"
+    return head + "a" * (length - len(head))
+
+
+def test_a_link_address_at_the_cap_is_a_link_and_one_character_more_is_text():
+    at_cap, over = link_of(MAX_LINK), link_of(MAX_LINK + 1)
+    assert render_body(f"[a]({at_cap})") == f'<p><a href="{at_cap}" rel="{LINK_REL}">a</a></p>\n'
+    assert render_body(f"[a]({over})") == f"<p>[a]({over})</p>\n"
+
+
+def test_a_link_title_at_the_cap_is_kept_and_a_longer_one_dropped():
+    kept, dropped = "t" * MAX_TITLE, "t" * (MAX_TITLE + 1)
+    assert render_body(f'[a](https://x.example "{kept}")') == (
+        f'<p><a href="https://x.example" title="{kept}" rel="{LINK_REL}">a</a></p>\n')
+    assert render_body(f'[a](https://x.example "{dropped}")') == f'<p><a href="https://x.example" rel="{LINK_REL}">a</a></p>\n'
+    # a reference copies its title into every use: each use loses it
+    assert render_body(f'[a] [a]\n\n[a]: https://x.example "{dropped}"') == (
+        f'<p><a href="https://x.example" rel="{LINK_REL}">a</a> <a href="https://x.example" rel="{LINK_REL}">a</a></p>\n')
+
+
+def test_cost_counts_utf8_bytes_of_body_and_html_and_the_links():
+    fragment = '<p><a href="https://x.example/">é</a> <a href="https://y.example/">b</a> <A HREF="z">c</A></p>'
+    assert cost("é€😀", fragment) == Cost(source_bytes=2 + 3 + 4, html_bytes=len(fragment) + 1, links=2)
+    assert cost("\ud800", "") == Cost(source_bytes=3, html_bytes=0, links=0)
+
+
+def test_longest_link_is_the_longest_address_percent_encoded():
+    assert longest_link("no address here, only text: https") == 0
+    assert longest_link("") == 0
+    body = "see https://e.example/éé and <http://x.y> or mailto:ann@b.example"
+    assert longest_link(body) == len("https://e.example/") + 2 * len("%C3%A9")
+
+
+def test_a_cheap_body_costs_nothing():
+    assert cost_problems("Thanks, *Ann*: see [this](https://x.example/).") == []
+    assert cost_problems(f"<{link_of(MAX_LINK)}>") == []
+
+
+def test_a_link_address_over_the_cap_is_refused_with_its_length():
+    assert cost_problems(f"<{link_of(MAX_LINK + 1)}>") == [
+        "'body' has a link address of 2,049 characters once encoded; at most 2,048 are allowed"]
+
+
+def test_html_over_ten_times_the_body_plus_2000_is_refused():
+    body = "a" * 10  # 10 * 10 + 2,000 = 2,100 bytes of HTML allowed
+    assert cost_problems(body, "x" * 2_100) == []
+    assert cost_problems(body, '<a href="h">' + "x" * 2_089) == [
+        "'body' renders to 2,101 bytes of HTML, more than the 2,100 allowed for its 10 bytes (1 links); "
+        "use fewer links or repeat them less"]
+
+
+def test_html_is_never_allowed_over_100000_bytes():
+    body = "a" * 10_000  # ten times that plus 2,000 would be 102,000
+    assert cost_problems(body, "x" * MAX_HTML) == []
+    assert cost_problems(body, "x" * (MAX_HTML + 1)) == [
+        "'body' renders to 100,001 bytes of HTML, more than the 100,000 allowed for its 10,000 bytes (0 links); "
+        "use fewer links or repeat them less"]
+
+
+def test_without_html_given_the_body_is_rendered_to_measure_it():
+    bomb = "[r]: https://a.example/\n\n" + "[r] " * 600  # 2,425 bytes, each use some 60 bytes of HTML
+    assert len(bomb.encode()) == 2_425
+    problems = cost_problems(bomb)
+    assert len(problems) == 1 and problems[0].startswith("'body' renders to ")
+    assert problems[0].endswith(" allowed for its 2,425 bytes (600 links); use fewer links or repeat them less")
+    assert cost_problems(bomb, "<p>short</p>") == []

@@ -85,6 +85,15 @@ def test_steps_open_and_close_every_reply_list():
     assert kinds == ["a+", "b+", "c", "close", "close", "d"]
 
 
+def test_steps_at_a_nesting_of_one_or_less_open_no_reply_list():
+    thread = build([make("a"), make("b", "a", minutes=1), make("c", "b", minutes=2), make("d", minutes=3)])
+    for max_nesting in (1, 0, -5):
+        kinds = [(s.node.id, s.opens_replies) for s in steps(thread.roots, 4, max_nesting=max_nesting)]
+        assert kinds == [("a", False), ("b", False), ("c", False), ("d", False)]
+    two = ["close" if s.node is None else (s.node.id + ("+" if s.opens_replies else "")) for s in steps(thread.roots, 4, 2)]
+    assert two == ["a+", "b", "c", "close", "d"]
+
+
 class CountingId(str):
     """A comment id that counts how often it is hashed or compared, and fails past `limit`."""
 
