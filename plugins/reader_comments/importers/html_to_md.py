@@ -15,6 +15,7 @@ import re
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from bs4 import Tag
 from markdownify import BACKSLASH, STRIP, MarkdownConverter
 
 from . import fields
@@ -36,15 +37,27 @@ PARALLEL_FROM = 400
 _CHUNK = 250
 
 
+class _Tag(Tag):
+    """Beautiful Soup's tag, finding a parent by its name alone without building a search filter each time."""
+
+    def find_parent(self, name: Any = None, attrs: Any = None, **kwargs: Any) -> Any:
+        """The closest parent named `name`, as `Tag.find_parent` finds it (markdownify asks once per tag)."""
+        if isinstance(name, str) and attrs is None and not kwargs:
+            return next((parent for parent in self.parents if parent.name == name), None)
+        return super().find_parent(name, attrs, **kwargs)
+
+
 class _Converter(MarkdownConverter):
     """markdownify with only the comment-sized subset of Markdown; the rest becomes text."""
 
     def escape(self, text: str, parent_tags: Any) -> str:
         """Escape emphasis markers as markdownify does, plus anything Markdown would read as HTML."""
         text = super().escape(text, parent_tags)
-        text = _TAG_LIKE.sub(r"\\<", text)
-        text = _ENTITY_LIKE.sub(r"\\&", text)
-        return _LINE_START.sub(r"\1\\\2", text)
+        if "<" in text:
+            text = _TAG_LIKE.sub(r"\\<", text)
+        if "&" in text:
+            text = _ENTITY_LIKE.sub(r"\\&", text)
+        return _LINE_START.sub(r"\1\\\2", text) if "#" in text or ">" in text else text
 
     def convert_a(self, el: Any, text: str, parent_tags: Any) -> str:
         """Links only to web pages and mail; any other link is its text."""
@@ -89,6 +102,7 @@ class _Converter(MarkdownConverter):
 
 _CONVERTER = _Converter(
     heading_style="atx", bullets="-", newline_style=BACKSLASH, escape_misc=False, autolinks=True, strip_document=STRIP,
+    bs4_options={"features": "html.parser", "element_classes": {Tag: _Tag}},
 )
 
 

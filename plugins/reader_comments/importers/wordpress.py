@@ -11,7 +11,7 @@ from ..moderation.articles import Site
 from . import fields
 from .html_to_md import autop
 from .source import Export, SourceComment, SourceError, SourceThread
-from .xmlfile import children, load, local, namespace, text
+from .xmlfile import children, load, local, namespace, text, texts
 
 PREFIX = "wp"
 STATUSES = {"1": "approved", "0": "pending", "spam": "spam", "trash": "rejected", "post-trashed": "rejected"}
@@ -31,15 +31,16 @@ def _is_wxr(root: Element) -> bool:
 
 def _comment(path: Path, item: Element, raw: Element, site: Site, export: Export) -> SourceComment | None:
     """One <wp:comment> as a comment, or None when it is skipped (pingbacks, other types) or broken."""
-    kind = text(raw, "comment_type").lower()
+    values = texts(raw)
+    kind = values.get("comment_type", "").lower()
     if kind in PINGS:
         export.skipped["pingback"] += 1
         return None
     if kind not in COMMENT_TYPES:
         export.skipped["other-type"] += 1
         return None
-    source_id = text(raw, "comment_id")
-    approved = text(raw, "comment_approved").lower()
+    source_id = values.get("comment_id", "")
+    approved = values.get("comment_approved", "").lower()
     if not source_id:
         export.problems.append(f"{path}: a comment on {text(item, 'link') or text(item, 'title')!r} has no wp:comment_id")
         return None
@@ -47,20 +48,20 @@ def _comment(path: Path, item: Element, raw: Element, site: Site, export: Export
     if approved not in STATUSES:
         export.problems.append(f"{where}: unknown wp:comment_approved {approved!r}")
         return None
-    date = fields.from_text(text(raw, "comment_date_gmt"), UTC) or fields.from_text(text(raw, "comment_date"), site.tz)
+    date = fields.from_text(values.get("comment_date_gmt", ""), UTC) or fields.from_text(values.get("comment_date", ""), site.tz)
     if date is None:
         export.problems.append(f"{where}: neither wp:comment_date_gmt nor wp:comment_date is a date")
         return None
-    parent = text(raw, "comment_parent")
+    parent = values.get("comment_parent", "")
     return SourceComment(
         fields.source_id(source_id),
         fields.source_id(parent) if parent and parent != "0" else None,
         {
-            "author": fields.author(text(raw, "comment_author")),
+            "author": fields.author(values.get("comment_author", "")),
             "date": date,
             "status": STATUSES[approved],
-            "body": autop(text(raw, "comment_content")),
-            "website": fields.website(text(raw, "comment_author_url")),
+            "body": autop(values.get("comment_content", "")),
+            "website": fields.website(values.get("comment_author_url", "")),
         },
     )
 

@@ -51,6 +51,14 @@ def text(element: Element | None, tag: str | None = None) -> str:
     return (element.text or "").strip()
 
 
+def texts(element: Element) -> dict[str, str]:
+    """The trimmed text of each child of `element` by local name (the first of a name wins), as `text` reads it."""
+    found: dict[str, str] = {}
+    for child in element:
+        found.setdefault(local(child.tag), (child.text or "").strip())
+    return found
+
+
 def children(element: Element, tag: str) -> list[Element]:
     """The children of `element` named `tag`, in any namespace."""
     return [child for child in element if local(child.tag) == tag]
