@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import functools
 import hashlib
 import logging
 import os
@@ -18,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo, UTC
 from pathlib import Path
 from typing import Any
-
-from jsonschema import Draft202012Validator
 
 from .cache import JsonCache
 from .comment_rules import (
@@ -59,7 +58,6 @@ LINK_MESSAGE = "is a symbolic link, so it is never published; put the comment fi
 PLAIN_FIELDS = ("status", "reply_to", "role")
 SCHEMA_HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comments/comment.schema.json\n"
 
-_VALIDATOR = Draft202012Validator(SCHEMA)
 # Dates a day or more inside datetime's range, so converting to any time zone cannot overflow.
 _EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
 _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
@@ -105,6 +103,14 @@ def _text_problems(values: dict[str, Any]) -> Iterator[tuple[str, str]]:
 _QUICK_SCHEMA = schema_check(SCHEMA)
 
 
+@functools.cache
+def _validator() -> Any:
+    """The validator jsonschema builds for the schema, loaded the first time the quick check cannot vouch for a file."""
+    from jsonschema import Draft202012Validator  # most runs never need it: importing it costs a tenth of a second
+
+    return Draft202012Validator(SCHEMA)
+
+
 def validate(path: Path, parsed: Parsed, tz: tzinfo) -> tuple[Comment | None, list[Problem]]:
     """Check parsed fields against the schema and the format's rules; build the Comment."""
     values, lines = parsed.values, parsed.lines
@@ -116,7 +122,7 @@ def validate(path: Path, parsed: Parsed, tz: tzinfo) -> tuple[Comment | None, li
             problems.append(Problem(path, f"unknown field {name!r}{suggestion}", lines[name], field=name))
     known = {k: v for k, v in values.items() if k in SCHEMA["properties"]}
     flagged: set[str] = set()
-    schema_errors = () if _QUICK_SCHEMA is not None and _QUICK_SCHEMA(known) else _VALIDATOR.iter_errors(known)
+    schema_errors = () if _QUICK_SCHEMA is not None and _QUICK_SCHEMA(known) else _validator().iter_errors(known)
     for error in schema_errors:
         name = error.path[0] if error.path else None
         flagged.add(name)
