@@ -49,3 +49,8 @@ def test_a_large_batch_converts_in_order_as_one_by_one():
     fragments = [f"<p>Comment {i} with <em>emphasis</em> &amp; <a href='https://e.example/{i}'>a link</a></p>" for i in range(600)]
     converted = to_markdown_all(fragments)
     assert converted == [f"Comment {i} with *emphasis* & [a link](https://e.example/{i})" for i in range(600)]
+
+
+def test_lines_inside_a_pre_block_stay_apart_around_inner_tags():
+    # Inside <pre>, markdownify keeps the newlines on both sides of a nested tag (it looks for a <pre> parent).
+    assert to_markdown("<pre><code>x\n<b>\ny</b></code></pre>") == "```\nx\n\ny\n```"

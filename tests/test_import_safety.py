@@ -14,6 +14,8 @@ import yaml
 from support.build import REPO
 from support.importing import IMPORT_FIXTURES, command, isso_database, site
 
+from pelican.plugins.reader_comments.importers.xmlfile import texts
+
 WXR = IMPORT_FIXTURES / "wordpress.xml"
 DISQUS = IMPORT_FIXTURES / "disqus.xml"
 
@@ -271,3 +273,9 @@ def test_a_failed_write_leaves_the_comments_folder_as_it_was(tmp_path):
     assert "Traceback" not in run.err
     assert snapshot(content) == before
     assert sorted(p.name for p in (content / "comments").iterdir()) == ["alpha", "beta", "delta", "gamma"]
+
+
+def test_a_repeated_field_is_read_from_its_first_element():
+    raw = ElementTree.fromstring('<comment xmlns:wp="http://wordpress.org/export/1.2/"><wp:comment_id> 7 </wp:comment_id>'
+                                 "<wp:comment_id>8</wp:comment_id><wp:comment_parent/></comment>")
+    assert texts(raw) == {"comment_id": "7", "comment_parent": ""}
