@@ -217,7 +217,7 @@ class Service:
         """The answer to an accepted (or silently dropped) submission."""
         if as_json:
             return JSONResponse({"id": comment_id, "status": "pending"}, status_code=201)
-        if self.article_url(slug) and self.pages.built("received") is not None:
+        if self.article_url(slug) and self.pages.has("received"):
             # Relative, so it works behind a proxy that maps a path prefix to this service.
             return RedirectResponse(f"{RECEIVED_PATH.lstrip('/')}?{urlencode({'article': slug})}", status_code=303)
         return RedirectResponse(self.config.thanks, status_code=303)

@@ -34,6 +34,10 @@ class ReaderPages:
         self.config = config
         self.policy = page_policy(config.site)
 
+    def has(self, page: str) -> bool:
+        """Whether the last build wrote the page (a stat, not a read: asked on every accepted post)."""
+        return (self.config.output / reader_pages.SAVE_AS[page]).is_file()
+
     def built(self, page: str) -> str | None:
         """The built page's text, or None when the theme has no such page or the site is not built yet."""
         path: Path = self.config.output / reader_pages.SAVE_AS[page]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import shlex
-import subprocess
 import sys
 import time
 import unicodedata
@@ -128,10 +127,8 @@ def moderator_name(cwd: Path | None = None) -> tuple[str | None, str | None]:
 def _git_user_name(cwd: Path | None) -> str:
     """Git's user.name, or '' when git or the setting is missing."""
     try:
-        done = subprocess.run(
-            ["git", "config", "user.name"], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
+        done = git(cwd or Path.cwd(), ["config", "user.name"], check=False)
+    except GitError:
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
 
