@@ -16,23 +16,20 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from jsonschema import Draft202012Validator
-
-from pelican.plugins.reader_comments.comment_file import (
+from pelican.plugins.reader_comments.comment_format import (
     SCHEMA,
     CommentFileError,
     ReadCache,
     check_new,
-    clean_temp_files,
     comment_files,
     dump,
     load_tree,
     read,
-    replace,
     write_new,
     write_new_all,
 )
-from pelican.plugins.reader_comments.comment_rules import schema_check
-from pelican.plugins.reader_comments.fileio import _fsync_all, atomic_write, create_all, read_capped
+from pelican.plugins.reader_comments.comment_format.rules import schema_check
+from pelican.plugins.reader_comments.fileio import _fsync_all, atomic_write, clean_temp_files, create_all, read_capped
 
 TZ = ZoneInfo("America/New_York")
 HEAD = 'author: "Ann"\ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: hi\n'
@@ -433,7 +430,7 @@ def test_write_new_creates_exactly_the_text_and_leaves_no_temporary_file(tmp_pat
 def test_replace_swaps_the_bytes_keeps_the_mode_and_leaves_no_temporary_file(tmp_path):
     path = put(tmp_path, "post/r.yaml", HEAD)
     os.chmod(path, 0o640)
-    replace(path, b"new bytes\n")
+    atomic_write(path, b"new bytes\n")
     assert path.read_bytes() == b"new bytes\n"
     assert path.stat().st_mode & 0o7777 == 0o640
     assert [p.name for p in path.parent.iterdir()] == ["r.yaml"]

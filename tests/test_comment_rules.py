@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
-
-from pelican.plugins.reader_comments.comment_rules import near_choice, plain_or_quote, schema_message, visible
-from pelican.plugins.reader_comments.comment_yaml import decode, parse
-from pelican.plugins.reader_comments.model import CommentFileError
+from pelican.plugins.reader_comments.comment_format import CommentFileError, decode, parse
+from pelican.plugins.reader_comments.comment_format.rules import near_choice, plain_or_quote, schema_message, visible
 
 STATUSES = ["pending", "approved", "rejected", "spam", None]
 PATH = Path("post/c1.yaml")

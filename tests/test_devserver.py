@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from support.build import REPO, Build, build_site
 
 SERVE = REPO / "tools" / "serve.py"

@@ -10,8 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from pelican.plugins.reader_comments.comment_file import read
+from pelican.plugins.reader_comments.comment_format import read
 
 TZ = ZoneInfo("America/New_York")
 REPO = Path(__file__).resolve().parents[1]

@@ -17,21 +17,21 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
-from support.intake import IntakeServer, Reply, launch, seed, send
-
-from pelican.plugins.reader_comments import comment_file
+from pelican.plugins.reader_comments import comment_format
+from pelican.plugins.reader_comments.fileio import atomic_write
 from pelican.plugins.reader_comments.intake.__main__ import parse_args
 from pelican.plugins.reader_comments.intake.config import DEV_ORIGINS, build_config
 from pelican.plugins.reader_comments.intake.form import wants_json
 from pelican.plugins.reader_comments.intake.ratelimit import RateLimiter, client_key, parse_networks
 from pelican.plugins.reader_comments.intake.storage import PendingCounter, new_id
 from pelican.plugins.reader_comments.settings import apply_env, load_settings
+from support.intake import IntakeServer, Reply, launch, seed, send
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intake"
 SETTINGS = FIXTURES / "settings.py"
@@ -75,9 +75,9 @@ def files(folder: Path, pattern: str = "*/*.yaml") -> set[Path]:
     return set(folder.glob(pattern))
 
 
-def stored(server: IntakeServer, article: str, comment_id: str) -> comment_file.Comment:
+def stored(server: IntakeServer, article: str, comment_id: str) -> comment_format.Comment:
     """Read back a comment file the service wrote, asserting it is valid."""
-    comment, problems = comment_file.read(server.content / article / f"{comment_id}.yaml", TZ)
+    comment, problems = comment_format.read(server.content / article / f"{comment_id}.yaml", TZ)
     assert comment is not None, problems
     return comment
 
@@ -134,7 +134,7 @@ def test_json_client_gets_201_and_a_pending_file(main: IntakeServer) -> None:
     assert reply.headers["content-type"] == "application/json"
     answer = reply.json()
     assert answer["status"] == "pending"
-    assert comment_file.is_valid_id(answer["id"])
+    assert comment_format.is_valid_id(answer["id"])
     comment = stored(main, "dinner-guest", answer["id"])
     assert (comment.status, comment.author, comment.website) == ("pending", "Ann Reader", "https://ann.example/")
     assert comment.body == "Lovely.\n\nSecond *paragraph*."
@@ -168,7 +168,7 @@ def test_ids_are_sortable_and_distinct(main: IntakeServer) -> None:
     ids = [post(main, form(body=f"Number {n}")).json()["id"] for n in range(5)]
     assert ids == sorted(ids)
     assert len(set(ids)) == 5
-    assert all(len(i) <= 64 and comment_file.is_valid_id(i) for i in ids)
+    assert all(len(i) <= 64 and comment_format.is_valid_id(i) for i in ids)
 
 
 def test_line_separators_in_the_body_become_newlines(main: IntakeServer) -> None:
@@ -450,7 +450,7 @@ def test_pending_cap_counts_files_on_disk_and_follows_moderation(tmp_path: Path)
         assert "too many comments awaiting moderation" in full.json()["errors"]["article"]
         assert post(server, form(article="reply-all")).status == 201
         waiting = server.content / "capped" / "20120102T090000-waiting.yaml"
-        comment_file.replace(waiting, waiting.read_bytes().replace(b"status: pending", b"status: approved"))
+        atomic_write(waiting, waiting.read_bytes().replace(b"status: pending", b"status: approved"))
         assert post(server, form(article="capped")).status == 201
         assert post(server, form(article="capped")).status == 503
         assert len(files(server.content, "capped/*.yaml")) == 4
@@ -512,7 +512,7 @@ def test_disk_full_is_503_and_leaves_no_partial_file(tmp_path: Path) -> None:
         filler.unlink()
         reply = post(server, form(article="reply-all"))
         assert reply.status == 201
-        comment, problems = comment_file.read(inside / "reply-all" / f"{reply.json()['id']}.yaml", TZ)
+        comment, problems = comment_format.read(inside / "reply-all" / f"{reply.json()['id']}.yaml", TZ)
         assert comment is not None and comment.status == "pending", problems
     finally:
         server.stop()
@@ -553,7 +553,7 @@ def test_kill_9_while_writing_leaves_only_whole_files(tmp_path: Path) -> None:
     written = sorted(folder.glob("*.yaml"))
     assert len(accepted) >= 100 and len(written) >= len(accepted)
     for path in written:
-        comment, problems = comment_file.read(path, TZ)
+        comment, problems = comment_format.read(path, TZ)
         assert comment is not None and comment.status == "pending", problems
     assert {p.stem for p in written} >= set(accepted)
     (folder / ".tmp-left-by-a-crash.part").write_bytes(b"author: half")
@@ -646,7 +646,7 @@ def test_new_ids_sort_by_time() -> None:
     ids = [new_id(moment) for moment in reversed(moments)]
     assert sorted(ids) == ids[::-1]
     assert ids[-1].startswith("20261126T021500123456-")
-    assert all(comment_file.is_valid_id(i) and len(i) == 28 for i in ids)
+    assert all(comment_format.is_valid_id(i) and len(i) == 28 for i in ids)
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,10 @@
 """The shared data types: how a problem names its place, and which comments are shown."""
 
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from pelican.plugins.reader_comments.model import Comment, Problem
+from pelican.plugins.reader_comments.comment_format import Comment, Problem
 
 
 def test_problem_names_path_line_and_related_files():

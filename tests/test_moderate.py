@@ -10,12 +10,12 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from pelican.plugins.reader_comments import comment_file
+from pelican.plugins.reader_comments import comment_format
+from pelican.plugins.reader_comments.fileio import atomic_write
 from pelican.plugins.reader_comments.moderation import articles, check, edit, queue
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,7 +117,7 @@ def test_single_quoted_status_and_existing_stamps_are_replaced_in_place(site, si
         .replace("moderator: 'Someone Else'", f"moderator: '{WHO}'")
     )
     assert path.read_text(encoding="utf-8") == expected
-    comment, problems = comment_file.read(path, site.tz)
+    comment, problems = comment_format.read(path, site.tz)
     assert problems == [] and comment.status == "rejected" and comment.body == "Folded text across two lines.\n"
 
 
@@ -177,8 +177,8 @@ def test_in_place_edits(site, site_dir, original, expected):
     code = edit.cmd_moderate(site, ["garden-party/20240107T140000-hana"], "approved", moderator=who, now=NOW)
     assert code == 0
     assert path.read_text(encoding="utf-8") == expected
-    before, _ = comment_file.read(path, site.tz, original.encode())
-    after, problems = comment_file.read(path, site.tz)
+    before, _ = comment_format.read(path, site.tz, original.encode())
+    after, problems = comment_format.read(path, site.tz)
     assert problems == []
     assert (after.author, after.body, after.date) == (before.author, before.body, before.date)
     assert after.extra["moderator"] == who and after.extra["moderated_at"] == STAMP
@@ -215,7 +215,7 @@ def test_several_ids_at_once_by_id_path_and_yml(site, site_dir, capsys):
     ]
     changed = {file_of(site_dir, i) for i in (ALICE, FRANK, DAVE)}
     for path, data in others.items():
-        comment, problems = comment_file.read(path, site.tz)
+        comment, problems = comment_format.read(path, site.tz)
         assert problems == []
         if path in changed:
             assert comment.status == "approved" and comment.extra["moderator"] == WHO
@@ -229,7 +229,7 @@ def test_reject_and_spam(site, site_dir, capsys):
     assert approve(site, DAVE, status="spam") == 0
     out = capsys.readouterr().out
     assert f"rejected {ALICE} (was pending)" in out and f"spam {DAVE} (was pending)" in out
-    assert comment_file.read(file_of(site_dir, DAVE), site.tz)[0].status == "spam"
+    assert comment_format.read(file_of(site_dir, DAVE), site.tz)[0].status == "spam"
 
 
 def test_already_in_that_status_leaves_the_file_alone(site, site_dir, capsys):
@@ -315,7 +315,7 @@ def test_approving_a_reply_with_unapproved_parent_warns(site, site_dir, capsys):
     captured = capsys.readouterr()
     assert f"warning: {DAVE} replies to {ALICE}, which is pending" in captured.err
     assert f"approved {DAVE} (was pending)" in captured.out
-    assert comment_file.read(file_of(site_dir, DAVE), site.tz)[0].status == "approved"
+    assert comment_format.read(file_of(site_dir, DAVE), site.tz)[0].status == "approved"
 
 
 def test_approving_reply_and_parent_together_does_not_warn(site, capsys):
@@ -345,7 +345,7 @@ def test_file_changed_once_before_writing_is_read_again(site, site_dir, capsys):
 
     def editor(target: Path, attempt: int) -> None:
         if attempt == 1:
-            comment_file.replace(target, edited)
+            atomic_write(target, edited)
 
     assert approve(site, ALICE, before_write=editor) == 0
     final = path.read_bytes()
@@ -360,7 +360,7 @@ def test_file_that_never_stops_changing_fails_clearly_and_is_not_overwritten(sit
 
     def busy_editor(target: Path, attempt: int) -> None:
         if target.name == path.name:
-            comment_file.replace(target, original.replace(b"friend.", f"friend {attempt}.".encode()))
+            atomic_write(target, original.replace(b"friend.", f"friend {attempt}.".encode()))
 
     assert approve(site, ALICE, DAVE, before_write=busy_editor) == 1
     captured = capsys.readouterr()
@@ -374,7 +374,7 @@ def test_file_that_becomes_invalid_meanwhile_is_not_written(site, site_dir, caps
 
     def breaker(target: Path, attempt: int) -> None:
         if target.name == path.name:
-            comment_file.replace(target, b"status: [broken\n")
+            atomic_write(target, b"status: [broken\n")
 
     assert approve(site, ALICE, before_write=breaker) == 1
     assert "the file changed and is now invalid" in capsys.readouterr().err
@@ -404,7 +404,7 @@ def test_concurrent_writer_never_leaves_a_corrupt_file(site, site_dir, capsys, i
                 if in_place:
                     path.write_bytes(data)
                 else:
-                    comment_file.replace(path, data)
+                    atomic_write(path, data)
             count += 1
             time.sleep(0.0005)
 
@@ -428,7 +428,7 @@ def test_concurrent_writer_never_leaves_a_corrupt_file(site, site_dir, capsys, i
     assert torn == []
     final = path.read_bytes()
     assert final in valid
-    comment, problems = comment_file.read(path, site.tz)
+    comment, problems = comment_format.read(path, site.tz)
     assert problems == [] and comment.status in ("pending", "approved")
     assert not list(path.parent.glob(".tmp-*"))
 

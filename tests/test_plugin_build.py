@@ -8,9 +8,8 @@ import subprocess
 import sys
 
 import feedparser
-
-from support.comments import write_comment
 from support.build import REPO, build_site, copy_fixture
+from support.comments import write_comment
 
 ALPHA = "2020/alpha/index.html"
 

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from support.build import REPO, copy_fixture
 from post_checks.front_matter import closest, read_fields
+from support.build import REPO, copy_fixture
 
 PELICAN = Path(sys.executable).with_name("pelican")
 

@@ -6,8 +6,6 @@ from render.py, so a wider allowlist in the renderer fails these tests.
 
 import html5lib
 import pytest
-from support.expected_markup import ALLOWED_TAGS, LINK_REL, SAFE_SCHEMES, allowed_attributes
-
 from pelican.plugins.reader_comments.render import (
     Cost,
     cost,
@@ -18,6 +16,7 @@ from pelican.plugins.reader_comments.render import (
     render_body,
     sanitize,
 )
+from support.expected_markup import ALLOWED_TAGS, LINK_REL, SAFE_SCHEMES, allowed_attributes
 
 # The cost caps, written out here: link addresses of at most 2,048 characters once percent-encoded,
 # link titles of at most 300 characters, and body HTML of at most 10 bytes per source byte plus

@@ -1,10 +1,10 @@
 """Threading: linear reply matching, orphans, cycles, placeholders and depth."""
 
 import sys
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pelican.plugins.reader_comments.model import Comment
+from pelican.plugins.reader_comments.comment_format import Comment
 from pelican.plugins.reader_comments.threads import build, steps, walk
 
 START = datetime(2010, 6, 1, tzinfo=UTC)

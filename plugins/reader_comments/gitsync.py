@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import comment_file
+from . import comment_format
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def git(cwd: Path, args: Sequence[str], env: Mapping[str, str] | None = None, ch
 def is_comment_path(relative: str) -> bool:
     """Whether a path inside the comments folder is a comment file: <slug>/<id>.yaml, no dot-names."""
     parts = relative.split("/")
-    return len(parts) == 2 and not parts[0].startswith(".") and comment_file.is_comment_name(parts[1])
+    return len(parts) == 2 and not parts[0].startswith(".") and comment_format.is_comment_name(parts[1])
 
 
 class GitRecorder:

@@ -17,9 +17,7 @@ from jinja2 import FileSystemLoader, TemplateNotFound
 from pelican import signals
 
 from . import feeds, manifest, reader_pages
-from .comment_file import Tree, load_tree
-from .comment_rules import LIMITS
-from .model import PUBLISHED, Problem
+from .comment_format import LIMITS, PUBLISHED, Problem, Tree, load_tree
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, comments_folder, resolve, site_timezone
 from .threads import Thread, build

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .model import Comment, Problem
+from .comment_format import Comment, Problem
 
 # Reply lists nest in the page at most this deep; deeper replies follow their parent in its list.
 # Browsers stop nesting elements at some depth (Chromium at 512) and re-parent everything below.

@@ -2,7 +2,7 @@
 
 Cache files under Pelican's CACHE_PATH make warm builds cheap: rendered bodies
 (HTML and plain text) keyed on the SHA-256 of the body text, valid comment files
-keyed on their path and the SHA-256 of their bytes (comment_file.ReadCache), and
+keyed on their path and the SHA-256 of their bytes (comment_format.ReadCache), and
 article comment feeds (feeds.FeedCache). Each file's name carries a fingerprint
 of the plugin's loaded code and schema, the libraries' and Python's versions,
 the COMMENTS_* settings and TIMEZONE, so any change there starts afresh.
@@ -31,8 +31,7 @@ from markupsafe import Markup
 
 from .avatar import avatar_svg
 from .cache import JsonCache
-from .comment_file import SCHEMA_PATH, ReadCache
-from .model import Comment, Problem
+from .comment_format import SCHEMA_PATH, Comment, Problem, ReadCache
 from .names import display_name
 from .render import cost_problems, plain_text, render_body
 from .settings import resolve, site_timezone, site_url

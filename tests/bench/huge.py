@@ -29,9 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import html5lib
-from pelican.settings import read_settings
-
 from browser_check import MAX_LOAD_SECONDS, MIN_WIDTH_SHARE, BrowserFigures, open_in_chromium
+from pelican.settings import read_settings
 from runner import REPO, build
 from sitegen import CommentRef, SiteSpec, generate
 

@@ -4,7 +4,7 @@ It generates 200 articles (sitegen.py, seeded) and a WXR file holding 50
 comments on each, threaded up to 10 deep, in the 80/10/5/5 status mix, with
 HTML bodies, plus pingbacks. Then it times `reader-comments-migrate import
 wordpress` (a fresh interpreter each time) three ways: a dry run, the real run
-(10,000 files written together by comment_file.write_new_all: each flushed,
+(10,000 files written together by comment_format.write_new_all: each flushed,
 each folder flushed once) and a repeat run (nothing to add), each the median of
 --runs runs, and checks the result with `reader-comments check`. Wall and CPU
 seconds are both reported: on a shared machine the wall time follows the load.
@@ -31,7 +31,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from markdown_it import MarkdownIt
-
 from sitegen import OFFSET, REPO, SiteSpec, article_comments, generate
 
 # The console scripts installed beside this interpreter (make venv-dev).

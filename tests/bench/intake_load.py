@@ -29,13 +29,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from pelican.plugins.reader_comments import comment_file
+from pelican.plugins.reader_comments import comment_format
 from pelican.plugins.reader_comments.settings import load_settings, site_timezone
 
 from tests.bench.intake_git import ENV as GIT_ENV
 from tests.bench.intake_git import RemoteWatcher, git_figures, git_passed, git_rows, remote_delays, setup_git
 from tests.support.intake import FORM, IntakeServer, open_articles, write_manifest
-
 
 # ---------------------------------------------------------------- the load run
 
@@ -101,8 +100,8 @@ def verify(folder: Path, outcomes: list[Outcome], articles: int, tz: tzinfo) -> 
     expected = {o.comment_id: o.index for o in outcomes if o.comment_id}
     found: dict[str, int] = {}
     problems: list[str] = []
-    for path in comment_file.comment_files(folder):
-        comment, errors = comment_file.read(path, tz)
+    for path in comment_format.comment_files(folder):
+        comment, errors = comment_format.read(path, tz)
         if comment is None:
             problems.extend(str(e) for e in errors)
             continue

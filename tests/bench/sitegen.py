@@ -2,7 +2,7 @@
 
 Everything is drawn from a seeded random generator, so a given size always
 produces the same site. Comment files are written with the plugin's own
-`comment_file.dump()`, so they are exactly what the intake service would write.
+`comment_format.dump()`, so they are exactly what the intake service would write.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pelican.plugins.reader_comments.comment_file import dump
+from pelican.plugins.reader_comments.comment_format import dump
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -12,14 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pelican.plugins.reader_comments import comment_format
+from playwright.sync_api import expect
+from support.browser import SETTINGS
 from support.build import REPO, build_site
 from support.intake import IntakeServer, service_env
-from playwright.sync_api import expect
 from support.web import serve
-
-from pelican.plugins.reader_comments import comment_file
-
-from support.browser import SETTINGS
 
 SETTINGS_FILE = REPO / "pelicanconf.py"
 TIMEZONE = ZoneInfo(SETTINGS["TIMEZONE"])
@@ -92,11 +90,11 @@ def submit(page: Any, rig: Rig, author: str, body: str) -> None:
     expect(page.get_by_role("link", name="Back to “")).to_have_attribute("href", f"http://127.0.0.1:8000{ARTICLE}")
 
 
-def pending_files(folder: Path, before: set[Path]) -> dict[str, comment_file.Comment]:
+def pending_files(folder: Path, before: set[Path]) -> dict[str, comment_format.Comment]:
     """The comment files added to `folder` since `before`, read and validated, by author."""
     found = {}
     for path in sorted(set(folder.glob("*.yaml")) - before):
-        comment, problems = comment_file.read(path, TIMEZONE)
+        comment, problems = comment_format.read(path, TIMEZONE)
         assert comment is not None, problems
         found[comment.author] = comment
     return found

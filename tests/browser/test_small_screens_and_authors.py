@@ -11,11 +11,10 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-
+from support.browser import Visit
 from support.build import REPO, build_site
 from support.web import serve
 
-from support.browser import Visit
 from .test_pages import AXE_OPTIONS, describe_violations
 
 FIFTH_SECTION = """Title: Birthday Parties for Grown-Ups

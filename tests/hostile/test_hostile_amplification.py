@@ -20,11 +20,10 @@ from pathlib import Path
 
 import pytest
 from hostile_support import DATE
+from pelican.plugins.reader_comments.render import cost_problems, render_body
 from support.build import REPO, build_site, copy_fixture
 from support.comments import comment_yaml
 from support.intake import IntakeServer, post_form
-
-from pelican.plugins.reader_comments.render import cost_problems, render_body
 
 BODY_CAP = 10_000
 EMOJI = "\U0001f600"

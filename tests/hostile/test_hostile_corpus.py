@@ -20,9 +20,7 @@ from typing import Any
 import feedparser
 import html5lib
 import pytest
-from support.build import Build, build_site, copy_fixture
 from corpus import Attack, attack_ids, summary
-from support.expected_markup import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, SAFE_PROTOCOLS
 from hostile_support import (
     attack_fields,
     body_problems,
@@ -37,9 +35,10 @@ from hostile_support import (
     text_of,
     write_bytes,
 )
-from support.web import chromium, require_chromium, serve
-
 from pelican.plugins.reader_comments.render import render_body
+from support.build import Build, build_site, copy_fixture
+from support.expected_markup import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, SAFE_PROTOCOLS
+from support.web import chromium, require_chromium, serve
 
 ARTICLE = "delta"
 PAGE = "2020/delta/index.html"

@@ -13,18 +13,17 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from support.build import REPO, Build, build_site, copy_fixture
 from corpus import BAD_FILES, ODD_FILES, ODD_NAMES, BadFile
 from hostile_support import bad_file_name, bounded, good_file, pending_file, write_bytes
-
-from pelican.plugins.reader_comments import comment_file, moderation
+from pelican.plugins.reader_comments import comment_format, moderation
 from pelican.plugins.reader_comments.moderation import articles, edit
 from pelican.plugins.reader_comments.threads import build as build_thread
+from support.build import REPO, Build, build_site, copy_fixture
 
 TZ = ZoneInfo("America/New_York")
 ARTICLE = "delta"
@@ -46,7 +45,7 @@ def where(path: Path, line: int | None) -> str:
 @pytest.mark.parametrize("case", FILE_CASES, ids=[case.name for case in FILE_CASES])
 def test_loader_gives_a_clear_error(tmp_path: Path, case: BadFile) -> None:
     path = write_bytes(tmp_path / ARTICLE, bad_file_name(case), case.data)
-    (comment, problems), elapsed = bounded(LIMIT, comment_file.read, path, TZ)
+    (comment, problems), elapsed = bounded(LIMIT, comment_format.read, path, TZ)
     assert comment is None
     assert problems, "refused without a reason"
     assert any(case.words in p.message and p.line == case.line for p in problems), [str(p) for p in problems]
@@ -60,7 +59,7 @@ def test_loader_gives_a_clear_error(tmp_path: Path, case: BadFile) -> None:
 def test_thread_problems_name_the_file(tmp_path: Path, case: BadFile) -> None:
     path = write_bytes(tmp_path / ARTICLE, bad_file_name(case), case.data)
     neighbour = write_bytes(tmp_path / ARTICLE, "good-0.yaml", good_file("Neighbour", "Fine."))
-    comments = [comment_file.read(p, TZ)[0] for p in (path, neighbour)]
+    comments = [comment_format.read(p, TZ)[0] for p in (path, neighbour)]
     thread = build_thread(comments)
     assert any(case.words in p.message and p.path == path for p in thread.problems)
     assert [n.id for n in thread.published] == ["good-0"]
@@ -69,7 +68,7 @@ def test_thread_problems_name_the_file(tmp_path: Path, case: BadFile) -> None:
 @pytest.mark.parametrize("name", ODD_NAMES)
 def test_yaml_11_words_stay_text(tmp_path: Path, name: str) -> None:
     path = write_bytes(tmp_path / ARTICLE, "odd.yaml", f"author: {name}\ndate: 2020-02-01T09:00:00\nstatus: approved\nbody: x\n".encode())
-    comment, problems = comment_file.read(path, TZ)
+    comment, problems = comment_format.read(path, TZ)
     assert problems == [] and comment is not None
     assert comment.author == name
 

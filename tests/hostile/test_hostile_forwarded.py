@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from support.intake import IntakeServer, launch, post_form
-
 from pelican.plugins.reader_comments.intake.ratelimit import client_key, parse_networks
+from support.intake import IntakeServer, launch, post_form
 
 PROXY = "127.0.0.2"
 FORM = {"article": "dinner-guest", "author": "Ann Reader", "body": "Thank you."}

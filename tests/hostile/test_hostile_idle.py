@@ -19,9 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.intake import IntakeServer, launch, post_form
-
 from pelican.plugins.reader_comments.intake.guard import LogThrottle, connection_cap
+from support.intake import IntakeServer, launch, post_form
 
 
 def _record(message: str, level: int = logging.ERROR, name: str = "asyncio") -> logging.LogRecord:

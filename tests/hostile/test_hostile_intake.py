@@ -38,12 +38,11 @@ from zoneinfo import ZoneInfo
 
 import html5lib
 import pytest
-from support.build import REPO
 from corpus import Attack, attack_ids
-from support.intake import IntakeServer, Reply, launch, send
 from hostile_support import elements, page_problems
-
-from pelican.plugins.reader_comments import comment_file
+from pelican.plugins.reader_comments import comment_format
+from support.build import REPO
+from support.intake import IntakeServer, Reply, launch, send
 
 FIXTURES = REPO / "tests" / "fixtures" / "intake"
 SETTINGS = FIXTURES / "settings.py"
@@ -130,7 +129,7 @@ def test_corpus_case_is_stored_pending_as_sent_or_refused(server: IntakeServer, 
         assert comment_files(server) == before
         return
     path = server.content / ARTICLE / f"{answer['id']}.yaml"
-    comment, problems = comment_file.read(path, TZ)
+    comment, problems = comment_format.read(path, TZ)
     assert comment is not None, problems
     assert comment.status == "pending"
     stored = {"author": comment.author, "body": comment.body, "website": comment.website or ""}
@@ -388,7 +387,7 @@ def check_soak_files(server: IntakeServer) -> None:
     """Every file the soak left is a whole, valid comment; no temporary file remains."""
     assert not list(server.content.glob("*/.tmp-*"))
     for path in server.content.glob("*/2*.yaml"):
-        comment, problems = comment_file.read(path, TZ)
+        comment, problems = comment_format.read(path, TZ)
         assert comment is not None, problems
 
 

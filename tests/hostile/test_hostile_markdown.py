@@ -17,8 +17,7 @@ import html5lib
 import pytest
 from corpus import MAX_BODY, PATHOLOGICAL, Pathological
 from hostile_support import DATE, body_problems, bounded, comment_yaml, write_bytes
-
-from pelican.plugins.reader_comments import comment_file
+from pelican.plugins.reader_comments import comment_format
 from pelican.plugins.reader_comments.render import render_body
 
 TZ = ZoneInfo("America/New_York")
@@ -42,11 +41,11 @@ def warm_parser() -> None:
     render_body("*warm* [up](https://example.com/)")
 
 
-def read_body(folder: Path, text: str) -> tuple[comment_file.Comment | None, list]:
+def read_body(folder: Path, text: str) -> tuple[comment_format.Comment | None, list]:
     """Read a comment file whose body is `text`."""
     fields = {"author": "Path Ological", "date": DATE, "status": "approved", "body": text}
     path = write_bytes(folder, "patho.yaml", comment_yaml(fields).encode("utf-8"))
-    return comment_file.read(path, TZ)
+    return comment_format.read(path, TZ)
 
 
 @pytest.mark.parametrize("case", PATHOLOGICAL, ids=[case.name for case in PATHOLOGICAL])

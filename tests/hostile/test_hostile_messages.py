@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from corpus import BAD_FILES, BadFile
 from hostile_support import bad_file_name, write_bytes
-
-from pelican.plugins.reader_comments import comment_file
+from pelican.plugins.reader_comments import comment_format
 
 TZ = ZoneInfo("America/New_York")
 FILE_CASES = [case for case in BAD_FILES if not case.thread]
@@ -138,7 +137,7 @@ def test_every_file_case_has_its_messages() -> None:
 @pytest.mark.parametrize("case", FILE_CASES, ids=[case.name for case in FILE_CASES])
 def test_loader_reports_exactly(tmp_path: Path, case: BadFile) -> None:
     path = write_bytes(tmp_path / "delta", bad_file_name(case), case.data)
-    comment, problems = comment_file.read(path, TZ)
+    comment, problems = comment_format.read(path, TZ)
     assert comment is None
     assert [(p.line, p.message) for p in problems] == MESSAGES[case.name]
     assert all(p.path == path and p.related == () for p in problems)

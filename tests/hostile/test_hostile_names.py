@@ -17,12 +17,11 @@ from zoneinfo import ZoneInfo
 import html5lib
 import pytest
 from hostile_support import DATE, elements, has_class, text_of
+from pelican.plugins.reader_comments import comment_format
+from pelican.plugins.reader_comments.names import display_name, is_blank, resembles, visible
 from support.build import build_site, copy_fixture
 from support.comments import comment_yaml, write_comment
 from support.intake import IntakeServer, post_form
-
-from pelican.plugins.reader_comments import comment_file
-from pelican.plugins.reader_comments.names import display_name, is_blank, resembles, visible
 
 RLO, LRE, PDF, RLI, PDI, LRM = "\u202e", "\u202a", "\u202c", "\u2067", "\u2069", "\u200e"
 DIRECTION = (RLO, LRE, PDF, RLI, PDI, LRM, "\u202b", "\u202d", "\u2066", "\u2068", "\u200f", "\u061c")
@@ -152,7 +151,7 @@ BLANK = ["\u200b", "\u3164", "\u200b \u3164", "\u2800", "\u115f\u1160", "\u2060\
 @pytest.mark.parametrize("name", BLANK)
 def test_validator_refuses_blank_names(tmp_path: Path, name: str) -> None:
     path = write_comment(tmp_path / "post", "c1.yaml", {"author": name, "date": DATE, "status": "approved", "body": "Hi."})
-    comment, problems = comment_file.read(path, ZoneInfo("UTC"))
+    comment, problems = comment_format.read(path, ZoneInfo("UTC"))
     assert comment is None
     assert [p.line for p in problems] == [1] and "'author'" in problems[0].message
 

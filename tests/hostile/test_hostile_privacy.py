@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.build import REPO, Build, build_site
+from pelican.plugins.reader_comments import comment_format
 from pelican.settings import read_settings
-
-from pelican.plugins.reader_comments import comment_file
+from support.build import REPO, Build, build_site
 
 CONTENT = REPO / "content"
 CONFS = ["pelicanconf.py", "publishconf.py"]
@@ -47,7 +46,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     with pytest.MonkeyPatch.context() as patch:
         patch.syspath_prepend(str(REPO))
         build = build_site(CONTENT, tmp_path_factory.mktemp(conf.split(".")[0]) / "output", conf=conf)
-    published = [c for c in comment_file.load_tree(CONTENT / "comments", UTC).comments()
+    published = [c for c in comment_format.load_tree(CONTENT / "comments", UTC).comments()
                  if c.published]
     assert published and all(f'id="comment-{c.id}"' in build.all_text() for c in published)
     return build, settings_of(conf)
@@ -105,8 +104,8 @@ def ip_addresses(text: str) -> set[str]:
 def moderation_records() -> dict[str, str]:
     """Every `note` and `moderated_at` value of the comment files, and the text of unpublished comments."""
     secrets: dict[str, str] = {}
-    for path in comment_file.comment_files(CONTENT / "comments"):
-        parsed = comment_file.parse(path, comment_file.decode(path, path.read_bytes()))
+    for path in comment_format.comment_files(CONTENT / "comments"):
+        parsed = comment_format.parse(path, comment_format.decode(path, path.read_bytes()))
         values = parsed.values
         for name in ("note", "moderated_at"):
             if isinstance(values.get(name), str) and values[name].strip():

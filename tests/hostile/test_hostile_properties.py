@@ -10,18 +10,17 @@ and loses no approved comment that is not itself in a bad link. The oracles
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import html5lib
+from hostile_support import body_problems
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.expected_markup import ALLOWED_TAGS, LINK_REL
-from hostile_support import body_problems
-
-from pelican.plugins.reader_comments.model import Comment
+from pelican.plugins.reader_comments.comment_format import Comment
 from pelican.plugins.reader_comments.render import markdown_html, render_body, sanitize
 from pelican.plugins.reader_comments.threads import build, steps, walk
+from support.expected_markup import ALLOWED_TAGS, LINK_REL
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 START = datetime(2020, 1, 1, tzinfo=UTC)

@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from hostile_support import DATE
+from pelican.plugins.reader_comments import comment_format
 from support.comments import write_comment
 from support.intake import IntakeServer, post_form
-
-from pelican.plugins.reader_comments import comment_file
 
 TZ = ZoneInfo("America/New_York")
 
@@ -44,7 +43,7 @@ def _read(tmp_path: Path, website: str) -> list[str]:
     """The problems the loader reports for an approved comment with `website`."""
     fields = {"author": "Ann", "date": DATE, "status": "approved", "body": "Hello.", "website": website}
     path = write_comment(tmp_path / "post", "c1.yaml", fields)
-    comment, problems = comment_file.read(path, TZ)
+    comment, problems = comment_format.read(path, TZ)
     assert (comment is None) == bool(problems)
     return [problem.message for problem in problems]
 

@@ -1,6 +1,6 @@
 """The one writer of comment files for tests: fields in, YAML text out, written where a test wants it.
 
-Written independently of the plugin's own writer (comment_file.dump), so a test
+Written independently of the plugin's own writer (comment_format.dump), so a test
 can feed the loader any field, value or mistake and never trusts the code it checks.
 """
 

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .. import comment_file
+from .. import comment_format
 from ..moderation import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from ..moderation.articles import Site, load_site
 from . import disqus, export, isso, jsonfmt, pcs, staticman, wordpress
@@ -39,7 +39,7 @@ READERS: dict[str, Callable[[Path, Site], Export]] = {
 
 
 def write(plan: Plan, site: Site) -> str | None:
-    """Create every planned (and checked) file, all or none (`comment_file.write_new_all`); the reason it failed, or None.
+    """Create every planned (and checked) file, all or none (`comment_format.write_new_all`); the reason it failed, or None.
 
     The files are flushed to disk together and each folder once, so ten thousand
     new files cost ten thousand flushes of data, not twenty thousand flushes in turn.
@@ -52,7 +52,7 @@ def write(plan: Plan, site: Site) -> str | None:
             if not folder.is_dir():
                 folder.mkdir(parents=True)
                 created.append(folder)
-        comment_file.write_new_all(plan.files)
+        comment_format.write_new_all(plan.files)
     except OSError as exc:
         return _undo(created, f"cannot write {exc.filename or site.comments}: {exc.strerror}")
     return None

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import comment_file
-from ..comment_file import CommentFileError
+from .. import comment_format
+from ..comment_format import CommentFileError
 from ..fileio import atomic_write
 from ..moderation import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from ..moderation.articles import Site
@@ -21,22 +21,22 @@ def collect(site: Site) -> tuple[list[dict[str, Any]], list[str]]:
     """Every comment's fields exactly as written in its file, and the problems of files that are not valid."""
     entries: list[dict[str, Any]] = []
     problems: list[str] = []
-    for path in comment_file.comment_files(site.comments):
+    for path in comment_format.comment_files(site.comments):
         try:
-            data = comment_file.read_bytes(path)
+            data = comment_format.read_bytes(path)
         except CommentFileError as exc:
             problems.append(str(exc.problem))
             continue
-        comment, found = comment_file.read(path, site.tz, data)
+        comment, found = comment_format.read(path, site.tz, data)
         if comment is None:
             problems.extend(str(p) for p in found)
             continue
         try:
-            values = comment_file.parse(path, comment_file.decode(path, data)).values
+            values = comment_format.parse(path, comment_format.decode(path, data)).values
         except CommentFileError as exc:
             problems.append(str(exc.problem))
             continue
-        kept = {name: values[name] for name in comment_file.FIELDS if values.get(name) is not None}
+        kept = {name: values[name] for name in comment_format.FIELDS if values.get(name) is not None}
         entries.append({"slug": comment.article, "id": comment.id, **kept})
     return entries, problems
 

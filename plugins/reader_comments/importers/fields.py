@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, tzinfo, UTC
+from datetime import UTC, datetime, tzinfo
 
-from ..comment_rules import FORM_CONTROL, LIMITS, is_http_url, is_valid_id
+from ..comment_format import FORM_CONTROL, LIMITS, is_http_url, is_valid_id
 
 ANONYMOUS = "Anonymous"
 DELETED_BODY = "*This comment was deleted.*"

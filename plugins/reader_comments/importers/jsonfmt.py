@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import comment_file
+from .. import comment_format
 from ..moderation.articles import Site
 from .export import FORMAT, VERSION
 from .source import Export, SourceComment, SourceError, SourceThread, require_file
@@ -37,11 +37,11 @@ def _entry(path: Path, number: int, entry: Any, export: Export) -> tuple[str, So
         export.problems.append(f"{where}: must be an object of text fields")
         return None
     slug, cid = entry.get("slug", ""), entry.get("id", "")
-    unknown = set(entry) - {"slug", "id", *comment_file.FIELDS}
+    unknown = set(entry) - {"slug", "id", *comment_format.FIELDS}
     if not slug or not cid or unknown:
         export.problems.append(f"{where}: needs 'slug' and 'id'" + (f"; unknown fields {sorted(unknown)}" if unknown else ""))
         return None
-    values = {name: entry.get(name) for name in comment_file.FIELDS if name != "reply_to"}
+    values = {name: entry.get(name) for name in comment_format.FIELDS if name != "reply_to"}
     return slug, SourceComment(cid, entry.get("reply_to"), values)
 
 

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import comment_file
-from ..model import Comment
+from .. import comment_format
+from ..comment_format import Comment
 from ..moderation.articles import Site
 from ..threads import build
 from .fields import DELETED_BODY, EMPTY_BODY
@@ -21,13 +21,13 @@ from .source import Export, SourceComment, SourceThread
 class Plan:
     """Every file an import would write, and its report (problems there mean nothing may be written)."""
 
-    files: list[comment_file.NewFile] = field(default_factory=list)
+    files: list[comment_format.NewFile] = field(default_factory=list)
     report: Report = field(default_factory=lambda: Report(""))
 
 
 def _present(folder: Path) -> set[str]:
     """Ids that already have a file in an article folder (valid or not: such a file is never overwritten)."""
-    return {comment_file.comment_id(path) for path in _files(folder)}
+    return {comment_format.comment_id(path) for path in _files(folder)}
 
 
 def _plan_comment(
@@ -35,7 +35,7 @@ def _plan_comment(
 ) -> Comment | None:
     """Write the file's text with the format's own writer and check it with the format's own loader."""
     path = folder / f"{cid}.yaml"
-    new, problems = comment_file.check_new(path, comment_file.dump({**source.fields, "reply_to": parent}), site.tz)
+    new, problems = comment_format.check_new(path, comment_format.dump({**source.fields, "reply_to": parent}), site.tz)
     if new is None:
         plan.report.problems.extend(f"{path} (source id {source.source_id}): {p.message}" for p in problems)
         return None
@@ -79,7 +79,7 @@ def _choose(export: Export, thread: SourceThread, slug: str, site: Site, plan: P
             continue
         if source.parent and parent is None:
             plan.report.orphans.append(f"{slug}/{cid} (its parent {source.parent} is not in the export)")
-        if (slug, cid) in taken or not comment_file.is_valid_id(cid):
+        if (slug, cid) in taken or not comment_format.is_valid_id(cid):
             plan.report.problems.append(f"{folder / cid}.yaml: comment id {cid!r} is not unique or not valid")
             continue
         taken.add((slug, cid))
@@ -90,7 +90,7 @@ def _choose(export: Export, thread: SourceThread, slug: str, site: Site, plan: P
 def _check_threads(site: Site, new: dict[str, list[Comment]], plan: Plan) -> None:
     """Thread every touched article with its existing comments, as the build will; report the new files' problems."""
     for slug, comments in new.items():
-        existing = comment_file.load_tree(site.comments, site.tz, _files(site.comments / slug))
+        existing = comment_format.load_tree(site.comments, site.tz, _files(site.comments / slug))
         everything = [*existing.by_article.get(slug, []), *comments]
         paths = {comment.path for comment in comments}
         plan.report.problems.extend(str(p) for p in build(everything).problems if p.path in paths)
@@ -101,7 +101,7 @@ def _files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(folder / name for name in os.listdir(folder)
-                  if name.endswith(comment_file.EXTENSIONS) and not name.startswith("."))
+                  if name.endswith(comment_format.EXTENSIONS) and not name.startswith("."))
 
 
 def plan_import(export: Export, site: Site, articles: Articles, source: str) -> Plan:

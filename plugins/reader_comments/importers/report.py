@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..model import STATUSES
+from ..comment_format import STATUSES
 
 SKIP_LABELS = {
     "pingback": "pingbacks and trackbacks skipped",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, UTC
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 

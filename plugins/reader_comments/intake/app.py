@@ -7,8 +7,8 @@ import errno
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import urlencode
 from dataclasses import replace
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -19,10 +19,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import comment_file
-from ..comment_file import CommentFileError
+from .. import comment_format
+from ..comment_format import Comment, CommentFileError
+from ..fileio import clean_temp_files
 from ..gitsync import GitRecorder
-from ..model import Comment
 from .config import Config, origin_of
 from .form import (
     HONEYPOT,
@@ -77,7 +77,7 @@ class Service:
         """Commit what a crash left, remove temporary files an interrupted write left, and read the manifest."""
         if self.recorder:
             self.recorder.start()
-        removed = comment_file.clean_temp_files(self.config.comments)
+        removed = clean_temp_files(self.config.comments)
         if removed:
             logger.warning("removed %d temporary files left by an interrupted write", removed)
         self.manifest.articles()
@@ -174,7 +174,7 @@ class Service:
 
     async def store(self, submission: Submission) -> Comment:
         """Write the submission as a pending comment file, one writer per article at a time."""
-        text = comment_file.dump(submission.fields(self.config.tz))
+        text = comment_format.dump(submission.fields(self.config.tz))
         lock = self._locks.setdefault(submission.article, asyncio.Lock())
         async with lock:
             try:

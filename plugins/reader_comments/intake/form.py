@@ -10,8 +10,7 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from ..comment_rules import FORM_CONTROL, ID_MAX, LIMITS, LINE_BREAK, LINE_CONTROL, is_http_url, is_valid_id
-from ..model import Comment
+from ..comment_format import FORM_CONTROL, ID_MAX, LIMITS, LINE_BREAK, LINE_CONTROL, Comment, is_http_url, is_valid_id
 from ..names import is_blank
 
 FORM_TYPE = "application/x-www-form-urlencoded"

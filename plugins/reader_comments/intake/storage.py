@@ -8,13 +8,13 @@ import secrets
 import string
 import time
 from collections.abc import Callable
-from datetime import datetime, tzinfo, UTC
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from .. import comment_file
+from .. import comment_format
+from ..comment_format import Comment
 from ..manifest import read_manifest
-from ..model import Comment
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +105,8 @@ class PendingCounter:
             return 0
         count = 0
         for path in folder.iterdir():
-            if path.suffix in comment_file.EXTENSIONS and not path.name.startswith(".") and path.is_file():
-                comment, _ = comment_file.read(path, self.tz)
+            if path.suffix in comment_format.EXTENSIONS and not path.name.startswith(".") and path.is_file():
+                comment, _ = comment_format.read(path, self.tz)
                 count += comment is None or comment.status == "pending"
         return count
 
@@ -124,7 +124,7 @@ def write_comment(folder: Path, text: str, tz: tzinfo) -> Comment:
     for _ in range(ID_ATTEMPTS):
         path = folder / f"{new_id()}.yaml"
         try:
-            return comment_file.write_new(path, text, tz)
+            return comment_format.write_new(path, text, tz)
         except FileExistsError:
             logger.warning("comment id %s is taken; drawing another", path.stem)
     raise FileExistsError(errno.EEXIST, "no free comment id", str(folder))

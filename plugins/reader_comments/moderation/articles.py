@@ -12,7 +12,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from ..model import Problem
+from ..comment_format import Problem
 from ..settings import MODES, comments_folder, load_settings, site_timezone
 
 logger = logging.getLogger(__name__)

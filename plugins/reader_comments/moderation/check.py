@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import comment_file
-from ..comment_file import Tree
-from ..model import PUBLISHED, Problem
+from .. import comment_format
+from ..comment_format import PUBLISHED, Problem, Tree
 from ..names import display_name, resembles, visible
 from ..render import cost_problems
 from ..settings import resolve
@@ -43,20 +42,20 @@ def misplaced_files(folder: Path) -> Iterator[Problem]:
         return
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
-        if path.suffix.lower() not in comment_file.EXTENSIONS or any(p.startswith(".") for p in parts):
+        if path.suffix.lower() not in comment_format.EXTENSIONS or any(p.startswith(".") for p in parts):
             continue
         if not path.is_file():
             continue
         if len(parts) != 2:
             yield Problem(path, "never read: a comment file belongs in <comments folder>/<article-slug>/")
-        elif path.suffix not in comment_file.EXTENSIONS:
+        elif path.suffix not in comment_format.EXTENSIONS:
             yield Problem(path, "never read: the extension must be .yaml or .yml in lowercase")
 
 
 def survey(site: Site) -> Survey:
     """Load and check every comment file, its thread and its article, without building the site."""
-    files = list(comment_file.comment_files(site.comments))
-    tree = comment_file.load_tree(site.comments, site.tz, files)
+    files = list(comment_format.comment_files(site.comments))
+    tree = comment_format.load_tree(site.comments, site.tz, files)
     articles, problems = find_articles(site)
     problems = [*tree.problems, *problems, *misplaced_files(site.comments)]
     problems.extend(

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from .. import comment_file
-from ..comment_edit import edit_fields
-from ..comment_rules import LIMITS
+from .. import comment_format
+from ..comment_format import LIMITS, PUBLISHED, Comment, Problem, edit_fields
 from ..fileio import atomic_write, read_capped
 from ..gitsync import GitError, git
-from ..model import PUBLISHED, Comment, Problem
 from . import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from .articles import Site, display_path
 
@@ -41,20 +39,20 @@ def _inside(path: Path, folder: Path) -> bool:
 def resolve_id(site: Site, raw: str) -> tuple[Path | None, str | None]:
     """The file an id names (`<article-slug>/<comment-id>` or a path), or an error message."""
     text = raw.strip()
-    if text.endswith(comment_file.EXTENSIONS):
+    if text.endswith(comment_format.EXTENSIONS):
         return _resolve_path(site, Path(text), raw)
     parts = text.split("/")
-    if len(parts) == 1 and comment_file.is_valid_id(text):
-        hits = sorted(p.parent.name for ext in comment_file.EXTENSIONS for p in site.comments.glob(f"*/{text}{ext}"))
+    if len(parts) == 1 and comment_format.is_valid_id(text):
+        hits = sorted(p.parent.name for ext in comment_format.EXTENSIONS for p in site.comments.glob(f"*/{text}{ext}"))
         hint = f"; did you mean {hits[0]}/{text}?" if len(hits) == 1 else ""
         return None, f"{raw!r}: give the article too, as <article-slug>/<comment-id>{hint}"
     slug, cid = parts if len(parts) == 2 else ("", "")
-    if not comment_file.is_valid_id(cid) or not slug or slug.startswith(".") or "\\" in slug:
+    if not comment_format.is_valid_id(cid) or not slug or slug.startswith(".") or "\\" in slug:
         return None, f"{raw!r} is not a comment id: use <article-slug>/<comment-id> (as make comments shows) or a file path"
     folder = site.comments / slug
     if not folder.is_dir():
         return None, f"{raw!r}: no article folder {folder}"
-    found = [folder / f"{cid}{ext}" for ext in comment_file.EXTENSIONS if (folder / f"{cid}{ext}").is_file()]
+    found = [folder / f"{cid}{ext}" for ext in comment_format.EXTENSIONS if (folder / f"{cid}{ext}").is_file()]
     if not found:
         return None, f"{raw!r}: no comment {cid!r} in {folder}"
     if len(found) > 1:
@@ -77,7 +75,7 @@ def _resolve_path(site: Site, path: Path, raw: str) -> tuple[Path | None, str | 
 
 def label(path: Path) -> str:
     """The `<article-slug>/<comment-id>` a file stands for."""
-    return f"{path.parent.name}/{comment_file.comment_id(path)}"
+    return f"{path.parent.name}/{comment_format.comment_id(path)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,18 +90,18 @@ class Plan:
 
 def plan_change(path: Path, data: bytes, status: str, stamp: dict[str, str], tz: tzinfo) -> tuple[Plan | None, list[Problem]]:
     """Check a file and work out its new bytes: `status` and the stamp fields changed, all else kept."""
-    comment, problems = comment_file.read(path, tz, data)
+    comment, problems = comment_format.read(path, tz, data)
     if comment is None:
         return None, problems
     if comment.status == status:
         return Plan(path, comment, data, None), []
-    text = comment_file.decode(path, data)
-    edited = edit_fields(path, text, comment_file.parse(path, text), {"status": status, **stamp})
+    text = comment_format.decode(path, data)
+    edited = edit_fields(path, text, comment_format.parse(path, text), {"status": status, **stamp})
     if isinstance(edited, Problem):
         return None, [edited]
     # A byte-order mark the file started with stays, like every other byte not changed.
-    new_bytes = data[: len(data) - len(data.removeprefix(comment_file.BOM))] + edited.encode("utf-8")
-    checked, problems = comment_file.read(path, tz, new_bytes)
+    new_bytes = data[: len(data) - len(data.removeprefix(comment_format.BOM))] + edited.encode("utf-8")
+    checked, problems = comment_format.read(path, tz, new_bytes)
     if checked is None:
         return None, problems
     return Plan(path, comment, data, new_bytes), []
@@ -146,7 +144,7 @@ def _login_name() -> str:
 def _read_bytes(path: Path) -> tuple[bytes | None, str | None]:
     """A file's bytes (at most one byte over the size limit), or an error message."""
     try:
-        return read_capped(path, comment_file.MAX_FILE_BYTES), None
+        return read_capped(path, comment_format.MAX_FILE_BYTES), None
     except OSError as exc:
         return None, f"cannot read {path}: {exc.strerror}"
 
@@ -155,7 +153,7 @@ def _parent_warnings(site: Site, plans: Sequence[Plan], status: str) -> list[str
     """Warnings for approved replies whose parent stays unpublished."""
     if status != PUBLISHED or not any(p.comment.reply_to for p in plans):
         return []
-    tree = comment_file.load_tree(site.comments, site.tz)
+    tree = comment_format.load_tree(site.comments, site.tz)
     approving = {(p.comment.article, p.comment.id) for p in plans}
     warnings = []
     for plan in plans:

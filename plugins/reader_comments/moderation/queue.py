@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from ..model import STATUSES, Comment
+from ..comment_format import STATUSES, Comment
 from ..names import display_name, visible
 from ..render import cost, render_body
 from . import EXIT_OK

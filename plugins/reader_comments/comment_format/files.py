@@ -16,19 +16,21 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo, UTC
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from .cache import JsonCache
-from .comment_rules import (
+from ..cache import JsonCache
+from ..fileio import atomic_write, create_all, read_capped
+from ..names import is_blank
+from .model import Comment, CommentFileError, Problem
+from .rules import (
     CONTROL,
     EXTENSIONS,
     FIELDS,
     LINE_CONTROL,
     MULTI_LINE,
     SCHEMA,
-    SCHEMA_PATH,
     YAML_SPECIAL,
     comment_id,
     is_http_url,
@@ -38,19 +40,9 @@ from .comment_rules import (
     schema_check,
     schema_message,
 )
-from .comment_yaml import BOM, MAX_FILE_BYTES, Parsed, decode, fail, parse
-from .fileio import atomic_write, clean_temp_files, create_all, read_capped
-from .model import Comment, CommentFileError, Problem
-from .names import is_blank
+from .yaml_text import MAX_FILE_BYTES, Parsed, decode, fail, parse
 
 logger = logging.getLogger(__name__)
-
-__all__ = [
-    "BOM", "EXTENSIONS", "FIELDS", "MAX_FILE_BYTES", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "CommentFileError",
-    "NewFile", "Parsed", "ReadCache", "Tree", "check_new", "clean_temp_files", "comment_files", "comment_id", "decode",
-    "dump", "is_comment_name", "is_valid_id", "load_tree", "parse", "read", "read_bytes", "replace", "validate",
-    "write_new", "write_new_all",
-]
 
 MAX_PROBLEMS = 10
 LINK_MESSAGE = "is a symbolic link, so it is never published; put the comment file (or article folder) itself here"
@@ -61,8 +53,6 @@ SCHEMA_HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comment
 # Dates a day or more inside datetime's range, so converting to any time zone cannot overflow.
 _EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
 _LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
-
-replace = atomic_write
 
 
 @dataclass(slots=True)

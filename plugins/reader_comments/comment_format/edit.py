@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .comment_rules import BREAK_CHARS, LINE_BREAK, plain_or_quote, quote
-from .comment_yaml import Parsed, parse
 from .model import CommentFileError, Problem
+from .rules import BREAK_CHARS, LINE_BREAK, plain_or_quote, quote
+from .yaml_text import Parsed, parse
 
 # A mapping key at the start of a line, as the loader reported it; `rest` is what follows the colon.
 _KEY_LINE = re.compile(

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-SCHEMA_PATH = Path(__file__).with_name("comment.schema.json")
+# The schema stays beside the package: every comment file names it by that path (files.SCHEMA_HEADER).
+SCHEMA_PATH = Path(__file__).parent.parent / "comment.schema.json"
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 FIELDS = tuple(SCHEMA["properties"])
 # Longest text each field may hold, as the schema says.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .comment_rules import FIELDS, LINE_BREAK
+from .rules import FIELDS, LINE_BREAK
 
 # `name: value` at the start of a line, as every field of a comment file is written.
 _FIELD = re.compile(r"(?P<key>[A-Za-z_][A-Za-z0-9_-]*):(?P<rest>[ \t].*|)$")

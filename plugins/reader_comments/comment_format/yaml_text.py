@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
-from .comment_rules import LINE_BREAK, NULL_WORDS
+from .hints import explain
 from .model import CommentFileError, Problem
-from .yaml_hints import explain
+from .rules import LINE_BREAK, NULL_WORDS
 
 MAX_FILE_BYTES = 128 * 1024
 MAX_NESTING = 64

@@ -1,0 +1,56 @@
+"""The comment format: one YAML file per comment, read, validated, written and edited here only.
+
+The rest of the package imports the format through this face:
+
+- `model`: the `Comment` a valid file becomes, the `Problem` a bad one reports, `CommentFileError`.
+- `rules`: the schema, its limits, the character classes, ids and URLs.
+- `yaml_text`: the strict YAML reader (every scalar text; no aliases, tags or duplicate keys).
+- `hints`: plain-language hints for YAML syntax errors.
+- `files`: reading one file or a whole tree (with the read cache), and writing new files.
+- `edit`: changing one field's value in place, every other byte kept.
+"""
+
+from __future__ import annotations
+
+from .edit import edit_fields
+from .files import (
+    SCHEMA_HEADER,
+    NewFile,
+    ReadCache,
+    Tree,
+    check_new,
+    comment_files,
+    dump,
+    is_comment_name,
+    load_tree,
+    read,
+    read_bytes,
+    validate,
+    write_new,
+    write_new_all,
+)
+from .model import PUBLISHED, STATUSES, Comment, CommentFileError, Problem
+from .rules import (
+    EXTENSIONS,
+    FIELDS,
+    FORM_CONTROL,
+    ID_MAX,
+    LIMITS,
+    LINE_BREAK,
+    LINE_CONTROL,
+    SCHEMA,
+    SCHEMA_PATH,
+    comment_id,
+    is_http_url,
+    is_valid_id,
+    quote,
+)
+from .yaml_text import BOM, MAX_FILE_BYTES, Parsed, decode, parse
+
+__all__ = [
+    "BOM", "EXTENSIONS", "FIELDS", "FORM_CONTROL", "ID_MAX", "LIMITS", "LINE_BREAK", "LINE_CONTROL", "MAX_FILE_BYTES",
+    "PUBLISHED", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "STATUSES", "Comment", "CommentFileError", "NewFile",
+    "Parsed", "Problem", "ReadCache", "Tree", "check_new", "comment_files", "comment_id", "decode", "dump",
+    "edit_fields", "is_comment_name", "is_http_url", "is_valid_id", "load_tree", "parse", "quote", "read",
+    "read_bytes", "validate", "write_new", "write_new_all",
+]
