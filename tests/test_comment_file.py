@@ -4,7 +4,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from pelican.plugins.reader_comments.comment_format import Problem, dump, load_tree, read, write_new
+from pelican.plugins.reader_comments.comment_format import dump, load_tree, read, write_new
+from pelican.plugins.reader_comments.errors import Problem
 
 TZ = ZoneInfo("America/New_York")
 GOOD = 'author: "Ann"\ndate: "2010-06-02T09:15:00-04:00"\nstatus: approved\nbody: |\n  Hello *there*.\n'

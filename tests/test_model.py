@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pelican.plugins.reader_comments.comment_format import Comment, Problem
+from pelican.plugins.reader_comments.comment_format import Comment
+from pelican.plugins.reader_comments.errors import Problem
 
 
 def test_problem_names_path_line_and_related_files():

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from pelican.plugins.reader_comments import comment_format
 from pelican.plugins.reader_comments.fileio import atomic_write
-from pelican.plugins.reader_comments.moderation import articles, check, edit, queue
+from pelican.plugins.reader_comments import site_model
+from pelican.plugins.reader_comments.moderation import check, cli, edit, queue
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "moderate" / "site"
@@ -40,10 +41,9 @@ def site_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def site(site_dir: Path) -> articles.Site:
+def site(site_dir: Path) -> site_model.Site:
     """The fixture site's settings, loaded as the commands load them."""
-    loaded, error = articles.load_site(site_dir / "pelicanconf.py")
-    assert error is None
+    loaded = site_model.load_site(site_dir / "pelicanconf.py")
     return loaded
 
 
@@ -80,9 +80,9 @@ def minimal(author: str, date: str, status: str = "pending", extra: str = "", bo
     return f"author: {author}\ndate: {date}\nstatus: {status}\n{extra}body: {body}\n"
 
 
-def approve(site: articles.Site, *ids: str, status: str = "approved", **kwargs) -> int:
+def approve(site: site_model.Site, *ids: str, status: str = "approved", **kwargs) -> int:
     """Run the approve (or another) command in-process with a fixed clock and moderator."""
-    return edit.cmd_moderate(site, list(ids), status, moderator=WHO, now=NOW, **kwargs)
+    return cli.cmd_moderate(site, list(ids), status, moderator=WHO, now=NOW, **kwargs)
 
 
 def run_cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -174,7 +174,7 @@ def test_crlf_file_keeps_crlf_everywhere_including_added_lines(site, site_dir):
 def test_in_place_edits(site, site_dir, original, expected):
     path = write(site_dir, "garden-party/20240107T140000-hana", original)
     who = f"{WHO}: night shift" if "night shift" in expected else WHO
-    code = edit.cmd_moderate(site, ["garden-party/20240107T140000-hana"], "approved", moderator=who, now=NOW)
+    code = cli.cmd_moderate(site, ["garden-party/20240107T140000-hana"], "approved", moderator=who, now=NOW)
     assert code == 0
     assert path.read_text(encoding="utf-8") == expected
     before, _ = comment_format.read(path, site.tz, original.encode())
@@ -303,7 +303,7 @@ def test_unparsable_file_touches_no_file(site, site_dir, capsys):
 
 
 def test_no_ids_is_a_usage_error(site, capsys):
-    assert edit.cmd_moderate(site, [], "approved", moderator=WHO) == 2
+    assert cli.cmd_moderate(site, [], "approved", moderator=WHO) == 2
     assert "name at least one comment" in capsys.readouterr().err
 
 
@@ -451,7 +451,7 @@ def test_moderator_comes_from_the_environment_then_git(site_dir, tmp_path):
 def test_an_unusable_moderator_name_is_refused(site_dir, monkeypatch, site, capsys):
     monkeypatch.setenv("COMMENTS_MODERATOR", "x" * 81)
     before = snapshot(site_dir)
-    assert edit.cmd_moderate(site, [ALICE], "approved") == 2
+    assert cli.cmd_moderate(site, [ALICE], "approved") == 2
     assert "at most 80 characters" in capsys.readouterr().err
     assert snapshot(site_dir) == before
 
@@ -551,7 +551,7 @@ def test_fit_counts_wide_characters():
 
 
 def test_check_passes_on_a_clean_tree(site, capsys):
-    assert check.cmd_check(site) == 0
+    assert cli.cmd_check(site) == 0
     assert capsys.readouterr().out == "6 comment files OK\n"
 
 
@@ -566,7 +566,7 @@ def test_check_passes_on_a_clean_tree(site, capsys):
 )
 def test_check_fails_on_any_problem(site, site_dir, capsys, ident, text, message):
     write(site_dir, ident, text)
-    assert check.cmd_check(site) == 1
+    assert cli.cmd_check(site) == 1
     out = capsys.readouterr().out
     assert message in out
     assert out.splitlines()[-1].endswith(f"in 7 comment files under {site.comments}")
@@ -576,7 +576,7 @@ def test_check_finds_cycles(site, site_dir, capsys):
     for me, other in (("a", "b"), ("b", "a")):
         reply = f'reply_to: "20240117T000000-{other}"\n'
         write(site_dir, f"garden-party/20240117T000000-{me}", minimal(me.upper(), "2024-01-17 09:00", "approved", reply))
-    assert check.cmd_check(site) == 1
+    assert cli.cmd_check(site) == 1
     assert "reply_to forms a cycle" in capsys.readouterr().out
 
 
@@ -586,7 +586,7 @@ def test_check_finds_files_the_build_would_ignore_and_bad_article_metadata(site,
     post = site_dir / "content" / "posts" / "garden-party.md"
     text = post.read_text(encoding="utf-8").replace("Slug: garden-party\n", "Slug: garden-party\nComments: shut\n")
     post.write_text(text, encoding="utf-8")
-    assert check.cmd_check(site) == 1
+    assert cli.cmd_check(site) == 1
     out = capsys.readouterr().out
     assert "stray.yaml: never read: a comment file belongs in" in out
     assert "loud.YAML: never read: the extension must be .yaml or .yml" in out
@@ -595,7 +595,7 @@ def test_check_finds_files_the_build_would_ignore_and_bad_article_metadata(site,
 
 def test_check_knows_drafts_and_slugs_derived_from_titles(site, site_dir, capsys):
     write(site_dir, "draft-post/20240201T000000-lee", "author: Lee\ndate: 2024-02-01 09:00\nstatus: pending\nbody: Early.\n")
-    assert check.cmd_check(site) == 0  # thank-you-cards has no Slug line; draft-post is a draft
+    assert cli.cmd_check(site) == 0  # thank-you-cards has no Slug line; draft-post is a draft
     assert capsys.readouterr().out == "7 comment files OK\n"
 
 

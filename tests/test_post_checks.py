@@ -76,14 +76,14 @@ def test_development_build_names_file_line_field_value_and_fix(tmp_path):
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "Traceback" not in out and "Could not process" not in out
-    [typo] = lines_naming(out, "content/posts/typo-post.md, line 2")
+    [typo] = lines_naming(out, "content/posts/typo-post.md:2:")
     assert "'Dat'" in typo and "did you mean 'Date'" in typo and "skipped" in typo
-    [month] = lines_naming(out, "content/posts/month-13.md, line 3")
+    [month] = lines_naming(out, "content/posts/month-13.md:3:")
     assert "'Date'" in month and "'2024-13-45'" in month and "month must be in 1..12" in month
     assert "2024-05-01 09:00" in month
-    [tomorrow] = lines_naming(out, "content/posts/tomorrow.md, line 2")
+    [tomorrow] = lines_naming(out, "content/posts/tomorrow.md:2:")
     assert "'tomorrow'" in tomorrow and "not a date" in tomorrow and "2024-05-01 09:00" in tomorrow
-    [long_line] = lines_naming(out, f"content/posts/{LONG_NAME}, line 2")
+    [long_line] = lines_naming(out, f"content/posts/{LONG_NAME}:2:")
     assert "'tomorrow'" in long_line
     summary = [line for line in out.splitlines() if "4 posts skipped:" in line]
     assert len(summary) == 1
@@ -103,9 +103,9 @@ def test_make_publish_fails_on_the_same_mistakes_without_traceback(tmp_path):
     assert result.returncode != 0 and "Error 1" in out, out
     assert "Traceback" not in out and "RuntimeError" not in out
     assert not (tmp_path / "public").exists(), "a failed publish must not switch public/ to anything"
-    [typo] = lines_naming(out, "content/posts/typo-post.md, line 2")
+    [typo] = lines_naming(out, "content/posts/typo-post.md:2:")
     assert "did you mean 'Date'" in typo
-    [month] = lines_naming(out, "content/posts/month-13.md, line 3")
+    [month] = lines_naming(out, "content/posts/month-13.md:3:")
     assert "'2024-13-45'" in month
     assert any("2 posts with front matter mistakes" in line for line in out.splitlines())
     assert len(out.splitlines()) < 12, out
@@ -116,9 +116,9 @@ def test_a_likely_typo_of_a_field_is_flagged_and_a_bad_status_skips(tmp_path):
     result = pelican(tmp_path, "pelicanconf.py")
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    [tags] = lines_naming(out, "content/posts/tag-typo.md, line 3")
+    [tags] = lines_naming(out, "content/posts/tag-typo.md:3:")
     assert "'Tgas'" in tags and "did you mean 'Tags'" in tags and "WARNING" in tags
-    [status] = lines_naming(out, "content/posts/status.md, line 3")
+    [status] = lines_naming(out, "content/posts/status.md:3:")
     assert "'drafty'" in status and "did you mean 'draft'" in status and "published" in status
     assert any("1 post skipped: content/posts/status.md" in line for line in out.splitlines())
     assert "Unknown status" not in out
@@ -156,7 +156,7 @@ def test_a_broken_filename_link_names_the_post_and_line(tmp_path, conf):
     result = pelican(tmp_path, conf, *extra)
     out = result.stdout + result.stderr
     assert result.returncode == (1 if extra else 0), out
-    [line] = lines_naming(out, "content/posts/reading.md, line 6")
+    [line] = lines_naming(out, "content/posts/reading.md:6:")
     assert "'{filename}/posts/alpah.md'" in line and "did you mean '{filename}/posts/alpha.md'" in line
     assert "Unable to find" not in out and "Traceback" not in out
     assert "beta.md" not in out

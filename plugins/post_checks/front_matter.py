@@ -1,13 +1,14 @@
-"""Read a Markdown file's front matter as written, and explain what is wrong with it."""
+"""Explain what is wrong with a post's front matter, read by the comments plugin's one front-matter reader."""
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
+from pelican.plugins.reader_comments.errors import Problem
+from pelican.plugins.reader_comments.site_model import MARKDOWN_EXTENSIONS, Field
+from pelican.plugins.reader_comments.site_model import read_fields as read_front_matter
 from pelican.utils import get_date
 
 # Fields Pelican itself reads; a site adds its own through POST_CHECKS_EXTRA_FIELDS.
@@ -17,61 +18,14 @@ PELICAN_FIELDS = (
 )
 DATE_FIELDS = ("date", "modified")
 DATE_EXAMPLE = "2024-05-01 09:00"
-MARKDOWN_SUFFIXES = (".md", ".markdown", ".mkd", ".mdown")
-KEY_LINE = re.compile(r"^ {0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)$")
-FENCE = re.compile(r"^(-{3}|\.{3})\s*$")
 SIMILAR = 0.75
-
-
-@dataclass(frozen=True)
-class Field:
-    """One `Key: value` line of front matter, as the author wrote it."""
-
-    name: str
-    value: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One mistake in a file's front matter; `skips` when Pelican will leave the file out."""
-
-    path: Path
-    line: int | None
-    text: str
-    skips: bool = True
-
-    def __str__(self) -> str:
-        """`path, line N: text`, as the build prints it."""
-        where = f"{self.path}, line {self.line}" if self.line else str(self.path)
-        return f"{where}: {self.text}"
 
 
 def read_fields(path: Path) -> list[Field]:
     """The front matter fields of a Markdown file, in order; empty for other formats."""
-    if path.suffix.lower() not in MARKDOWN_SUFFIXES:
+    if path.suffix.lower() not in MARKDOWN_EXTENSIONS:
         return []
-    with path.open(encoding="utf-8-sig", errors="replace") as lines:
-        return _header_fields(line.rstrip("\r\n") for line in lines)
-
-
-def _header_fields(lines: Iterable[str]) -> list[Field]:
-    """The `Key: value` lines at the top, up to the first blank line (read no further)."""
-    fields: list[Field] = []
-    for number, line in enumerate(lines, start=1):
-        if number == 1 and FENCE.match(line):
-            continue
-        if not line.strip() or FENCE.match(line):
-            break
-        match = KEY_LINE.match(line)
-        if match:
-            fields.append(Field(match["key"], match["value"].strip(), number))
-        elif fields and line.startswith("    "):
-            last = fields.pop()
-            fields.append(Field(last.name, f"{last.value} {line.strip()}", last.line))
-        else:
-            break
-    return fields
+    return read_front_matter(path, errors="replace")
 
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
@@ -91,7 +45,7 @@ def unknown_fields(path: Path, fields: list[Field], known: Iterable[str]) -> lis
             continue
         guess = closest(field.name, known)
         if guess:
-            problems.append(Problem(path, field.line, f"unknown field '{field.name}'; did you mean '{guess}'?", skips=False))
+            problems.append(Problem(path, f"unknown field '{field.name}'; did you mean '{guess}'?", field.line))
     return problems
 
 
@@ -112,9 +66,10 @@ def bad_dates(path: Path, fields: list[Field]) -> list[Problem]:
         reason = field.name.lower() in DATE_FIELDS and date_reason(field.value)
         if reason:
             problems.append(Problem(
-                path, field.line,
+                path,
                 f"field '{field.name}' has '{field.value}', which is not a date ({reason}); "
                 f"write it as year-month-day hour:minute, such as '{field.name}: {DATE_EXAMPLE}'.",
+                field.line,
             ))
     return problems
 
@@ -123,10 +78,10 @@ def missing_field(path: Path, name: str, hints: list[Problem]) -> Problem:
     """A required field is absent: point at the likely misspelling, or say what to add."""
     label = name.capitalize()
     for hint in hints:
-        if hint.text.endswith(f"did you mean '{label}'?"):
-            return Problem(path, hint.line, f"{hint.text} The post has no '{label}' field.")
+        if hint.message.endswith(f"did you mean '{label}'?"):
+            return Problem(path, f"{hint.message} The post has no '{label}' field.", hint.line)
     example = f"{label}: {DATE_EXAMPLE}" if name in DATE_FIELDS else f"{label}: …"
-    return Problem(path, None, f"no '{label}' field; add a line such as '{example}' to the front matter.")
+    return Problem(path, f"no '{label}' field; add a line such as '{example}' to the front matter.")
 
 
 def bad_status(path: Path, fields: list[Field], status: str, allowed: Iterable[str]) -> Problem:
@@ -135,4 +90,4 @@ def bad_status(path: Path, fields: list[Field], status: str, allowed: Iterable[s
     line = next((f.line for f in fields if f.name.lower() == "status"), None)
     guess = closest(status, allowed)
     hint = f" did you mean '{guess}'?" if guess else ""
-    return Problem(path, line, f"field 'Status' has '{status}';{hint} It must be one of {', '.join(allowed)}.")
+    return Problem(path, f"field 'Status' has '{status}';{hint} It must be one of {', '.join(allowed)}.", line)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from .front_matter import Problem, closest
+from pelican.plugins.reader_comments.errors import Problem
+
+from .front_matter import closest
 
 # Pelican's own warning names the missing target but not the post; this plugin reports it instead.
 PELICAN_MESSAGE = "Unable to find '%s', skipping url replacement."
@@ -73,5 +75,5 @@ def broken_links(content, shown: Path, context: dict) -> list[Problem]:
         guess = closest(target.lstrip("/"), context.get(CONTEXT_KEYS[kind], {}))
         hint = f"; did you mean '{{{kind}}}/{guess}'?" if guess else ""
         text = f"the link '{link}' points to no file{hint}"
-        problems.append(Problem(shown, line_of(Path(content.source_path), link), text, skips=False))
+        problems.append(Problem(shown, text, line_of(Path(content.source_path), link)))
     return problems

@@ -13,7 +13,9 @@ from pelican import signals
 from pelican.contents import Article, Page, SkipStub
 from pelican.log import FatalLogger
 
-from .front_matter import PELICAN_FIELDS, Problem, bad_dates, bad_status, missing_field, read_fields, unknown_fields
+from pelican.plugins.reader_comments.errors import Problem
+
+from .front_matter import PELICAN_FIELDS, bad_dates, bad_status, missing_field, read_fields, unknown_fields
 from .links import broken_links, hold_back_pelican_warning
 
 logger = logging.getLogger(__name__)
@@ -53,14 +55,14 @@ def report_for(settings: dict[str, Any]) -> Report:
     return _REPORTS.setdefault(id(settings), Report(strict=bool(settings.get("POST_CHECKS_STRICT"))))
 
 
-def log_problem(report: Report, problem: Problem) -> None:
-    """Log one problem; when the build must not go on with it, log it as critical and remember."""
-    level = logging.ERROR if problem.skips else logging.WARNING
+def log_problem(report: Report, problem: Problem, skips: bool = False) -> None:
+    """Log one problem (`skips`: Pelican leaves the file out); when the build must not go on with it, log it as critical."""
+    level = logging.ERROR if skips else logging.WARNING
     if report.strict or level >= FatalLogger.fatal_lvl:
         report.failed = True
         logger.critical("%s", problem)
         return
-    logger.log(level, "%s%s", problem, " The file is skipped." if problem.skips else "")
+    logger.log(level, "%s%s", problem, " The file is skipped." if skips else "")
 
 
 def diagnose(content, content_class: type, path: Path, fields: list, hints: list[Problem]) -> list[Problem]:
@@ -97,8 +99,11 @@ def checked_read(read: Callable, settings: dict[str, Any], base_path: str, path:
         problems = diagnose(content, content_class, shown, fields, hints)
     report = report_for(settings)
     explained = {p.line for p in problems}
-    for problem in [*problems, *(h for h in hints if h.line not in explained)]:
-        log_problem(report, problem)
+    for problem in problems:
+        log_problem(report, problem, skips=True)
+    for hint in hints:
+        if hint.line not in explained:
+            log_problem(report, hint)
     if not problems:
         return content
     kind = "posts" if issubclass(content_class, Article) else "pages"

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from feedgenerator import Atom1Feed
-from markupsafe import Markup
 
 from .cache import JsonCache
 from .fileio import atomic_write
 from .settings import resolve, site_url
+from .titles import plain_title
 
 
 class FeedCache(JsonCache):
@@ -60,11 +60,6 @@ def _feed_key(head: dict[str, Any], items: list[dict[str, Any]]) -> str:
     """A digest of every argument the feed and its items are made with."""
     data = json.dumps([head, items], default=_plain, sort_keys=True)
     return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def plain_title(text: str) -> str:
-    """Plain text of a title that may carry typogrify markup (tags and no-break spaces)."""
-    return " ".join(Markup(text).striptags().split())
 
 
 def _head(settings: dict[str, Any], title: str, link: str, feed_url: str) -> dict[str, Any]:

@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .feeds import plain_title
 from .fileio import atomic_write
 from .settings import resolve
+from .titles import plain_title
 
 VERSION = 1
 

@@ -17,7 +17,8 @@ from jinja2 import FileSystemLoader, TemplateNotFound
 from pelican import signals
 
 from . import feeds, manifest, reader_pages
-from .comment_format import LIMITS, PUBLISHED, Problem, Tree, load_tree
+from .comment_format import LIMITS, PUBLISHED, Tree, load_tree
+from .errors import Problem
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, comments_folder, resolve, site_timezone
 from .threads import Thread, build

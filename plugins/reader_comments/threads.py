@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .comment_format import Comment, Problem
+from .comment_format import Comment
+from .errors import Problem
 
 # Reply lists nest in the page at most this deep; deeper replies follow their parent in its list.
 # Browsers stop nesting elements at some depth (Chromium at 512) and re-parent everything below.

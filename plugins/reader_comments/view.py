@@ -31,7 +31,8 @@ from markupsafe import Markup
 
 from .avatar import avatar_svg
 from .cache import JsonCache
-from .comment_format import SCHEMA_PATH, Comment, Problem, ReadCache
+from .comment_format import SCHEMA_PATH, Comment, ReadCache
+from .errors import Problem
 from .names import display_name
 from .render import cost_problems, plain_text, render_body
 from .settings import resolve, site_timezone, site_url

@@ -2,7 +2,7 @@
 
 The rest of the package imports the format through this face:
 
-- `model`: the `Comment` a valid file becomes, the `Problem` a bad one reports, `CommentFileError`.
+- `model`: the `Comment` a valid file becomes, `CommentFileError` (carrying the `Problem`) a bad one raises.
 - `rules`: the schema, its limits, the character classes, ids and URLs.
 - `yaml_text`: the strict YAML reader (every scalar text; no aliases, tags or duplicate keys).
 - `hints`: plain-language hints for YAML syntax errors.
@@ -29,7 +29,7 @@ from .files import (
     write_new,
     write_new_all,
 )
-from .model import PUBLISHED, STATUSES, Comment, CommentFileError, Problem
+from .model import PUBLISHED, STATUSES, Comment, CommentFileError
 from .rules import (
     EXTENSIONS,
     FIELDS,
@@ -50,7 +50,7 @@ from .yaml_text import BOM, MAX_FILE_BYTES, Parsed, decode, parse
 __all__ = [
     "BOM", "EXTENSIONS", "FIELDS", "FORM_CONTROL", "ID_MAX", "LIMITS", "LINE_BREAK", "LINE_CONTROL", "MAX_FILE_BYTES",
     "PUBLISHED", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "STATUSES", "Comment", "CommentFileError", "NewFile",
-    "Parsed", "Problem", "ReadCache", "Tree", "check_new", "comment_files", "comment_id", "decode", "dump",
+    "Parsed", "ReadCache", "Tree", "check_new", "comment_files", "comment_id", "decode", "dump",
     "edit_fields", "is_comment_name", "is_http_url", "is_valid_id", "load_tree", "parse", "quote", "read",
     "read_bytes", "validate", "write_new", "write_new_all",
 ]

@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .model import CommentFileError, Problem
+from ..errors import Problem
+from .model import CommentFileError
 from .rules import BREAK_CHARS, LINE_BREAK, plain_or_quote, quote
 from .yaml_text import Parsed, parse
 

@@ -23,7 +23,8 @@ from typing import Any
 from ..cache import JsonCache
 from ..fileio import atomic_write, create_all, read_capped
 from ..names import is_blank
-from .model import Comment, CommentFileError, Problem
+from ..errors import Problem
+from .model import Comment, CommentFileError
 from .rules import (
     CONTROL,
     EXTENSIONS,

@@ -1,4 +1,4 @@
-"""The data types shared by the loader, the threader, the plugin, the commands and the service."""
+"""The comment a valid file becomes, and the error an invalid one raises."""
 
 from __future__ import annotations
 
@@ -6,26 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..errors import Problem, ReaderCommentsError
+
 STATUSES = ("pending", "approved", "rejected", "spam")
 PUBLISHED = "approved"
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """Something wrong with one comment file (or several, for thread errors)."""
-
-    path: Path
-    message: str
-    line: int | None = None
-    related: tuple[Path, ...] = ()
-    # The comment field the problem is about, when it is about one.
-    field: str | None = None
-
-    def __str__(self) -> str:
-        """Render as `path:line: message`, the form editors and terminals link to."""
-        where = f"{self.path}:{self.line}" if self.line else f"{self.path}"
-        also = "".join(f" (see {p})" for p in self.related)
-        return f"{where}: {self.message}{also}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +35,7 @@ class Comment:
         return self.status == PUBLISHED
 
 
-class CommentFileError(ValueError):
+class CommentFileError(ReaderCommentsError, ValueError):
     """A comment file that cannot be read; carries the Problem to report."""
 
     def __init__(self, problem: Problem) -> None:

@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 
 from .hints import explain
-from .model import CommentFileError, Problem
+from ..errors import Problem
+from .model import CommentFileError
 from .rules import LINE_BREAK, NULL_WORDS
 
 MAX_FILE_BYTES = 128 * 1024

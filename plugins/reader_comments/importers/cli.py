@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import comment_format
-from ..moderation import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from ..moderation.articles import Site, load_site
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, SiteError
+from ..site_model import Site, load_site
 from . import disqus, export, isso, jsonfmt, pcs, staticman, wordpress
 from .matching import load_articles, read_map
 from .plan import Plan, plan_import
@@ -94,6 +94,19 @@ def run_import(site: Site, kind: str, source: Path, dry_run: bool = False, map_f
     return EXIT_OK
 
 
+def run_export(site: Site, path: Path) -> int:
+    """Write every comment to one JSON file; print what was done or why nothing was."""
+    try:
+        count = export.write_export(site, path)
+    except export.ExportError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(exc if exc.problems else f"error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS if exc.problems else EXIT_USAGE
+    print(f"Exported {count} comments to {path}.")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: import and export."""
     common = argparse.ArgumentParser(add_help=False)
@@ -117,10 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit status."""
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     args = build_parser().parse_args(argv)
-    site, error = load_site(args.settings, args.content)
-    if site is None:
-        print(f"error: {error}", file=sys.stderr)
+    try:
+        site = load_site(args.settings, args.content)
+    except SiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "export":
-        return export.run_export(site, args.file)
+        return run_export(site, args.file)
     return run_import(site, args.format, args.file, args.dry_run, args.map)

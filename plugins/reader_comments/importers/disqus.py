@@ -6,7 +6,7 @@ from datetime import UTC
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from ..moderation.articles import Site
+from ..site_model import Site
 from . import fields
 from .source import Export, SourceComment, SourceError, SourceThread
 from .xmlfile import children, load, local, text

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from .. import comment_format
 from ..comment_format import CommentFileError
 from ..fileio import atomic_write
-from ..moderation import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from ..moderation.articles import Site
+from ..errors import ReaderCommentsError
+from ..site_model import Site
 
 FORMAT = "reader-comments"
 VERSION = 1
@@ -46,19 +45,23 @@ def document(entries: list[dict[str, Any]]) -> dict[str, Any]:
     return {"format": FORMAT, "version": VERSION, "comments": entries}
 
 
-def run_export(site: Site, path: Path) -> int:
-    """Write the export; refuse (writing nothing) while any comment file is invalid."""
+class ExportError(ReaderCommentsError):
+    """The export was not written: invalid comment files (`problems`), or the file could not be written."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        """Say why; carry the invalid files' problems, if that is why."""
+        super().__init__(message)
+        self.problems = problems or []
+
+
+def write_export(site: Site, path: Path) -> int:
+    """Write the export and return how many comments it holds; refuse (writing nothing) while any file is invalid."""
     entries, problems = collect(site)
     if problems:
-        for problem in problems:
-            print(f"error: {problem}", file=sys.stderr)
-        print("Fix these files first (make check-comments): nothing was written.", file=sys.stderr)
-        return EXIT_PROBLEMS
+        raise ExportError("Fix these files first (make check-comments): nothing was written.", problems)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, (json.dumps(document(entries), ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
     except OSError as exc:
-        print(f"error: cannot write {path}: {exc.strerror}", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"Exported {len(entries)} comments to {path}.")
-    return EXIT_OK
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from exc
+    return len(entries)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ..moderation.articles import Site
+from ..site_model import Site
 from . import fields
 from .source import Export, SourceComment, SourceError, SourceThread, require_file
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import comment_format
-from ..moderation.articles import Site
+from ..site_model import Site
 from .export import FORMAT, VERSION
 from .source import Export, SourceComment, SourceError, SourceThread, require_file
 

@@ -17,7 +17,7 @@ from string import Formatter
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ..moderation.articles import Site, find_articles, front_matter, slugify
+from ..site_model import Site, find_articles, front_matter, slugify
 from .source import SourceError, SourceThread
 
 logger = logging.getLogger(__name__)

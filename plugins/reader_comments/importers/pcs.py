@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..moderation.articles import MARKDOWN_EXTENSIONS, Site, front_matter
+from ..site_model import MARKDOWN_EXTENSIONS, Site, front_matter
 from . import fields
 from .source import Export, SourceComment, read_folders
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import comment_format
 from ..comment_format import Comment
-from ..moderation.articles import Site
+from ..site_model import Site
 from ..threads import build
 from .fields import DELETED_BODY, EMPTY_BODY
 from .html_to_md import convert_bodies

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from ..moderation.articles import Site
+from ..site_model import Site
 from . import fields
 from .source import Export, SourceComment, read_folders
 

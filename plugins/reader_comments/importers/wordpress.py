@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import unquote
 from xml.etree.ElementTree import Element
 
-from ..moderation.articles import Site
+from ..site_model import Site
 from . import fields
 from .html_to_md import autop
 from .source import Export, SourceComment, SourceError, SourceThread

@@ -10,10 +10,10 @@ Run from the site's root folder (the Makefile wraps each command)::
 
 (`python -m pelican.plugins.reader_comments.moderation` is the same command.)
 
-Every file is read with the plugin's own loader and validator (`comment_file`).
+Every file is read with the plugin's own loader and validator (`comment_format`).
 A status change edits only the values on the lines the loader points at, reads
 the result back through the same loader to prove nothing else moved, and
-replaces the file atomically (`comment_edit`).
+replaces the file atomically (`comment_format.edit`).
 
 Inside a git repository, approve / reject / spam then print the `git commit`
 command that records the decision (only the changed files); with `--commit`
@@ -22,5 +22,3 @@ they run it themselves (`edit.record_decision`).
 Exit status: 0 on success; 1 when `check` finds problems or a write fails;
 2 for a usage error, an unknown id or an invalid file (then no file is touched).
 """
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import comment_format
-from ..comment_format import PUBLISHED, Problem, Tree
+from ..comment_format import PUBLISHED, Tree
+from ..errors import Problem
 from ..names import display_name, resembles, visible
 from ..render import cost_problems
 from ..settings import resolve
 from ..threads import build
-from . import EXIT_OK, EXIT_PROBLEMS
-from .articles import Article, Site, find_articles
+from ..site_model import Article, Site, find_articles
 
 
 @dataclass(slots=True)
@@ -88,18 +88,3 @@ def look_alikes(result: Survey, site: Site) -> list[str]:
                 f"({who}); only a moderator's `role:` gives the badge"
             )
     return warnings
-
-
-def cmd_check(site: Site) -> int:
-    """Print every problem with comment files, threads and articles; exit 1 if there is any."""
-    result = survey(site)
-    for problem in result.problems:
-        print(problem)
-    for warning in look_alikes(result, site):
-        print(warning)
-    if result.problems:
-        count = len(result.problems)
-        print(f"{count} problem{'s' * (count != 1)} in {result.files} comment files under {site.comments}")
-        return EXIT_PROBLEMS
-    print(f"{result.files} comment files OK")
-    return EXIT_OK

@@ -4,17 +4,90 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
-from . import EXIT_USAGE
-from .articles import load_site
-from .check import cmd_check
-from .edit import cmd_moderate
-from .queue import cmd_queue
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, SiteError
+from ..site_model import Site, load_site
+from .check import look_alikes, survey
+from .edit import BeforeWrite, ModerationError, Outcome, moderate
+from .queue import format_queue
+
 
 ACTIONS = {"approve": "approved", "reject": "rejected", "spam": "spam"}
+
+
+def cmd_queue(site: Site, now: datetime | None = None, width: int | None = None) -> int:
+    """Print the moderation queue; informational, so it exits 0 even when problems are listed."""
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    sys.stdout.write(format_queue(survey(site), site, now or datetime.now(site.tz), width))
+    return EXIT_OK
+
+
+def cmd_check(site: Site) -> int:
+    """Print every problem with comment files, threads and articles; exit 1 if there is any."""
+    result = survey(site)
+    for problem in result.problems:
+        print(problem)
+    for warning in look_alikes(result, site):
+        print(warning)
+    if result.problems:
+        count = len(result.problems)
+        print(f"{count} problem{'s' * (count != 1)} in {result.files} comment files under {site.comments}")
+        return EXIT_PROBLEMS
+    print(f"{result.files} comment files OK")
+    return EXIT_OK
+
+
+def cmd_moderate(
+    site: Site,
+    ids: Sequence[str],
+    status: str,
+    moderator: str | None = None,
+    now: datetime | None = None,
+    before_write: BeforeWrite | None = None,
+    commit: bool = False,
+) -> int:
+    """Set `status` on every named comment and say what happened; exit 2 when nothing could be changed."""
+    try:
+        outcome = moderate(site, ids, status, moderator, now, before_write, commit)
+    except ModerationError as exc:
+        for message in exc.messages:
+            print(f"error: {message}", file=sys.stderr)
+        if ids:
+            print("No file was changed.", file=sys.stderr)
+        return EXIT_USAGE
+    report(outcome)
+    return EXIT_PROBLEMS if outcome.failed else EXIT_OK
+
+
+def report(outcome: Outcome) -> None:
+    """One line for each warning and each file, then how the decision is (or can be) recorded in git."""
+    for warning in outcome.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for result in outcome.written:
+        if result.error:
+            print(f"error: {result.label} not changed: {result.error}", file=sys.stderr)
+        elif result.old == outcome.status:
+            print(f"{result.label} is already {outcome.status}; left unchanged")
+        else:
+            print(f"{outcome.status} {result.label} (was {result.old})")
+    if outcome.changed:
+        print("Rebuild the site (make html) to see the change.")
+    record = outcome.record
+    if record is None:
+        return
+    if record.error:
+        print(f"error: {record.error}", file=sys.stderr)
+    elif record.committed:
+        print(f"Committed: {record.message}. Publish it with: git push")
+    else:
+        print("Record the decision in git, then publish it:")
+        print(f"  {record.command}")
+        print("  git push")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,9 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
     args = build_parser().parse_args(argv)
-    site, error = load_site(getattr(args, "settings", None), getattr(args, "content", None))
-    if site is None:
-        print(f"error: {error}", file=sys.stderr)
+    try:
+        site = load_site(getattr(args, "settings", None), getattr(args, "content", None))
+    except SiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "queue":
         return cmd_queue(site)

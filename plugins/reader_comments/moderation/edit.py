@@ -1,24 +1,28 @@
-"""Approve, reject and spam: find the named files, plan every change, then write them one by one."""
+"""Approve, reject and spam: find the named files, plan every change, then write them one by one.
+
+Nothing here prints: `moderate` returns an `Outcome` (or raises `ModerationError`
+when nothing could be changed) and the command line (`cli`) says what happened.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import shlex
-import sys
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from .. import comment_format
-from ..comment_format import LIMITS, PUBLISHED, Comment, Problem, edit_fields
+from ..comment_format import LIMITS, PUBLISHED, Comment, edit_fields
+from ..errors import Problem
 from ..fileio import atomic_write, read_capped
 from ..gitsync import GitError, git
-from . import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from .articles import Site, display_path
+from ..errors import ReaderCommentsError
+from ..site_model import Site, display_path
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +33,54 @@ DECISION_VERBS = {"approved": "Approve", "rejected": "Reject", "spam": "Mark as 
 DECISION_NAMES_SHOWN = 5
 
 BeforeWrite = Callable[[Path, int], None]
+
+
+class ModerationError(ReaderCommentsError):
+    """Comments that cannot be moderated as asked; no file was changed. `messages` says why, one each."""
+
+    def __init__(self, messages: Sequence[str]) -> None:
+        """Carry every reason; the message is the first."""
+        super().__init__(messages[0] if messages else "nothing to moderate")
+        self.messages = list(messages)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What became of one planned file: its status before (None when it was not changed), or why it failed."""
+
+    label: str
+    old: str | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """How the decision is recorded in git: committed with `message`, or the `command` that would commit it."""
+
+    message: str
+    committed: bool
+    command: str | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a moderation run did: warnings first, each file's result, then how git records it."""
+
+    status: str
+    warnings: list[str] = field(default_factory=list)
+    written: list[Written] = field(default_factory=list)
+    record: Record | None = None
+
+    @property
+    def failed(self) -> bool:
+        """Whether a write or the commit failed."""
+        return any(w.error for w in self.written) or bool(self.record and self.record.error)
+
+    @property
+    def changed(self) -> bool:
+        """Whether any file was changed."""
+        return any(w.old is not None and w.old != self.status and not w.error for w in self.written)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -215,7 +267,7 @@ def write_plan(
     return None, last_error
 
 
-def cmd_moderate(
+def moderate(
     site: Site,
     ids: Sequence[str],
     status: str,
@@ -223,11 +275,10 @@ def cmd_moderate(
     now: datetime | None = None,
     before_write: BeforeWrite | None = None,
     commit: bool = False,
-) -> int:
-    """Set `status` on every named comment; check all of them first and touch nothing if any is bad."""
+) -> Outcome:
+    """Set `status` on every named comment; check all of them first and touch nothing (ModerationError) if any is bad."""
     if not ids:
-        print("error: name at least one comment: <article-slug>/<comment-id> or a file path", file=sys.stderr)
-        return EXIT_USAGE
+        raise ModerationError(["name at least one comment: <article-slug>/<comment-id> or a file path"])
     errors: list[str] = []
     if moderator is None:
         moderator, error = moderator_name(site.content)
@@ -257,35 +308,20 @@ def cmd_moderate(
             continue
         plans.append(plan)
     if errors:
-        for error in errors:
-            print(f"error: {error}", file=sys.stderr)
-        print("No file was changed.", file=sys.stderr)
-        return EXIT_USAGE
-    for warning in _parent_warnings(site, [p for p in plans if p.after is not None], status):
-        print(f"warning: {warning}", file=sys.stderr)
-    return _write_all(site, plans, status, stamp, before_write, commit)
-
-
-def _write_all(
-    site: Site, plans: Sequence[Plan], status: str, stamp: dict[str, str], before_write: BeforeWrite | None, commit: bool = False
-) -> int:
-    """Write every planned change, one line of output each, then record them in git; exit 1 if anything failed."""
-    failed = 0
-    written: list[Path] = []
-    for plan in plans:
-        old, error = write_plan(plan, status, stamp, site.tz, before_write)
-        if old is None:
-            failed += 1
-            print(f"error: {label(plan.path)} not changed: {error}", file=sys.stderr)
-        elif old == status:
-            print(f"{label(plan.path)} is already {status}; left unchanged")
-        else:
-            written.append(plan.path)
-            print(f"{status} {label(plan.path)} (was {old})")
+        raise ModerationError(errors)
+    outcome = Outcome(status, _parent_warnings(site, [p for p in plans if p.after is not None], status))
+    _write_all(site, plans, stamp, before_write, outcome)
+    written = [plan.path for plan, result in zip(plans, outcome.written, strict=True) if result.old not in (None, status)]
     if written:
-        print("Rebuild the site (make html) to see the change.")
-        failed += not record_decision(written, status, commit)
-    return EXIT_PROBLEMS if failed else EXIT_OK
+        outcome.record = record_decision(written, status, commit)
+    return outcome
+
+
+def _write_all(site: Site, plans: Sequence[Plan], stamp: dict[str, str], before_write: BeforeWrite | None, outcome: Outcome) -> None:
+    """Write every planned change, noting each file's result in `outcome`."""
+    for plan in plans:
+        old, error = write_plan(plan, outcome.status, stamp, site.tz, before_write)
+        outcome.written.append(Written(label(plan.path), old, None if old is not None else error))
 
 
 def decision_message(status: str, names: Sequence[str]) -> str:
@@ -304,24 +340,19 @@ def work_tree(folder: Path) -> Path | None:
     return Path(done.stdout.strip()) if done.returncode == 0 else None
 
 
-def record_decision(paths: Sequence[Path], status: str, commit: bool) -> bool:
-    """Commit the changed comment files alone, or print the git command that would; False when committing failed."""
+def record_decision(paths: Sequence[Path], status: str, commit: bool) -> Record | None:
+    """Commit the changed comment files alone, or give the git command that would; None outside git."""
     top = work_tree(paths[0].parent)
     if top is None:
-        return True
+        return None
     message = decision_message(status, [label(path) for path in paths])
     if not commit:
         relative = [os.path.relpath(path.resolve(), Path.cwd()) for path in paths]
-        print("Record the decision in git, then publish it:")
-        print(f"  {shlex.join(['git', 'commit', '-m', message, '--', *relative])}")
-        print("  git push")
-        return True
+        return Record(message, False, shlex.join(["git", "commit", "-m", message, "--", *relative]))
     absolute = [str(path.resolve()) for path in paths]
     try:
         git(top, ["add", "--", *absolute])
         git(top, ["commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *absolute])
     except GitError as exc:
-        print(f"error: the files were changed but not committed: {exc}", file=sys.stderr)
-        return False
-    print(f"Committed: {message}. Publish it with: git push")
-    return True
+        return Record(message, False, error=f"the files were changed but not committed: {exc}")
+    return Record(message, True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -11,9 +9,8 @@ from datetime import datetime, timedelta
 from ..comment_format import STATUSES, Comment
 from ..names import display_name, visible
 from ..render import cost, render_body
-from . import EXIT_OK
-from .articles import Article, Site
-from .check import Survey, look_alikes, survey
+from ..site_model import Article, Site
+from .check import Survey, look_alikes
 
 
 def format_age(delta: timedelta) -> str:
@@ -134,11 +131,3 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], room: i
             widths[index] = max(floors[index], widths[index] - excess)
     widths.append(max(10, room - sum(widths)))
     return widths
-
-
-def cmd_queue(site: Site, now: datetime | None = None, width: int | None = None) -> int:
-    """Print the moderation queue; informational, so it exits 0 even when problems are listed."""
-    result = survey(site)
-    width = width or shutil.get_terminal_size((100, 24)).columns
-    sys.stdout.write(format_queue(result, site, now or datetime.now(site.tz), width))
-    return EXIT_OK

@@ -1,27 +1,36 @@
-"""The site as the moderation commands see it: settings, folders, and articles read from their front matter."""
+"""The site as the commands and the service see it: settings, folders, and articles read from their front matter.
+
+This is the core the three commands (moderation, intake, importers) share with
+the post checks: `load_site` reads the settings, `read_fields` is the one reader
+of a Markdown file's front matter, and `find_articles` gives every article by slug.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from ..comment_format import Problem
-from ..settings import MODES, comments_folder, load_settings, site_timezone
+from .errors import Problem
+from .errors import SiteError
+from .settings import MODES, comments_folder, load_settings, site_timezone
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SETTINGS = Path("pelicanconf.py")
 MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mkd", ".mdown")
+# Python-Markdown's meta extension, as Pelican reads it: an optional opening fence, `Key: value` lines,
+# continuation lines indented four spaces, up to a blank line or a closing fence.
 _META = re.compile(r"[ ]{0,3}(?P<key>[A-Za-z0-9_-]+):\s*(?P<value>.*)")
 _META_MORE = re.compile(r"[ ]{4,}(?P<value>.*)")
-_META_FENCE = re.compile(r"-{3}(\s.*)?")
+_META_BEGIN = re.compile(r"-{3}(\s.*)?")
+_META_END = re.compile(r"(-{3}|\.{3})(\s.*)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,25 +64,25 @@ def display_path(path: Path) -> Path:
         return absolute
 
 
-def load_site(settings_file: Path | None = None, content: Path | None = None) -> tuple[Site | None, str | None]:
-    """Read the Pelican settings (pelicanconf.py by default); return the site or an error message."""
+def load_site(settings_file: Path | None = None, content: Path | None = None) -> Site:
+    """Read the Pelican settings (pelicanconf.py by default) into the site; SiteError says what is wrong."""
     if settings_file is None and DEFAULT_SETTINGS.is_file():
         settings_file = DEFAULT_SETTINGS
     elif settings_file is not None and not settings_file.is_file():
-        return None, f"settings file {settings_file} not found"
+        raise SiteError(f"settings file {settings_file} not found")
     override: dict[str, Any] = {}
     if content is not None or settings_file is None:
         folder = content if content is not None else Path("content")
         if not folder.is_dir():
-            return None, f"content folder {folder} not found"
+            raise SiteError(f"content folder {folder} not found")
         override["PATH"] = str(folder.resolve())
     try:
         settings = load_settings(settings_file, os.environ, override)
         tz = site_timezone(settings)
     except (OSError, ValueError, KeyError, SyntaxError, ImportError) as exc:
-        return None, f"cannot use the settings in {settings_file or 'Pelican defaults'}: {exc}"
+        raise SiteError(f"cannot use the settings in {settings_file or 'Pelican defaults'}: {exc}") from exc
     content_dir = display_path(Path(settings["PATH"]))
-    return Site(content_dir, comments_folder(settings, content_dir), tz, settings), None
+    return Site(content_dir, comments_folder(settings, content_dir), tz, settings)
 
 
 def article_sources(site: Site) -> Iterator[Path]:
@@ -95,28 +104,48 @@ def article_sources(site: Site) -> Iterator[Path]:
                     yield Path(dirpath, name)
 
 
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One `Key: value` line of front matter, as the author wrote it (continuation lines joined)."""
+
+    name: str
+    value: str
+    line: int
+
+
+def read_fields(path: Path, errors: str = "strict") -> list[Field]:
+    """The front matter fields of a Markdown file, in order; OSError or UnicodeDecodeError when it cannot be read."""
+    with path.open(encoding="utf-8-sig", errors=errors) as handle:
+        return header_fields(raw.rstrip("\r\n") for raw in handle)
+
+
+def header_fields(lines: Iterable[str]) -> list[Field]:
+    """The `Key: value` lines at the top, up to the first blank line or closing fence (read no further)."""
+    fields: list[Field] = []
+    for number, line in enumerate(lines, start=1):
+        if number == 1 and _META_BEGIN.fullmatch(line):
+            continue
+        if not line.strip() or _META_END.fullmatch(line):
+            break
+        if match := _META.match(line):
+            fields.append(Field(match["key"], match["value"].strip(), number))
+        elif fields and (match := _META_MORE.match(line)):
+            last = fields.pop()
+            fields.append(Field(last.name, f"{last.value} {match['value'].strip()}".strip(), last.line))
+        else:
+            break
+    return fields
+
+
 def front_matter(path: Path) -> tuple[dict[str, tuple[str, int]], str | None]:
-    """The `Key: value` lines at the top of a Markdown file (keys lowercased, with line numbers)."""
-    meta: dict[str, tuple[str, int]] = {}
-    key = None
+    """Front matter by lowercased key (the first of repeated keys), with line numbers; or why it cannot be read."""
     try:
-        with path.open(encoding="utf-8-sig") as handle:
-            for number, raw in enumerate(handle, start=1):
-                line = raw.rstrip("\r\n")
-                if number == 1 and _META_FENCE.fullmatch(line):
-                    continue
-                if not line.strip():
-                    break
-                if match := _META.match(line):
-                    key = match["key"].lower()
-                    meta.setdefault(key, (match["value"].strip(), number))
-                elif key and (match := _META_MORE.match(line)):
-                    value, first = meta[key]
-                    meta[key] = (f"{value} {match['value'].strip()}".strip(), first)
-                else:
-                    break
+        fields = read_fields(path)
     except (OSError, UnicodeDecodeError) as exc:
         return {}, f"cannot read the article's metadata: {exc}"
+    meta: dict[str, tuple[str, int]] = {}
+    for field in fields:
+        meta.setdefault(field.name.lower(), (field.value, field.line))
     return meta, None
 
 
