@@ -17,12 +17,13 @@ from jinja2 import FileSystemLoader, TemplateNotFound
 from pelican import signals
 
 from . import feeds, manifest, reader_pages
+from .build_cache import BuildCaches
 from .comment_format import LIMITS, PUBLISHED, Tree, load_tree
 from .errors import Problem
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, comments_folder, resolve, site_timezone
 from .threads import Thread, build
-from .view import CommentRenderer, cache_file
+from .view import CommentRenderer
 
 logger = logging.getLogger(__name__)
 
@@ -102,8 +103,9 @@ def attach_comments(generator) -> None:
     """Read, validate and thread every comment file; attach each thread to its article."""
     options = resolve(generator.settings)
     tz = site_timezone(generator.settings)
-    renderer = CommentRenderer.for_settings(generator.settings)
-    tree: Tree = load_tree(comments_folder(generator.settings), tz, cache=renderer.reads)
+    caches = BuildCaches.for_settings(generator.settings)
+    tree: Tree = load_tree(comments_folder(generator.settings), tz, cache=caches.reads)
+    renderer = CommentRenderer(generator.settings, caches.bodies)
     published, known = _articles_by_slug(generator)
     problems = list(tree.problems)
     now = datetime.now(tz)
@@ -130,15 +132,15 @@ def attach_comments(generator) -> None:
             if problem:
                 problems.append(problem)
             renderer.attach(article, thread, mode)
-    renderer.save()
+    caches.save()
     logger.debug(
         "Comment caches: %d of %d files reused; %d bodies from cache, %d rendered",
-        renderer.reads.hits, len(renderer.reads.used), renderer.cache.hits, renderer.cache.misses,
+        caches.reads.hits, len(caches.reads.used), caches.bodies.hits, caches.bodies.misses,
     )
     generator.context[CONTEXT_KEY] = {
         "threads": threads,
         "articles": published,
-        "feed_cache": cache_file(generator.settings, "feeds", renderer.cache_key),
+        "feed_cache": caches.feeds,
     }
     _report(problems, options["COMMENTS_STRICT"], status)
     logger.info("Comments: %d published on %d articles", sum(t.count for t in threads.values()), len(threads))

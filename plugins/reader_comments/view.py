@@ -1,46 +1,27 @@
 """What templates see: threads turned into plain view objects, with bodies rendered once.
 
-Cache files under Pelican's CACHE_PATH make warm builds cheap: rendered bodies
-(HTML and plain text) keyed on the SHA-256 of the body text, valid comment files
-keyed on their path and the SHA-256 of their bytes (comment_format.ReadCache), and
-article comment feeds (feeds.FeedCache). Each file's name carries a fingerprint
-of the plugin's loaded code and schema, the libraries' and Python's versions,
-the COMMENTS_* settings and TIMEZONE, so any change there starts afresh.
-
-Bodies missing from the cache are rendered in one go before the views are
-built; when there are many (a cold build), a forked helper process renders
-half of them meanwhile, on Linux and only while no other thread runs.
+The bodies come from the build's body cache (`build_cache.BodyCache`), filled in
+one go before the views are built.
 """
 
 from __future__ import annotations
 
-import hashlib
-import multiprocessing
-import os
-import platform
-import sys
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
 from .avatar import avatar_svg
-from .cache import JsonCache
-from .comment_format import SCHEMA_PATH, Comment, ReadCache
+from .build_cache import BodyCache
+from .comment_format import Comment
 from .errors import Problem
 from .names import display_name
-from .render import cost_problems, plain_text, render_body
+from .render import cost_problems
 from .settings import resolve, site_timezone, site_url
 from .threads import Node, Thread, steps
 
-_LIBRARIES = ("markdown-it-py", "nh3", "pyyaml", "jsonschema", "feedgenerator")
-# With fewer bodies to render than this, a helper process costs more than it saves.
-PARALLEL_MIN = 1000
 
 
 @dataclass(slots=True)
@@ -78,156 +59,18 @@ class StepView:
     flat: bool = False
 
 
-class BodyCache(JsonCache):
-    """Rendered comment bodies (sanitized HTML and its plain text), by SHA-256 of the Markdown, kept across builds."""
-
-    kind = "bodies"
-
-    def __init__(self, path: Path | None, parallel: bool = True) -> None:
-        """Load the bodies kept at `path`; with `parallel`, a cold build may render in two processes."""
-        super().__init__(path)
-        self.parallel = parallel
-        self.fresh: dict[str, list[str]] = {}
-        self.misses = 0
-
-    @staticmethod
-    def valid(value: Any) -> bool:
-        """Whether a stored value is an [html, text] pair."""
-        return isinstance(value, list) and len(value) == 2 and all(isinstance(part, str) for part in value)
-
-    def prefill(self, bodies: Iterable[str]) -> None:
-        """Render at once every body the cache lacks (in two processes when there are many)."""
-        todo: dict[str, str] = {}
-        for body in bodies:
-            key = _body_key(body)
-            if key not in self.entries:
-                todo.setdefault(key, body)
-        self.fresh.update(zip(todo, render_pairs(list(todo.values()), self.parallel), strict=True))
-
-    def render(self, body: str) -> tuple[str, str]:
-        """The sanitized HTML of `body` and its plain text, from the cache when possible."""
-        key = _body_key(body)
-        entry = self.entries.get(key)
-        if entry is None:
-            entry = self.fresh.get(key) or _render_pairs([body])[0]
-            self.misses += 1
-        else:
-            self.hits += 1
-        self.used[key] = entry
-        return entry[0], entry[1]
-
-
-def _body_key(body: str) -> str:
-    """The cache key of a body: the SHA-256 of its text."""
-    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _render_pairs(bodies: list[str]) -> list[list[str]]:
-    """[sanitized HTML, plain text] of each body."""
-    pairs = []
-    for body in bodies:
-        html = render_body(body)
-        pairs.append([html, plain_text(html)])
-    return pairs
-
-
-def _send_pairs(sender: Any, bodies: list[str]) -> None:
-    """In the helper process: render `bodies` and send the pairs back."""
-    sender.send(_render_pairs(bodies))
-    sender.close()
-
-
-def _can_fork() -> bool:
-    """Whether a helper process may render: Linux (fork), two or more CPUs, and no other thread running."""
-    return (
-        sys.platform.startswith("linux")
-        and (os.cpu_count() or 1) > 1
-        and threading.active_count() == 1
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
-
-
-def render_pairs(bodies: list[str], parallel: bool = True) -> list[list[str]]:
-    """Render many bodies; with PARALLEL_MIN or more, a forked helper renders the second half meanwhile.
-
-    The output does not depend on which process rendered a body. If the helper
-    dies, this process renders its half itself.
-    """
-    if not parallel or len(bodies) < PARALLEL_MIN or not _can_fork():
-        return _render_pairs(bodies)
-    half = len(bodies) // 2
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    helper = context.Process(target=_send_pairs, args=(sender, bodies[half:]), daemon=True)
-    helper.start()
-    sender.close()
-    try:
-        mine = _render_pairs(bodies[:half])
-        try:
-            theirs = receiver.recv()
-        except EOFError:
-            theirs = _render_pairs(bodies[half:])
-    finally:
-        receiver.close()
-        helper.join()
-    return mine + theirs
-
-
-def code_files() -> list[Path]:
-    """The schema and the source of every module of this plugin loaded in this process (what a build runs)."""
-    package = __name__.rpartition(".")[0]
-    modules = [m for name, m in list(sys.modules.items()) if name == package or name.startswith(package + ".")]
-    sources = {Path(m.__file__) for m in modules if getattr(m, "__file__", None)}
-    return sorted(sources | {SCHEMA_PATH})
-
-
-def fingerprint(settings: dict[str, Any]) -> str:
-    """A digest of the plugin's loaded code and schema, its libraries, the COMMENTS_* settings and TIMEZONE."""
-    digest = hashlib.sha256()
-    for path in code_files():
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    for package in _LIBRARIES:
-        digest.update(version(package).encode())
-    digest.update(platform.python_version().encode())
-    # Strictness changes what fails a build, never what a comment looks like: leaving it out
-    # lets `make html` and `make publish` share their caches.
-    options = {k: v for k, v in resolve(settings).items() if k != "COMMENTS_STRICT"}
-    digest.update(repr(sorted(options.items())).encode())
-    digest.update(repr(settings.get("TIMEZONE")).encode())
-    return digest.hexdigest()[:16]
-
-
-def cache_file(settings: dict[str, Any], kind: str, key: str | None = None) -> Path | None:
-    """Where the `kind` cache lives (None when COMMENTS_RENDER_CACHE is off or there is no CACHE_PATH)."""
-    if not (resolve(settings)["COMMENTS_RENDER_CACHE"] and settings.get("CACHE_PATH")):
-        return None
-    return Path(settings["CACHE_PATH"]) / "reader_comments" / f"{kind}-{key or fingerprint(settings)}.json"
-
-
 class CommentRenderer:
     """Turns threads into the attributes articles carry into templates."""
 
-    def __init__(self, settings: dict[str, Any], cache: BodyCache, reads: ReadCache | None = None) -> None:
-        """Render for `settings` through the body cache and the file read cache."""
+    def __init__(self, settings: dict[str, Any], cache: BodyCache) -> None:
+        """Render for `settings` through the body cache."""
         self.settings = settings
         self.options = resolve(settings)
         self.cache = cache
-        self.reads = reads if reads is not None else ReadCache(None)
         self.tz = site_timezone(settings)
         self._avatars: dict[str, Markup] = {}
         self._avatars_on = bool(self.options["COMMENTS_AVATARS"])
         self._date_format = self.options["COMMENTS_DATE_FORMAT"]
-        self.cache_key = ""
-
-    @classmethod
-    def for_settings(cls, settings: dict[str, Any]) -> CommentRenderer:
-        """A renderer with the render and read caches the settings ask for (COMMENTS_RENDER_CACHE)."""
-        key = fingerprint(settings)
-        bodies = BodyCache(cache_file(settings, "bodies", key), parallel=bool(resolve(settings)["COMMENTS_PARALLEL_RENDER"]))
-        renderer = cls(settings, bodies, ReadCache(cache_file(settings, "files", key)))
-        renderer.cache_key = key
-        return renderer
 
     def prefill(self, comments: Iterable[Comment]) -> None:
         """Render every body of `comments` the cache lacks, all at once."""
@@ -240,11 +83,6 @@ class CommentRenderer:
             html, _ = self.cache.render(comment.body)
             problems.extend(Problem(comment.path, message) for message in cost_problems(comment.body, html))
         return problems
-
-    def save(self) -> None:
-        """Persist the render and read caches."""
-        self.cache.save()
-        self.reads.save()
 
     def _avatar(self, name: str) -> Markup:
         """The avatar of `name`, drawn once per build."""

@@ -1,0 +1,187 @@
+"""What a build keeps across builds, and where: one fingerprinted file per kind under Pelican's CACHE_PATH.
+
+Valid comment files are kept by path and the SHA-256 of their bytes
+(`comment_format.ReadCache`), rendered bodies (HTML and plain text) by the SHA-256
+of the body text (`BodyCache`), and article comment feeds by digest
+(`feeds.FeedCache`). Each file's name carries a fingerprint of the plugin's loaded
+code and schema, the libraries' and Python's versions, the COMMENTS_* settings and
+TIMEZONE, so any change there starts afresh. `BuildCaches` owns those locations,
+as Pelican's FileDataCacher owns its own.
+
+Bodies missing from the cache are rendered in one go; when there are many (a cold
+build), a forked helper process renders half of them meanwhile, on Linux and only
+while no other thread runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import platform
+import sys
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from .cache import JsonCache
+from .comment_format import SCHEMA_PATH, ReadCache
+from .render import plain_text, render_body
+from .settings import resolve
+
+_LIBRARIES = ("markdown-it-py", "nh3", "pyyaml", "jsonschema", "feedgenerator")
+# With fewer bodies to render than this, a helper process costs more than it saves.
+PARALLEL_MIN = 1000
+FOLDER = "reader_comments"
+
+
+@dataclass(slots=True)
+class BuildCaches:
+    """One build's caches: the read cache, the body cache, and where the feed cache lives (None: caching is off)."""
+
+    key: str
+    reads: ReadCache
+    bodies: BodyCache
+    feeds: Path | None
+
+    @classmethod
+    def for_settings(cls, settings: dict[str, Any]) -> BuildCaches:
+        """The caches the settings ask for (COMMENTS_RENDER_CACHE and CACHE_PATH), named by this build's fingerprint."""
+        options = resolve(settings)
+        key = fingerprint(settings)
+        folder = Path(settings["CACHE_PATH"]) / FOLDER if options["COMMENTS_RENDER_CACHE"] and settings.get("CACHE_PATH") else None
+
+        def place(kind: str) -> Path | None:
+            """The file of one kind, or None when caching is off."""
+            return folder / f"{kind}-{key}.json" if folder else None
+
+        bodies = BodyCache(place(BodyCache.kind), parallel=bool(options["COMMENTS_PARALLEL_RENDER"]))
+        return cls(key, ReadCache(place(ReadCache.kind)), bodies, place("feeds"))
+
+    def save(self) -> None:
+        """Keep what this build read and rendered."""
+        self.bodies.save()
+        self.reads.save()
+
+
+class BodyCache(JsonCache):
+    """Rendered comment bodies (sanitized HTML and its plain text), by SHA-256 of the Markdown, kept across builds."""
+
+    kind = "bodies"
+
+    def __init__(self, path: Path | None, parallel: bool = True) -> None:
+        """Load the bodies kept at `path`; with `parallel`, a cold build may render in two processes."""
+        super().__init__(path)
+        self.parallel = parallel
+        self.fresh: dict[str, list[str]] = {}
+        self.misses = 0
+
+    @staticmethod
+    def valid(value: Any) -> bool:
+        """Whether a stored value is an [html, text] pair."""
+        return isinstance(value, list) and len(value) == 2 and all(isinstance(part, str) for part in value)
+
+    def prefill(self, bodies: Iterable[str]) -> None:
+        """Render at once every body the cache lacks (in two processes when there are many)."""
+        todo: dict[str, str] = {}
+        for body in bodies:
+            key = _body_key(body)
+            if key not in self.entries:
+                todo.setdefault(key, body)
+        self.fresh.update(zip(todo, render_pairs(list(todo.values()), self.parallel), strict=True))
+
+    def render(self, body: str) -> tuple[str, str]:
+        """The sanitized HTML of `body` and its plain text, from the cache when possible."""
+        key = _body_key(body)
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.fresh.get(key) or _render_pairs([body])[0]
+            self.misses += 1
+        else:
+            self.hits += 1
+        self.used[key] = entry
+        return entry[0], entry[1]
+
+
+def _body_key(body: str) -> str:
+    """The cache key of a body: the SHA-256 of its text."""
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _render_pairs(bodies: list[str]) -> list[list[str]]:
+    """[sanitized HTML, plain text] of each body."""
+    pairs = []
+    for body in bodies:
+        html = render_body(body)
+        pairs.append([html, plain_text(html)])
+    return pairs
+
+
+def _send_pairs(sender: Any, bodies: list[str]) -> None:
+    """In the helper process: render `bodies` and send the pairs back."""
+    sender.send(_render_pairs(bodies))
+    sender.close()
+
+
+def _can_fork() -> bool:
+    """Whether a helper process may render: Linux (fork), two or more CPUs, and no other thread running."""
+    return (
+        sys.platform.startswith("linux")
+        and (os.cpu_count() or 1) > 1
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+def render_pairs(bodies: list[str], parallel: bool = True) -> list[list[str]]:
+    """Render many bodies; with PARALLEL_MIN or more, a forked helper renders the second half meanwhile.
+
+    The output does not depend on which process rendered a body. If the helper
+    dies, this process renders its half itself.
+    """
+    if not parallel or len(bodies) < PARALLEL_MIN or not _can_fork():
+        return _render_pairs(bodies)
+    half = len(bodies) // 2
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    helper = context.Process(target=_send_pairs, args=(sender, bodies[half:]), daemon=True)
+    helper.start()
+    sender.close()
+    try:
+        mine = _render_pairs(bodies[:half])
+        try:
+            theirs = receiver.recv()
+        except EOFError:
+            theirs = _render_pairs(bodies[half:])
+    finally:
+        receiver.close()
+        helper.join()
+    return mine + theirs
+
+
+def code_files() -> list[Path]:
+    """The schema and the source of every module of this plugin loaded in this process (what a build runs)."""
+    package = __name__.rpartition(".")[0]
+    modules = [m for name, m in list(sys.modules.items()) if name == package or name.startswith(package + ".")]
+    sources = {Path(m.__file__) for m in modules if getattr(m, "__file__", None)}
+    return sorted(sources | {SCHEMA_PATH})
+
+
+def fingerprint(settings: dict[str, Any]) -> str:
+    """A digest of the plugin's loaded code and schema, its libraries, the COMMENTS_* settings and TIMEZONE."""
+    digest = hashlib.sha256()
+    for path in code_files():
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    for package in _LIBRARIES:
+        digest.update(version(package).encode())
+    digest.update(platform.python_version().encode())
+    # Strictness changes what fails a build, never what a comment looks like: leaving it out
+    # lets `make html` and `make publish` share their caches.
+    options = {k: v for k, v in resolve(settings).items() if k != "COMMENTS_STRICT"}
+    digest.update(repr(sorted(options.items())).encode())
+    digest.update(repr(settings.get("TIMEZONE")).encode())
+    return digest.hexdigest()[:16]
