@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pelican.plugins.reader_comments import comment_format
 from pelican.plugins.reader_comments.fileio import atomic_write
-from pelican.plugins.reader_comments.intake.__main__ import parse_args
-from pelican.plugins.reader_comments.intake.config import DEV_ORIGINS, build_config
+from pelican.plugins.reader_comments.intake.cli import parse_args
+from pelican.plugins.reader_comments.intake.config import build_config
 from pelican.plugins.reader_comments.intake.form import wants_json
 from pelican.plugins.reader_comments.intake.ratelimit import RateLimiter, client_key, parse_networks
 from pelican.plugins.reader_comments.intake.storage import PendingCounter, new_id
@@ -329,7 +329,7 @@ def test_closed_or_off_article_is_403(main: IntakeServer, article: str) -> None:
         ("https://guide.example.evil.example", 403),
         ("null", 403),
         ("", 403),
-        (DEV_ORIGINS[0], 403),
+        ("http://127.0.0.1:8000", 403),
     ],
 )
 def test_origin(main: IntakeServer, origin: str, status: int) -> None:
@@ -605,7 +605,7 @@ def test_settings_file_and_defaults(tmp_path: Path) -> None:
     assert config.origins == {"https://guide.example", "https://friend.example"}
     assert (config.rate_limit, config.max_request_bytes) == (0, 128 * 1024)
     args = parse_args([])
-    assert (args.host, args.port, args.settings, args.content, args.manifest) == (
+    assert (args.host, args.port, args.settings, args.comments, args.manifest) == (
         "127.0.0.1",
         8008,
         Path("pelicanconf.py"),
@@ -616,7 +616,7 @@ def test_settings_file_and_defaults(tmp_path: Path) -> None:
 
 def test_development_site_allows_the_dev_server_and_redirects_there() -> None:
     config = build_config({"SITEURL": "", "PATH": "/srv/content", "OUTPUT_PATH": "/srv/output"})
-    assert config.origins == set(DEV_ORIGINS)
+    assert config.origins == {"http://127.0.0.1:8000", "http://localhost:8000"}
     assert config.thanks == "http://127.0.0.1:8000/comment-received/"
     assert config.comments == Path("/srv/content/comments")
     assert config.manifest == Path("/srv/output/comments-manifest.json")
@@ -699,9 +699,9 @@ def test_pending_counter_recounts_changes_it_could_not_see(tmp_path: Path) -> No
 
 def test_starting_the_intake_loads_none_of_the_build_side() -> None:
     code = (
-        "import sys, pelican.plugins.reader_comments.intake.__main__\n"
+        "import sys, pelican.plugins.reader_comments.intake.cli\n"
         "print(' '.join(sorted(m for m in sys.modules if m in {'nh3', 'markdown_it'}"
-        " or m.endswith(('reader_comments.plugin', 'reader_comments.view', 'reader_comments.render')))))"
+        " or m.endswith(('reader_comments.plugin', 'reader_comments.view', 'reader_comments.render', 'reader_comments.feeds')))))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == ""

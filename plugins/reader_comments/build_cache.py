@@ -30,7 +30,7 @@ from typing import Any
 from .cache import JsonCache
 from .comment_format import SCHEMA_PATH, ReadCache
 from .render import plain_text, render_body
-from .settings import resolve
+from .settings import options_of, resolve
 
 _LIBRARIES = ("markdown-it-py", "nh3", "pyyaml", "jsonschema", "feedgenerator")
 # With fewer bodies to render than this, a helper process costs more than it saves.
@@ -50,15 +50,15 @@ class BuildCaches:
     @classmethod
     def for_settings(cls, settings: dict[str, Any]) -> BuildCaches:
         """The caches the settings ask for (COMMENTS_RENDER_CACHE and CACHE_PATH), named by this build's fingerprint."""
-        options = resolve(settings)
+        options = options_of(settings)
         key = fingerprint(settings)
-        folder = Path(settings["CACHE_PATH"]) / FOLDER if options["COMMENTS_RENDER_CACHE"] and settings.get("CACHE_PATH") else None
+        folder = Path(settings["CACHE_PATH"]) / FOLDER if options.render_cache and settings.get("CACHE_PATH") else None
 
         def place(kind: str) -> Path | None:
             """The file of one kind, or None when caching is off."""
             return folder / f"{kind}-{key}.json" if folder else None
 
-        bodies = BodyCache(place(BodyCache.kind), parallel=bool(options["COMMENTS_PARALLEL_RENDER"]))
+        bodies = BodyCache(place(BodyCache.kind), parallel=options.parallel_render)
         return cls(key, ReadCache(place(ReadCache.kind)), bodies, place("feeds"))
 
     def save(self) -> None:

@@ -18,7 +18,7 @@ from feedgenerator import Atom1Feed
 
 from .cache import JsonCache
 from .fileio import atomic_write
-from .settings import resolve, site_url
+from .settings import options_of, site_url
 from .titles import plain_title
 
 
@@ -103,9 +103,9 @@ def _write(text: str, path: Path) -> None:
 
 def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list], cache: FeedCache | None = None) -> None:
     """Write each article's comment feed (through `cache` when given) and the recent-comments feed."""
-    options = resolve(settings)
+    options = options_of(settings)
     site = site_url(settings)
-    pattern = options["COMMENTS_FEED_ATOM"]
+    pattern = options.feed_atom
     cache = cache if cache is not None else FeedCache(None)
     recent: list[tuple[str, Any]] = []
     for group in articles.values():
@@ -118,8 +118,8 @@ def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list
                 path = pattern.format(slug=article.slug)
                 head = _head(settings, f"Comments on “{title}”", f"{site}/{article.url}", f"{site}/{path}")
                 _write(cache.text(head, [_item(title, view) for view in article.comments]), output / path)
-    recent_path = options["COMMENTS_FEED_RECENT_ATOM"]
+    recent_path = options.feed_recent_atom
     if recent_path:
         head = _head(settings, f"{settings.get('SITENAME', '')}: recent comments", f"{site}/", f"{site}/{recent_path}")
         recent.sort(key=lambda pair: pair[1].date, reverse=True)
-        _write(_atom(head, [_item(title, view) for title, view in recent[: options["COMMENTS_FEED_MAX_ITEMS"]]]), output / recent_path)
+        _write(_atom(head, [_item(title, view) for title, view in recent[: options.feed_max_items]]), output / recent_path)

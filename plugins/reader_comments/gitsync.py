@@ -23,9 +23,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from . import comment_format
+from .errors import ReaderCommentsError
+from .settings import Options
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ REBASE_ATTEMPTS = 5
 INBOX_WORKTREES = "comments-inbox"
 
 
-class GitError(RuntimeError):
+class GitError(ReaderCommentsError, RuntimeError):
     """A git command failed; the message holds its standard error."""
 
 
@@ -53,16 +54,16 @@ class GitOptions:
     branch: str | None
 
 
-def options_from(settings: Mapping[str, Any]) -> GitOptions | None:
-    """The git options for resolved COMMENTS_* settings, or None when committing is off."""
-    if not settings.get("COMMENTS_GIT_COMMIT"):
+def options_from(options: Options) -> GitOptions | None:
+    """The git options of the resolved COMMENTS_* settings, or None when committing is off."""
+    if not options.git_commit:
         return None
-    author = str(settings.get("COMMENTS_GIT_AUTHOR") or "")
+    author = str(options.git_author or "")
     match = AUTHOR_FORM.fullmatch(author)
     if match is None:
         raise ValueError(f"COMMENTS_GIT_AUTHOR must look like 'Name <address>', not {author!r}")
-    push = str(settings.get("COMMENTS_GIT_PUSH") or "").strip() or None
-    branch = str(settings.get("COMMENTS_GIT_BRANCH") or "").strip() or None
+    push = str(options.git_push or "").strip() or None
+    branch = str(options.git_branch or "").strip() or None
     if branch is not None and not valid_branch(branch):
         raise ValueError(f"COMMENTS_GIT_BRANCH: {branch!r} is not a valid branch name")
     return GitOptions(match["name"], match["email"], push, branch)
@@ -94,6 +95,25 @@ def is_comment_path(relative: str) -> bool:
     return len(parts) == 2 and not parts[0].startswith(".") and comment_format.is_comment_name(parts[1])
 
 
+def _places(comments: Path, options: GitOptions) -> tuple[Path, Path, str]:
+    """The checked-out tree's top, the top of the tree commits are made in, and the comments folder inside either.
+
+    With a branch, commits are made in the inbox worktree; without one, in the checked-out tree itself.
+    """
+    top = Path(git(comments, ["rev-parse", "--show-toplevel"]).stdout.strip())
+    inside = comments.resolve().relative_to(top.resolve()).as_posix()
+    if not options.branch:
+        return top, top, inside
+    common = Path(git(top, ["rev-parse", "--path-format=absolute", "--git-common-dir"]).stdout.strip())
+    return top, common / INBOX_WORKTREES / options.branch.replace("/", "-"), inside
+
+
+def recorded_folder(comments: Path, options: GitOptions) -> Path:
+    """Where the intake writes comment files so they are committed: `comments`, or its twin in the inbox worktree."""
+    _, top, inside = _places(comments, options)
+    return top / inside
+
+
 class GitRecorder:
     """Commits comment files one by one in the repository that holds them, and pushes them."""
 
@@ -105,15 +125,7 @@ class GitRecorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sweep_needed = False
-        top = Path(git(comments, ["rev-parse", "--show-toplevel"]).stdout.strip())
-        self._inside = comments.resolve().relative_to(top.resolve()).as_posix()
-        if options.branch:
-            common = Path(git(top, ["rev-parse", "--path-format=absolute", "--git-common-dir"]).stdout.strip())
-            self.top = common / INBOX_WORKTREES / options.branch.replace("/", "-")
-            self._origin_top = top
-        else:
-            self.top = top
-            self._origin_top = top
+        self._origin_top, self.top, self._inside = _places(comments, options)
         self.folder = self.top / self._inside
         self.env = {
             "GIT_AUTHOR_NAME": options.name, "GIT_AUTHOR_EMAIL": options.email,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .fileio import atomic_write
-from .settings import resolve
+from .settings import options_of
 from .titles import plain_title
 
 VERSION = 1
@@ -32,7 +32,7 @@ def build_manifest(articles: dict[str, list]) -> dict[str, Any]:
 
 def write_manifest(output: Path, settings: dict[str, Any], articles: dict[str, list]) -> Path | None:
     """Write the manifest atomically into the output folder."""
-    name = resolve(settings)["COMMENTS_MANIFEST_SAVE_AS"]
+    name = options_of(settings).manifest_save_as
     if not name:
         return None
     path = output / name

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from jinja2 import FileSystemLoader, TemplateNotFound
 from pelican import signals
@@ -21,7 +20,7 @@ from .build_cache import BuildCaches
 from .comment_format import LIMITS, PUBLISHED, Tree, load_tree
 from .errors import Problem
 from .render import LINK_REL
-from .settings import DEFAULTS, MODES, comments_folder, resolve, site_timezone
+from .settings import DEFAULTS, MODES, OPTIONS_KEY, Options, comments_folder, options_of, site_timezone
 from .threads import Thread, build
 from .view import CommentRenderer
 
@@ -37,9 +36,10 @@ class CommentsBuildError(SystemExit):
 
 
 def set_defaults(pelican) -> None:
-    """Give every COMMENTS_* setting its default, so templates can read them all."""
+    """Give every COMMENTS_* setting its default, so templates can read them all; resolve them once into Options."""
     for name, value in DEFAULTS.items():
         pelican.settings.setdefault(name, value)
+    pelican.settings[OPTIONS_KEY] = Options.from_settings(pelican.settings)
 
 
 def add_template_folder(generator) -> None:
@@ -49,14 +49,14 @@ def add_template_folder(generator) -> None:
     generator.env.globals["COMMENT_BODY_MAX"] = LIMITS["body"]
 
 
-def article_mode(article, options: dict[str, Any], now: datetime) -> tuple[str, Problem | None]:
+def article_mode(article, options: Options, now: datetime) -> tuple[str, Problem | None]:
     """Whether an article's comments are open, closed or off, from metadata and age."""
-    raw = str(article.metadata.get("comments", options["COMMENTS_DEFAULT_MODE"])).strip().lower()
+    raw = str(article.metadata.get("comments", options.default_mode)).strip().lower()
     problem = None
     if raw not in MODES:
         problem = Problem(Path(article.source_path), f"'Comments: {raw}' must be one of {', '.join(MODES)}")
         raw = "closed"
-    days = options["COMMENTS_CLOSE_AFTER_DAYS"]
+    days = options.close_after_days
     if raw == "open" and days is not None and now - article.date > timedelta(days=days):
         raw = "closed"
     return raw, problem
@@ -101,7 +101,7 @@ def _report(problems: list[Problem], strict: bool, status: dict[Path, str]) -> N
 
 def attach_comments(generator) -> None:
     """Read, validate and thread every comment file; attach each thread to its article."""
-    options = resolve(generator.settings)
+    options = options_of(generator.settings)
     tz = site_timezone(generator.settings)
     caches = BuildCaches.for_settings(generator.settings)
     tree: Tree = load_tree(comments_folder(generator.settings), tz, cache=caches.reads)
@@ -142,7 +142,7 @@ def attach_comments(generator) -> None:
         "articles": published,
         "feed_cache": caches.feeds,
     }
-    _report(problems, options["COMMENTS_STRICT"], status)
+    _report(problems, options.strict, status)
     logger.info("Comments: %d published on %d articles", sum(t.count for t in threads.values()), len(threads))
 
 
@@ -166,7 +166,7 @@ def write_outputs(generator, writer) -> None:
 
 def write_reader_pages(generator, writer) -> None:
     """Render the intake's reader pages from the theme's templates, where the theme has them and a form posts."""
-    if not generator.settings.get("COMMENTS_SUBMIT_URL"):
+    if not options_of(generator.settings).submit_url:
         return
     for page, template_name in reader_pages.TEMPLATES.items():
         try:

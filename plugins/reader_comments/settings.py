@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,9 +80,67 @@ DEFAULTS: dict[str, Any] = {
 }
 
 MODES = ("open", "closed", "off")
+# Where a build keeps its resolved Options in Pelican's settings (not a COMMENTS_* name: no environment override reads it).
+OPTIONS_KEY = "READER_COMMENTS_OPTIONS"
 
 
-def resolve(settings: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The COMMENTS_* settings with their defaults, as typed attributes: `COMMENTS_MAX_INDENT` is `max_indent`.
+
+    The defaults and what each setting means are in DEFAULTS above, the one place
+    they are written; a test keeps these fields and DEFAULTS' names the same.
+    """
+
+    path: str
+    strict: bool
+    max_indent: int
+    default_mode: str
+    close_after_days: int | None
+    date_format: str
+    avatars: bool
+    feed_atom: str | None
+    feed_recent_atom: str | None
+    feed_max_items: int
+    manifest_save_as: str
+    render_cache: bool
+    parallel_render: bool
+    submit_url: str | None
+    contact_email: str | None
+    thanks_url: str | None
+    allowed_origins: tuple[str, ...]
+    rate_limit: int | None
+    rate_window: float | None
+    trusted_proxies: tuple[str, ...]
+    max_request_bytes: int | None
+    max_pending: int | None
+    header_timeout: float | None
+    body_timeout: float | None
+    max_connections: int | None
+    moderators: tuple[str, ...]
+    git_commit: bool
+    git_author: str
+    git_push: str | None
+    git_branch: str | None
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Options:
+        """Resolve the COMMENTS_* settings once; lists become tuples, so the options cannot change afterwards."""
+        values = {}
+        for name, value in resolve(settings).items():
+            if isinstance(DEFAULTS[name], list):
+                value = tuple(value) if isinstance(value, (list, tuple)) else () if value is None else (value,)
+            values[name.removeprefix("COMMENTS_").lower()] = value
+        return cls(**values)
+
+
+def options_of(settings: Mapping[str, Any]) -> Options:
+    """The Options a build resolved at start-up (plugin.set_defaults), or resolved now for settings read elsewhere."""
+    found = settings.get(OPTIONS_KEY)
+    return found if isinstance(found, Options) else Options.from_settings(settings)
+
+
+def resolve(settings: Mapping[str, Any]) -> dict[str, Any]:
     """The COMMENTS_* settings with defaults filled in."""
     return {name: settings.get(name, default) for name, default in DEFAULTS.items()}
 

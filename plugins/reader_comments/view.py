@@ -19,7 +19,7 @@ from .comment_format import Comment
 from .errors import Problem
 from .names import display_name
 from .render import cost_problems
-from .settings import resolve, site_timezone, site_url
+from .settings import options_of, site_timezone, site_url
 from .threads import Node, Thread, steps
 
 
@@ -65,12 +65,12 @@ class CommentRenderer:
     def __init__(self, settings: dict[str, Any], cache: BodyCache) -> None:
         """Render for `settings` through the body cache."""
         self.settings = settings
-        self.options = resolve(settings)
+        self.options = options_of(settings)
         self.cache = cache
         self.tz = site_timezone(settings)
         self._avatars: dict[str, Markup] = {}
-        self._avatars_on = bool(self.options["COMMENTS_AVATARS"])
-        self._date_format = self.options["COMMENTS_DATE_FORMAT"]
+        self._avatars_on = self.options.avatars
+        self._date_format = self.options.date_format
 
     def prefill(self, comments: Iterable[Comment]) -> None:
         """Render every body of `comments` the cache lacks, all at once."""
@@ -114,7 +114,7 @@ class CommentRenderer:
         article_url = f"{site_url(self.settings)}/{article.url}"
         views: dict[int, CommentView] = {}
         flat: list[StepView] = []
-        for step in steps(thread.roots, self.options["COMMENTS_MAX_INDENT"]):
+        for step in steps(thread.roots, self.options.max_indent):
             if step.node is None:
                 flat.append(StepView(None))
                 continue
@@ -129,7 +129,7 @@ class CommentRenderer:
         article.comments = published if visible else []
         article.comment_steps = flat if visible else []
         article.comments_jsonld = [self._jsonld(v) for v in published] if visible else []
-        pattern = self.options["COMMENTS_FEED_ATOM"]
+        pattern = self.options.feed_atom
         article.comments_feed_url = pattern.format(slug=article.slug) if pattern and visible else None
 
     @staticmethod

@@ -79,7 +79,7 @@ class IntakeServer:
             str(self.port),
             "--settings",
             str(self.settings),
-            "--content",
+            "--comments",
             str(self.content),
             "--manifest",
             str(self.manifest),

@@ -3,11 +3,11 @@ r"""The comment intake service: a reader's form post becomes a pending comment f
 Run it with `make inbox`, or::
 
     reader-comments-intake --host 127.0.0.1 --port 8008 \
-        [--settings pelicanconf.py] [--content DIR] [--manifest FILE]
+        [--settings pelicanconf.py] [--comments DIR] [--manifest FILE]
 
 (`python -m pelican.plugins.reader_comments.intake` is the same command.)
 
-`--content` is the comments folder (default: PATH/COMMENTS_PATH from the settings)
+`--comments` is the comments folder (default: PATH/COMMENTS_PATH from the settings)
 and `--manifest` the build's manifest (default: OUTPUT_PATH/COMMENTS_MANIFEST_SAVE_AS,
 that is output/comments-manifest.json). In production pass `--settings publishconf.py`
 so that SITEURL is absolute. Run a single process: the rate limits and the pending

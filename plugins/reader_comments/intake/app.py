@@ -7,7 +7,6 @@ import errno
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
@@ -63,9 +62,7 @@ class Service:
 
     def __init__(self, config: Config) -> None:
         """Set up the service for `config`; nothing is read until it starts (a bad git setup raises GitError)."""
-        self.recorder = GitRecorder(config.comments, config.git) if config.git else None
-        if self.recorder:
-            config = replace(config, comments=self.recorder.folder)
+        self.recorder = GitRecorder(config.checkout or config.comments, config.git) if config.git else None
         self.config = config
         self.manifest = ManifestCache(config.manifest)
         self.limiter = RateLimiter(config.rate_limit, config.rate_window)

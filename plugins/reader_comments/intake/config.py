@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from ..gitsync import GitOptions, options_from
-from ..settings import DEFAULTS, comments_folder, resolve, site_timezone, site_url
+from ..gitsync import GitOptions, options_from, recorded_folder
+from ..settings import DEFAULTS, comments_folder, options_of, site_timezone, site_url
 from .ratelimit import Network, parse_networks
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def origin_of(url: str | None) -> str | None:
     return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
 
 
-def allowed_origins(siteurl: str, extra: list[str] | None) -> frozenset[str]:
+def allowed_origins(siteurl: str, extra: Sequence[str] | None) -> frozenset[str]:
     """Origins allowed to post: the configured ones, SITEURL's, and the dev server's when SITEURL is empty."""
     origins = set()
     for value in extra or []:
@@ -72,6 +73,7 @@ def _count(value: Any, default: int) -> int:
 class Config:
     """Everything the service needs, resolved from the settings and the command line."""
 
+    # Where comment files are written: the comments folder, or its twin in the inbox worktree (COMMENTS_GIT_BRANCH).
     comments: Path
     manifest: Path
     output: Path
@@ -88,33 +90,38 @@ class Config:
     body_timeout: float = DEFAULTS["COMMENTS_BODY_TIMEOUT"]
     max_connections: int = DEFAULTS["COMMENTS_MAX_CONNECTIONS"]
     git: GitOptions | None = None
+    # The comments folder of the checked-out tree, from which git finds the repository (the same as `comments` without a branch).
+    checkout: Path | None = None
 
 
 def build_config(settings: dict[str, Any], comments: Path | None = None, manifest: Path | None = None) -> Config:
-    """Resolve the service's configuration; raise ValueError on a bad setting."""
-    options = resolve(settings)
+    """Resolve the service's configuration; raise ValueError on a bad setting, GitError when git cannot be used."""
+    options = options_of(settings)
     siteurl = site_url(settings)
     base = site_base(siteurl)
     if not origin_of(siteurl):
         logger.info("SITEURL is not absolute; browsers are sent back to %s", base)
-    window = options["COMMENTS_RATE_WINDOW"]
+    window = options.rate_window
     output = Path(settings.get("OUTPUT_PATH") or "output")
+    checkout = comments or comments_folder(settings)
+    git = options_from(options)
     return Config(
-        comments=comments or comments_folder(settings),
-        manifest=manifest or output / options["COMMENTS_MANIFEST_SAVE_AS"],
+        comments=recorded_folder(checkout, git) if git else checkout,
+        manifest=manifest or output / options.manifest_save_as,
         # The reader pages are built beside the manifest when it is given on its own.
         output=manifest.parent if manifest else output,
         site=base,
-        thanks=thanks_location(base, options["COMMENTS_THANKS_URL"]),
-        origins=allowed_origins(siteurl, options["COMMENTS_ALLOWED_ORIGINS"]),
-        rate_limit=_count(options["COMMENTS_RATE_LIMIT"], 0),
+        thanks=thanks_location(base, options.thanks_url),
+        origins=allowed_origins(siteurl, options.allowed_origins),
+        rate_limit=_count(options.rate_limit, 0),
         rate_window=float(window if window is not None else DEFAULTS["COMMENTS_RATE_WINDOW"]),
-        proxies=parse_networks(options["COMMENTS_TRUSTED_PROXIES"] or []),
-        max_request_bytes=_count(options["COMMENTS_MAX_REQUEST_BYTES"], DEFAULTS["COMMENTS_MAX_REQUEST_BYTES"]),
-        max_pending=_count(options["COMMENTS_MAX_PENDING"], 0),
+        proxies=parse_networks(options.trusted_proxies),
+        max_request_bytes=_count(options.max_request_bytes, DEFAULTS["COMMENTS_MAX_REQUEST_BYTES"]),
+        max_pending=_count(options.max_pending, 0),
         tz=site_timezone(settings),
-        header_timeout=float(options["COMMENTS_HEADER_TIMEOUT"] or DEFAULTS["COMMENTS_HEADER_TIMEOUT"]),
-        body_timeout=float(options["COMMENTS_BODY_TIMEOUT"] or DEFAULTS["COMMENTS_BODY_TIMEOUT"]),
-        max_connections=_count(options["COMMENTS_MAX_CONNECTIONS"], DEFAULTS["COMMENTS_MAX_CONNECTIONS"]) or 1,
-        git=options_from(options),
+        header_timeout=float(options.header_timeout or DEFAULTS["COMMENTS_HEADER_TIMEOUT"]),
+        body_timeout=float(options.body_timeout or DEFAULTS["COMMENTS_BODY_TIMEOUT"]),
+        max_connections=_count(options.max_connections, DEFAULTS["COMMENTS_MAX_CONNECTIONS"]) or 1,
+        git=git,
+        checkout=checkout,
     )

@@ -12,7 +12,7 @@ from ..comment_format import PUBLISHED, Tree
 from ..errors import Problem
 from ..names import display_name, resembles, visible
 from ..render import cost_problems
-from ..settings import resolve
+from ..settings import options_of
 from ..threads import build
 from ..site_model import Article, Site, find_articles
 
@@ -73,7 +73,7 @@ def look_alikes(result: Survey, site: Site) -> list[str]:
 
     Comments a moderator gave a role (the badge) are left alone.
     """
-    moderators = [str(name) for name in resolve(site.settings)["COMMENTS_MODERATORS"] or []]
+    moderators = [str(name) for name in options_of(site.settings).moderators]
     warnings = []
     for comment in result.tree.comments():
         if comment.role:

@@ -1,0 +1,73 @@
+"""The intake service's command line: `reader-comments-intake`, or `python -m pelican.plugins.reader_comments.intake`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+import uvicorn
+
+from ..gitsync import GitError
+from ..settings import load_settings
+from .app import create_app
+from .config import build_config
+from .guard import BACKLOG, KEEP_ALIVE, LogThrottle, guarded_protocol
+
+logger = logging.getLogger(__name__)
+DESCRIPTION = "The comment intake service: a reader's form post becomes a pending comment file."
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="reader-comments-intake", description=DESCRIPTION)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8008, help="port to listen on (default 8008)")
+    parser.add_argument("--settings", type=Path, default=Path("pelicanconf.py"), help="Pelican settings file")
+    parser.add_argument("--comments", type=Path, help="comments folder (default: PATH/COMMENTS_PATH)")
+    parser.add_argument("--manifest", type=Path, help="the build's manifest (default: output/comments-manifest.json)")
+    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    # The old name of --comments: `--content` means the content folder in the other two commands.
+    parser.add_argument("--content", type=Path, dest="old_comments", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.old_comments is not None:
+        parser.error("--content is now --comments (the comments folder); update the service's command line")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the service until interrupted."""
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(LogThrottle())
+    try:
+        config = build_config(load_settings(args.settings, os.environ), args.comments, args.manifest)
+    except (OSError, ValueError, SyntaxError, ImportError, GitError) as exc:
+        logger.error("cannot start: %s", exc)
+        return 2
+    named = config.checkout or config.comments
+    if not named.is_dir():
+        logger.error("cannot start: the comments folder %s does not exist", named)
+        return 2
+    try:
+        app = create_app(config)
+    except GitError as exc:
+        logger.error("cannot start: %s", exc)
+        return 2
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        http=guarded_protocol(config.header_timeout, config.body_timeout, config.max_connections),
+        backlog=BACKLOG,
+        timeout_keep_alive=KEEP_ALIVE,
+        proxy_headers=False,
+        access_log=False,
+        server_header=False,
+        log_config=None,
+        log_level=args.log_level,
+    )
+    return 0
+
