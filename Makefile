@@ -37,8 +37,15 @@ MIGRATE := $(BIN)/reader-comments-migrate
 
 .DEFAULT_GOAL := help
 
-help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+# Each target's `## [group] text` says who uses it; help lists them by group, in this order.
+HELP_GROUPS := author moderator operator developer
+
+help: ## [developer] List the targets, by who uses them
+	@for group in $(HELP_GROUPS); do \
+	  echo "$$group:"; \
+	  grep -E '^[a-z-]+:.*## \['"$$group"'\] ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## \[[a-z]+\] /\1\t/' \
+	    | awk -F'\t' '{printf "  make %-17s %s\n", $$1, $$2}'; \
+	done
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -60,31 +67,31 @@ $(DEV_STAMP): $(IMPORT_STAMP) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-venv: $(PLUGIN_STAMP) ## Create .venv, install the pinned dependencies and the plugin
+venv: $(PLUGIN_STAMP) ## [operator] Create .venv, install the pinned dependencies and the plugin
 
-venv-dev: $(DEV_STAMP) ## Also install the test and lint tools
+venv-dev: $(DEV_STAMP) ## [developer] Also install the test and lint tools
 
-html: $(PLUGIN_STAMP) ## Build the site into output/ (development settings)
+html: $(PLUGIN_STAMP) ## [author] Build the site into output/ (development settings)
 	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
-clean: ## Remove the development build and caches (not public/)
+clean: ## [author] Remove the development build and caches (not public/)
 	rm -rf $(OUTPUTDIR) cache .pytest_cache .mutation
 
-regenerate: $(PLUGIN_STAMP) ## Rebuild on every change
+regenerate: $(PLUGIN_STAMP) ## [author] Rebuild on every change
 	$(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
 SERVE := $(BIN)/python tools/serve.py $(OUTPUTDIR) --host $(HOST) --port $(PORT)
 
-serve: $(PLUGIN_STAMP) ## Serve output/ on http://HOST:PORT (PORT=8000)
+serve: $(PLUGIN_STAMP) ## [author] Serve output/ on http://HOST:PORT (PORT=8000)
 	$(SERVE)
 
-devserver: $(PLUGIN_STAMP) ## Rebuild on change and serve; refresh the browser to see a change (PORT=8000)
+devserver: $(PLUGIN_STAMP) ## [author] Rebuild on change and serve; refresh the browser to see a change (PORT=8000)
 	$(SERVE) --rebuild $(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
-publish: $(PLUGIN_STAMP) ## Build for production into a fresh folder, then switch public/ to it; a failure keeps the last good site
+publish: $(PLUGIN_STAMP) ## [operator] Build for production into a fresh folder, then switch public/ to it; a failure keeps the last good site
 	@deploy/publish-site $(PUBLISHDIR) $(BIN) $(INPUTDIR) $(PUBLISHCONF)
 
-deploy: publish ## Commit public/ to the gh-pages branch and push it to DEPLOY_REMOTE (origin)
+deploy: publish ## [operator] Commit public/ to the gh-pages branch and push it to DEPLOY_REMOTE (origin)
 	$(BIN)/ghp-import -n -m "Publish site" -b gh-pages $(PUBLISHDIR)/
 	@if git remote get-url $(DEPLOY_REMOTE) >/dev/null 2>&1; then \
 	  git push $(DEPLOY_REMOTE) gh-pages && echo "deploy: committed $(PUBLISHDIR) to gh-pages and pushed it to $(DEPLOY_REMOTE)"; \
@@ -92,16 +99,20 @@ deploy: publish ## Commit public/ to the gh-pages branch and push it to DEPLOY_R
 	  echo "deploy: committed $(PUBLISHDIR) to the local gh-pages branch and pushed NOTHING: there is no git remote '$(DEPLOY_REMOTE)' (add one, or set DEPLOY_REMOTE=<remote>)" >&2; exit 1; \
 	fi
 
-install-hook: ## Install the publishing hook: make install-hook REPO=<bare repository> LIVE=<folder the web server serves>
+install-hook: ## [operator] Install the publishing hook: make install-hook REPO=<bare repository> LIVE=<folder the web server serves>
 	@deploy/install-hook "$(REPO)" "$(LIVE)"
 
-lint: $(DEV_STAMP) ## Lint the Python code (ruff, configured in pyproject.toml)
+lint: $(DEV_STAMP) ## [developer] Lint and type-check the Python code (ruff and mypy, configured in pyproject.toml)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
-test: $(DEV_STAMP) lint ## Lint, then run the whole test suite
+test: $(DEV_STAMP) lint ## [developer] Lint, then run the whole test suite (PYTEST_ARGS="tests/test_x.py -x" for one file)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-comments: $(PLUGIN_STAMP) ## Show the moderation queue
+test-fast: $(DEV_STAMP) ## [developer] The edit-test loop: every test but the browser and nginx ones, no lint (PYTEST_ARGS as for test)
+	$(BIN)/python -m pytest --ignore=tests/browser -m "not soak and not nginx" $(PYTEST_ARGS)
+
+comments: $(PLUGIN_STAMP) ## [moderator] Show the moderation queue
 	@$(MODERATE) queue
 
 # Stops a moderation target that names no comment, saying how to name one.
@@ -109,50 +120,50 @@ define need_id
 @test -n "$(strip $(ID))" || { echo 'error: say which comment: make $(1) ID=<slug>/<id> (several: ID="<slug>/<id> <slug>/<id>"; make comments lists them)' >&2; exit 2; }
 endef
 
-approve: $(PLUGIN_STAMP) ## Approve comments: make approve ID="slug/id [slug/id ...]" [COMMIT=1 to commit them]
+approve: $(PLUGIN_STAMP) ## [moderator] Approve comments: make approve ID="slug/id [slug/id ...]" [COMMIT=1 to commit them]
 	$(call need_id,approve)
 	@$(MODERATE) approve $(if $(COMMIT),--commit) $(ID)
 
-reject: $(PLUGIN_STAMP) ## Reject comments: make reject ID=... [COMMIT=1]
+reject: $(PLUGIN_STAMP) ## [moderator] Reject comments: make reject ID=... [COMMIT=1]
 	$(call need_id,reject)
 	@$(MODERATE) reject $(if $(COMMIT),--commit) $(ID)
 
-spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=... [COMMIT=1]
+spam: $(PLUGIN_STAMP) ## [moderator] Mark comments as spam: make spam ID=... [COMMIT=1]
 	$(call need_id,spam)
 	@$(MODERATE) spam $(if $(COMMIT),--commit) $(ID)
 
-check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on any error
+check-comments: $(PLUGIN_STAMP) ## [moderator] Validate every comment file; non-zero exit on any error
 	@$(MODERATE) check
 
-import: $(IMPORT_STAMP) ## Import comments: make import FROM=wordpress|disqus|isso|staticman|pcs|json FILE=<path> [DRY_RUN=1] [MAP=<csv>]
+import: $(IMPORT_STAMP) ## [moderator] Import comments: make import FROM=wordpress|disqus|isso|staticman|pcs|json FILE=<path> [DRY_RUN=1] [MAP=<csv>]
 	@$(MIGRATE) import $(FROM) "$(FILE)" $(if $(DRY_RUN),--dry-run) $(if $(MAP),--map "$(MAP)")
 
-export: $(IMPORT_STAMP) ## Export every comment, with every field, as one JSON file: make export FILE=<path>
+export: $(IMPORT_STAMP) ## [moderator] Export every comment, with every field, as one JSON file: make export FILE=<path>
 	@$(MIGRATE) export "$(FILE)"
 
-inbox: $(PLUGIN_STAMP) ## Run the comment intake service (INBOX_HOST, INBOX_PORT, MANIFEST=output/comments-manifest.json)
+inbox: $(PLUGIN_STAMP) ## [operator] Run the comment intake service (INBOX_HOST, INBOX_PORT, MANIFEST=output/comments-manifest.json)
 	$(BIN)/reader-comments-intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT) --manifest $(MANIFEST)
 
-bench: bench-build bench-intake bench-intake-git bench-import ## Run every benchmark
+bench: bench-build bench-intake bench-intake-git bench-import ## [developer] Run every benchmark
 
-bench-build: $(DEV_STAMP) ## Measure what comments cost a build (tables in bench-results/)
+bench-build: $(DEV_STAMP) ## [developer] Measure what comments cost a build (tables in bench-results/)
 	$(BIN)/python tests/bench/build_bench.py
 
-bench-intake: $(DEV_STAMP) ## Load-test the intake service: 1,000 posts from 20 clients
+bench-intake: $(DEV_STAMP) ## [developer] Load-test the intake service: 1,000 posts from 20 clients
 	$(BIN)/python -m tests.bench.intake_load --json bench-results/intake-load.json
 
-bench-intake-git: $(DEV_STAMP) ## The same load with each comment committed and pushed: delay to the remote, git fsck
+bench-intake-git: $(DEV_STAMP) ## [developer] The same load with each comment committed and pushed: delay to the remote, git fsck
 	$(BIN)/python -m tests.bench.intake_load --git --json bench-results/intake-load-git.json
-bench-import: $(DEV_STAMP) ## Time an import of 10,000 comments (WordPress export): dry run, real run, repeat run
+bench-import: $(DEV_STAMP) ## [developer] Time an import of 10,000 comments (WordPress export): dry run, real run, repeat run
 	$(BIN)/python tests/bench/import_bench.py --json bench-results/import.json
 
-soak: $(DEV_STAMP) ## Two-minute soak of the intake service (SOAK_SECONDS=120)
+soak: $(DEV_STAMP) ## [developer] Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
 
-mutation: $(DEV_STAMP) ## Mutation testing of the pure core with mutmut (about 5 minutes; see tests/MUTATION.md)
+mutation: $(DEV_STAMP) ## [developer] Mutation testing of the pure core with mutmut (about 5 minutes; see tests/MUTATION.md)
 	$(BIN)/python tests/mutation/mutate.py
 
-screenshots: $(DEV_STAMP) ## Write PNG screenshots of the site into docs/screenshots
+screenshots: $(DEV_STAMP) ## [developer] Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test comments approve reject spam check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import soak mutation screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import soak mutation screenshots

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support.build import Build, build_site, copy_fixture
 
 

@@ -4,6 +4,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from pelican.plugins.reader_comments.comment_format import dump, load_tree, read, write_new
 from pelican.plugins.reader_comments.errors import Problem
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from pelican.plugins.reader_comments.comment_format import (
     SCHEMA,
     CommentFileError,

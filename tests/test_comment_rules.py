@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
+
 from pelican.plugins.reader_comments.comment_format import CommentFileError, decode, parse
 from pelican.plugins.reader_comments.comment_format.rules import near_choice, plain_or_quote, schema_message, visible
 

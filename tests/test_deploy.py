@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from support.git import REPO, copy_project, sh
 from support.intake import IntakeServer, open_articles, write_manifest
 from support.intake import post_comment as post

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from support.build import REPO, Build, build_site
 
 SERVE = REPO / "tools" / "serve.py"

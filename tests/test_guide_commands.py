@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+
 from support.intake import IntakeServer, send
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from pelican.plugins.reader_comments.comment_format import read
 
 TZ = ZoneInfo("America/New_York")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import html5lib
 import pytest
+
 from support.importing import IMPORT_FIXTURES, check, command, isso_database, nested_under, publish, site, top_level
 
 ALPHA = "2020/alpha/index.html"

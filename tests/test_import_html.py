@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from markdown_it import MarkdownIt
+
 from pelican.plugins.reader_comments.importers.html_to_md import autop, to_markdown, to_markdown_all
 
 CASES = [

@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 
 import pytest
 import yaml
+
 from pelican.plugins.reader_comments.importers.xmlfile import texts
 from support.build import REPO
 from support.importing import IMPORT_FIXTURES, command, isso_database, site

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from pelican.plugins.reader_comments import comment_format
 from pelican.plugins.reader_comments.fileio import atomic_write
 from pelican.plugins.reader_comments.intake.cli import parse_args

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+
 from support.intake import FORM, INTAKE_FIXTURES, IntakeServer, Reply, launch, send
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from pelican.plugins.reader_comments.comment_format import Comment
 from pelican.plugins.reader_comments.errors import Problem
 

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from pelican.plugins.reader_comments import comment_format
+
+from pelican.plugins.reader_comments import comment_format, site_model
 from pelican.plugins.reader_comments.fileio import atomic_write
-from pelican.plugins.reader_comments import site_model
 from pelican.plugins.reader_comments.moderation import check, cli, edit, queue
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from support.git import REPO, sh
 
 FIXTURE = REPO / "tests" / "fixtures" / "moderate" / "site"

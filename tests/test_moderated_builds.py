@@ -15,6 +15,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+
 from support.build import REPO, build_site, copy_fixture
 
 ALPHA = "2020/alpha/index.html"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import feedparser
+
 from support.build import REPO, build_site, copy_fixture
 from support.comments import write_comment
 

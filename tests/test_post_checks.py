@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from post_checks.front_matter import closest, read_fields
 from support.build import REPO, copy_fixture
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from support.git import copy_project, files_on, sh
 
 VENV = Path(sys.executable).parent.parent

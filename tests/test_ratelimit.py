@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+
 from pelican.plugins.reader_comments.intake.ratelimit import RateLimiter, client_key, how_long, parse_networks
 
 PROXIES = ("10.0.0.0/8", "2001:db8:ffff::/48")

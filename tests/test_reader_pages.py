@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import html5lib
 import pytest
+
 from support.intake import Reply, send
 from support.reader_site import ARTICLE, ARTICLE_TITLE, ARTICLE_URL, PUBLISHED, ReaderSite, reader_site
 

@@ -6,6 +6,7 @@ from render.py, so a wider allowlist in the renderer fails these tests.
 
 import html5lib
 import pytest
+
 from pelican.plugins.reader_comments.render import (
     Cost,
     cost,

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urldefrag, urlsplit
 import feedparser
 import html5lib
 import pytest
+
 from support.build import REPO, Build, build_site, copy_fixture
 
 # The text the seed article and its thread were made from, kept beside the other fixtures.

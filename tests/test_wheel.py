@@ -20,6 +20,7 @@ from pathlib import Path
 import html5lib
 import pelican
 import pytest
+
 from support.build import REPO
 from support.comments import write_comment
 

@@ -6,10 +6,11 @@ import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
+from pelican.utils import get_date
+
 from pelican.plugins.reader_comments.errors import Problem
 from pelican.plugins.reader_comments.site_model import MARKDOWN_EXTENSIONS, Field
 from pelican.plugins.reader_comments.site_model import read_fields as read_front_matter
-from pelican.utils import get_date
 
 # Fields Pelican itself reads; a site adds its own through POST_CHECKS_EXTRA_FIELDS.
 PELICAN_FIELDS = (

@@ -27,7 +27,7 @@ class HeldBack(logging.Filter):
         """Keep every other record; collect and drop the missing-link one."""
         if record.msg != PELICAN_MESSAGE:
             return True
-        if self.found is not None:
+        if self.found is not None and isinstance(record.args, tuple):
             self.found.append(str(record.args[0]))
         return False
 

@@ -65,7 +65,7 @@ def log_problem(report: Report, problem: Problem, skips: bool = False) -> None:
     logger.log(level, "%s%s", problem, " The file is skipped." if skips else "")
 
 
-def diagnose(content, content_class: type, path: Path, fields: list, hints: list[Problem]) -> list[Problem]:
+def diagnose(content, content_class: Any, path: Path, fields: list, hints: list[Problem]) -> list[Problem]:
     """Mistakes that make Pelican leave a file out, in the words of its front matter."""
     problems: list[Problem] = []
     for prop in content_class.mandatory_properties:

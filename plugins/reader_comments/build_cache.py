@@ -166,7 +166,7 @@ def code_files() -> list[Path]:
     """The schema and the source of every module of this plugin loaded in this process (what a build runs)."""
     package = __name__.rpartition(".")[0]
     modules = [m for name, m in list(sys.modules.items()) if name == package or name.startswith(package + ".")]
-    sources = {Path(m.__file__) for m in modules if getattr(m, "__file__", None)}
+    sources = {Path(file) for m in modules if (file := getattr(m, "__file__", None))}
     return sorted(sources | {SCHEMA_PATH})
 
 

@@ -86,7 +86,7 @@ def _parser() -> MarkdownIt:
     """The CommonMark parser for comments: no raw HTML, no images, no typographer."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable(["image", "html_block", "html_inline"])
-    md.validateLink = _validate_link
+    md.validateLink = _validate_link  # type: ignore[method-assign]  # markdown-it-py's documented way to vet links
     md.core.ruler.push("drop_long_titles", _drop_long_titles)
     return md
 

@@ -17,8 +17,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from .errors import Problem
-from .errors import SiteError
+from .errors import Problem, SiteError
 from .settings import MODES, comments_folder, load_settings, site_timezone
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,6 @@ from .settings import options_of, site_timezone, site_url
 from .threads import Node, Thread, steps
 
 
-
 @dataclass(slots=True)
 class CommentView:
     """One comment (or placeholder) as the templates use it."""
@@ -78,7 +77,7 @@ class CommentRenderer:
 
     def too_costly(self, comments: Iterable[Comment]) -> list[Problem]:
         """A problem for each comment whose body costs too much to publish (see render.cost_problems)."""
-        problems = []
+        problems: list[Problem] = []
         for comment in comments:
             html, _ = self.cache.render(comment.body)
             problems.extend(Problem(comment.path, message) for message in cost_problems(comment.body, html))

@@ -31,7 +31,6 @@ from urllib.parse import urlencode
 
 from pelican.plugins.reader_comments import comment_format
 from pelican.plugins.reader_comments.settings import load_settings, site_timezone
-
 from tests.bench.intake_git import ENV as GIT_ENV
 from tests.bench.intake_git import RemoteWatcher, git_figures, git_passed, git_rows, remote_delays, setup_git
 from tests.support.intake import FORM, IntakeServer, open_articles, write_manifest

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from support.browser import Visit, build_test_site, record
 from support.build import Build
 from support.web import chromium, serve

@@ -12,8 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from pelican.plugins.reader_comments import comment_format
 from playwright.sync_api import expect
+
+from pelican.plugins.reader_comments import comment_format
 from support.browser import SETTINGS
 from support.build import REPO, build_site
 from support.intake import IntakeServer, service_env

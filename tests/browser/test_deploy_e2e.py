@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+
 from support.git import PEOPLE, REPO, copy_project, files_on, sh, wait_for
 from support.intake import IntakeServer, free_port, service_env
 

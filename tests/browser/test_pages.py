@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+
 from support.browser import DEEP_URL, Visit
 
 PAGES = {

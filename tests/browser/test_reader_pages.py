@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+
 from support.reader_site import ARTICLE_URL, ReaderSite, reader_site
 
 from .test_pages import AXE_OPTIONS, describe_violations

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+
 from support.browser import Visit
 from support.build import REPO, build_site
 from support.web import serve

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+
 from support.browser import DEEP_LEVELS, DEEP_URL, LONG_AUTHOR, MAX_INDENT, Visit, deep_comment_id
 
 THREADS = {"reply-all": "/2010/reply-all/", "deep-thread": DEEP_URL}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from corpus import GOOD, Attack, BadFile
+
 from support.comments import comment_yaml
 from support.expected_markup import ALLOWED_TAGS, LINK_REL, SAFE_SCHEMES, allowed_attributes
 

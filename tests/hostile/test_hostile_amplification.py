@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from hostile_support import DATE
 from pelican.plugins.reader_comments.render import cost_problems, render_body
 from support.build import REPO, build_site, copy_fixture

@@ -21,6 +21,7 @@ import feedparser
 import html5lib
 import pytest
 from corpus import Attack, attack_ids, summary
+
 from hostile_support import (
     attack_fields,
     body_problems,

@@ -14,6 +14,7 @@ from typing import Any
 
 import html5lib
 import pytest
+
 from hostile_support import bounded, elements, has_class
 from support.build import build_site, copy_fixture
 from support.comments import comment_yaml

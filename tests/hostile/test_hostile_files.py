@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from corpus import BAD_FILES, ODD_FILES, ODD_NAMES, BadFile
+
 from hostile_support import bad_file_name, bounded, good_file, pending_file, write_bytes
-from pelican.plugins.reader_comments import comment_format
-from pelican.plugins.reader_comments import site_model
+from pelican.plugins.reader_comments import comment_format, site_model
 from pelican.plugins.reader_comments.moderation import cli
 from pelican.plugins.reader_comments.threads import build as build_thread
 from support.build import REPO, Build, build_site, copy_fixture

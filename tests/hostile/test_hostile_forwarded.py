@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from pelican.plugins.reader_comments.intake.ratelimit import client_key, parse_networks
 from support.intake import IntakeServer, launch, post_form
 

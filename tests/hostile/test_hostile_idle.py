@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from pelican.plugins.reader_comments.intake.guard import LogThrottle, connection_cap
 from support.intake import IntakeServer, launch, post_form
 

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 import html5lib
 import pytest
 from corpus import Attack, attack_ids
+
 from hostile_support import elements, page_problems
 from pelican.plugins.reader_comments import comment_format
 from support.build import REPO

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import html5lib
 import pytest
 from corpus import MAX_BODY, PATHOLOGICAL, Pathological
+
 from hostile_support import DATE, body_problems, bounded, comment_yaml, write_bytes
 from pelican.plugins.reader_comments import comment_format
 from pelican.plugins.reader_comments.render import render_body

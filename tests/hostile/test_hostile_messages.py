@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from corpus import BAD_FILES, BadFile
+
 from hostile_support import bad_file_name, write_bytes
 from pelican.plugins.reader_comments import comment_format
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import html5lib
 import pytest
+
 from hostile_support import DATE, elements, has_class, text_of
 from pelican.plugins.reader_comments import comment_format
 from pelican.plugins.reader_comments.names import display_name, is_blank, resembles, visible

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pelican.plugins.reader_comments import comment_format
 from pelican.settings import read_settings
+
+from pelican.plugins.reader_comments import comment_format
 from support.build import REPO, Build, build_site
 
 CONTENT = REPO / "content"

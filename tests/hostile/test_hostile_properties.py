@@ -14,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import html5lib
-from hostile_support import body_problems
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from hostile_support import body_problems
 from pelican.plugins.reader_comments.comment_format import Comment
 from pelican.plugins.reader_comments.render import markdown_html, render_body, sanitize
 from pelican.plugins.reader_comments.threads import build, steps, walk

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from hostile_support import DATE
 from support.build import REPO, copy_fixture
 from support.comments import write_comment

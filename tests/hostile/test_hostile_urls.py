@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from hostile_support import DATE
 from pelican.plugins.reader_comments import comment_format
 from support.comments import write_comment

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pelican.plugins.reader_comments.importers import cli
-from pelican.plugins.reader_comments.site_model import load_site
 from pelican.plugins.reader_comments.moderation.cli import cmd_check
+from pelican.plugins.reader_comments.site_model import load_site
 
 from .build import REPO, copy_fixture
 

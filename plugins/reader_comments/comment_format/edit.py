@@ -105,7 +105,8 @@ def _edits(
     lines = split_lines(text)
     anchor_index = parsed.lines[anchor] - 1
     added: list[str] = []
-    indent = re.match(r"[ ]*", lines[anchor_index]).group(0)
+    anchor_line = lines[anchor_index]
+    indent = anchor_line[: len(anchor_line) - len(anchor_line.lstrip(" "))]
     newline = _newline(lines, anchor_index)
     for key, value in changes.items():
         if key not in parsed.lines:

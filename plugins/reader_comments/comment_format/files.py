@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from ..cache import JsonCache
+from ..errors import Problem
 from ..fileio import atomic_write, create_all, read_capped
 from ..names import is_blank
-from ..errors import Problem
 from .model import Comment, CommentFileError
 from .rules import (
     CONTROL,
@@ -112,12 +112,12 @@ def validate(path: Path, parsed: Parsed, tz: tzinfo) -> tuple[Comment | None, li
             suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
             problems.append(Problem(path, f"unknown field {name!r}{suggestion}", lines[name], field=name))
     known = {k: v for k, v in values.items() if k in SCHEMA["properties"]}
-    flagged: set[str] = set()
+    flagged: set[str | None] = set()
     schema_errors = () if _QUICK_SCHEMA is not None and _QUICK_SCHEMA(known) else _validator().iter_errors(known)
     for error in schema_errors:
-        name = error.path[0] if error.path else None
-        flagged.add(name)
-        problems.append(Problem(path, schema_message(error), lines.get(name, parsed.start_line), field=name))
+        field_name: Any = error.path[0] if error.path else None
+        flagged.add(field_name)
+        problems.append(Problem(path, schema_message(error), lines.get(field_name, parsed.start_line), field=field_name))
     for name, message in _text_problems(known):
         problems.append(Problem(path, message, lines[name], field=name))
         flagged.add(name)
@@ -214,7 +214,7 @@ class ReadCache(JsonCache):
         fields = self.entries.get(key)
         date = _parse_date(fields["date"], tz) if fields is not None and _complete(fields) else None
         if fields is not None and date is not None:
-            comment = _build(path, fields, date)
+            comment: Comment | None = _build(path, fields, date)
             object.__setattr__(comment, "digest", digest)
             self.hits += 1
         else:

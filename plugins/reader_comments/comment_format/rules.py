@@ -176,6 +176,6 @@ def schema_check(schema: dict[str, Any]) -> Callable[[dict[str, Any]], bool] | N
         """Whether `values` surely has no schema error."""
         if any(name not in values for name in required):
             return False
-        return all(name in checks and checks[name](value) for name, value in values.items())
+        return all(name in checks and checks[name](value) for name, value in values.items())  # type: ignore[misc]  # None ruled out above
 
     return valid

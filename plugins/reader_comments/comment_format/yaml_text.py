@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from .hints import explain
 from ..errors import Problem
+from .hints import explain
 from .model import CommentFileError
 from .rules import LINE_BREAK, NULL_WORDS
 
@@ -98,7 +98,7 @@ def _check_nesting(path: Path, text: str) -> None:
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_NESTING:
-                    raise fail(path, f"values are nested more than {MAX_NESTING} levels deep", event.start_mark.line + 1)
+                    raise fail(path, f"values are nested more than {MAX_NESTING} levels deep", event.start_mark.line + 1)  # type: ignore[union-attr]  # a loader's events carry marks
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
     finally:

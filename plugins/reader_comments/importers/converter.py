@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import markdownify
 from bs4 import Tag
-from markdownify import BACKSLASH, STRIP, MarkdownConverter
+from markdownify import BACKSLASH, STRIP
 
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _TAG_LIKE = re.compile(r"<(?=[A-Za-z/!?])")
@@ -28,7 +29,11 @@ class _Tag(Tag):
         return super().find_parent(name, attrs, **kwargs)
 
 
-class _Converter(MarkdownConverter):
+# markdownify's bundled stub leaves out the hooks a converter overrides (escape, convert_a, convert_p, ...).
+_MarkdownConverter: Any = markdownify.MarkdownConverter
+
+
+class _Converter(_MarkdownConverter):
     """markdownify with only the comment-sized subset of Markdown; the rest becomes text."""
 
     def escape(self, text: str, parent_tags: Any) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 from .. import comment_format
 from ..comment_format import CommentFileError
-from ..fileio import atomic_write
 from ..errors import ReaderCommentsError
+from ..fileio import atomic_write
 from ..site_model import Site
 
 FORMAT = "reader-comments"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
-from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from ..gitsync import GitOptions, options_from, recorded_folder

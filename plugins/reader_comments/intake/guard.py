@@ -41,7 +41,7 @@ KEEP_ALIVE = 5
 _NUMBERS = re.compile(r"\d+")
 
 # Connections still waiting for their request's headers, oldest first, per server.
-_WAITING: weakref.WeakKeyDictionary[Any, dict[H11Protocol, None]] = weakref.WeakKeyDictionary()
+_WAITING: weakref.WeakKeyDictionary[Any, dict[GuardedH11Protocol, None]] = weakref.WeakKeyDictionary()
 
 
 def connection_cap(wanted: int, soft_limit: int | None = None) -> int:
@@ -86,7 +86,7 @@ class GuardedH11Protocol(H11Protocol):
         super().on_response_complete()
         self._watch()
 
-    def _waiting(self) -> dict[H11Protocol, None]:
+    def _waiting(self) -> dict[GuardedH11Protocol, None]:
         """This server's connections that wait for headers, oldest first."""
         return _WAITING.setdefault(self.server_state, {})
 
@@ -112,8 +112,9 @@ class GuardedH11Protocol(H11Protocol):
 
     def _cancel(self) -> None:
         """Stop the running deadline, if any."""
-        if getattr(self, "_deadline", None) is not None:
-            self._deadline.cancel()
+        deadline = getattr(self, "_deadline", None)
+        if deadline is not None:
+            deadline.cancel()
             self._deadline = None
 
     def _expire(self) -> None:

@@ -13,8 +13,8 @@ from ..errors import Problem
 from ..names import display_name, resembles, visible
 from ..render import cost_problems
 from ..settings import options_of
-from ..threads import build
 from ..site_model import Article, Site, find_articles
+from ..threads import build
 
 
 @dataclass(slots=True)

@@ -9,13 +9,13 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, SiteError
 from ..site_model import Site, load_site
 from .check import look_alikes, survey
-from .edit import BeforeWrite, ModerationError, Outcome, moderate
+from .edit import ModerationError, Outcome, moderate
 from .queue import format_queue
-
 
 ACTIONS = {"approve": "approved", "reject": "rejected", "spam": "spam"}
 
@@ -42,18 +42,10 @@ def cmd_check(site: Site) -> int:
     return EXIT_OK
 
 
-def cmd_moderate(
-    site: Site,
-    ids: Sequence[str],
-    status: str,
-    moderator: str | None = None,
-    now: datetime | None = None,
-    before_write: BeforeWrite | None = None,
-    commit: bool = False,
-) -> int:
-    """Set `status` on every named comment and say what happened; exit 2 when nothing could be changed."""
+def cmd_moderate(site: Site, ids: Sequence[str], status: str, **how: Any) -> int:
+    """Set `status` on every named comment (`how`: the rest of `edit.moderate`'s arguments) and say what happened."""
     try:
-        outcome = moderate(site, ids, status, moderator, now, before_write, commit)
+        outcome = moderate(site, ids, status, **how)
     except ModerationError as exc:
         for message in exc.messages:
             print(f"error: {message}", file=sys.stderr)

@@ -18,10 +18,9 @@ from pathlib import Path
 
 from .. import comment_format
 from ..comment_format import LIMITS, PUBLISHED, Comment, edit_fields
-from ..errors import Problem
+from ..errors import Problem, ReaderCommentsError
 from ..fileio import atomic_write, read_capped
 from ..gitsync import GitError, git
-from ..errors import ReaderCommentsError
 from ..site_model import Site, display_path
 
 logger = logging.getLogger(__name__)
@@ -240,7 +239,8 @@ def write_plan(
     lost; even then the file is always one whole, valid version, never a mix.
     Returns the status the file had before, or an error message.
     """
-    expected, after, old_status = plan.before, plan.after, plan.comment.status
+    expected: bytes | None = plan.before
+    after, old_status = plan.after, plan.comment.status
     last_error = "the file kept changing while it was being written"
     for attempt in range(1, MAX_ATTEMPTS + 1):
         if before_write is not None:
