@@ -41,3 +41,11 @@ class ReaderCommentsError(Exception):
 
 class SiteError(ReaderCommentsError):
     """The site cannot be used: no settings file or content folder, or settings that do not load."""
+
+
+class SettingsError(ReaderCommentsError, ValueError):
+    """A COMMENTS_* setting (or its environment override) has a value that cannot be used; the message names it."""
+
+
+class ManifestError(ReaderCommentsError, ValueError):
+    """The build's manifest for the intake cannot be used."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import comment_format
-from .errors import ReaderCommentsError
+from .errors import ReaderCommentsError, SettingsError
 from .settings import Options
 
 logger = logging.getLogger(__name__)
@@ -61,11 +61,11 @@ def options_from(options: Options) -> GitOptions | None:
     author = str(options.git_author or "")
     match = AUTHOR_FORM.fullmatch(author)
     if match is None:
-        raise ValueError(f"COMMENTS_GIT_AUTHOR must look like 'Name <address>', not {author!r}")
+        raise SettingsError(f"COMMENTS_GIT_AUTHOR must look like 'Name <address>', not {author!r}")
     push = str(options.git_push or "").strip() or None
     branch = str(options.git_branch or "").strip() or None
     if branch is not None and not valid_branch(branch):
-        raise ValueError(f"COMMENTS_GIT_BRANCH: {branch!r} is not a valid branch name")
+        raise SettingsError(f"COMMENTS_GIT_BRANCH: {branch!r} is not a valid branch name")
     return GitOptions(match["name"], match["email"], push, branch)
 
 

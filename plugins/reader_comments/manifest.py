@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .errors import ManifestError
 from .fileio import atomic_write
 from .settings import options_of
 from .titles import plain_title
@@ -45,5 +46,5 @@ def read_manifest(path: Path) -> dict[str, Any]:
     """Load a manifest written by `write_manifest`."""
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("version") != VERSION:
-        raise ValueError(f"{path}: manifest version {data.get('version')!r}, expected {VERSION}")
+        raise ManifestError(f"{path}: manifest version {data.get('version')!r}, expected {VERSION}")
     return data

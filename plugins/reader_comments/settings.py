@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .errors import SettingsError
+
 DEFAULTS: dict[str, Any] = {
     # Folder of comment files, relative to Pelican's PATH.
     "COMMENTS_PATH": "comments",
@@ -171,7 +173,7 @@ def parse_env_value(name: str, raw: str, current: Any) -> Any:
     if isinstance(current, bool):
         if text.lower() in TRUE | FALSE:
             return text.lower() in TRUE
-        raise ValueError(f"{name} must be true or false, not {raw!r}")
+        raise SettingsError(f"{name} must be true or false, not {raw!r}")
     if isinstance(current, (list, tuple)):
         return [item.strip() for item in text.split(",") if item.strip()]
     if text.lower() in ("", "none", "null"):
@@ -180,7 +182,7 @@ def parse_env_value(name: str, raw: str, current: Any) -> Any:
         try:
             return type(current)(text)
         except ValueError:
-            raise ValueError(f"{name} must be a number, not {raw!r}") from None
+            raise SettingsError(f"{name} must be a number, not {raw!r}") from None
     if current is None:
         return int(text) if re.fullmatch(r"-?\d+", text) else text
     return text

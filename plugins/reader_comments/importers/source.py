@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ReaderCommentsError
 
-class SourceError(ValueError):
+
+class SourceError(ReaderCommentsError, ValueError):
     """A source that cannot be imported at all; its message is one line naming the file."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import comment_format
 from ..comment_format import Comment
+from ..errors import ManifestError
 from ..manifest import read_manifest
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class ManifestCache:
         try:
             articles = read_manifest(self.path).get("articles")
             if not isinstance(articles, dict):
-                raise ValueError("'articles' is not a mapping")
+                raise ManifestError("'articles' is not a mapping")
         except (OSError, ValueError) as exc:
             logger.warning("cannot read manifest %s: %s", self.path, exc)
             return
