@@ -13,9 +13,12 @@ import re
 from collections.abc import Iterable
 
 # Theme template (without .html) and where the build writes it, by page.
-TEMPLATES = {"error": "intake_error", "received": "intake_received"}
-SAVE_AS = {"error": "comments/error.html", "received": "comments/received.html"}
-FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title")
+TEMPLATES = {"error": "intake_error", "received": "intake_received", "link": "intake_link"}
+SAVE_AS = {"error": "comments/error.html", "received": "comments/received.html", "link": "comments/link.html"}
+FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title",
+          # The e-mail field and the two notice choices; the pages for the links in messages.
+          "email", "published_checked", "replies_checked",
+          "heading", "message", "comment_hidden", "action", "form_hidden", "token", "button")
 _PLACEHOLDER = re.compile(r"\[\[intake:([a-z_]+)\]\]")
 
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import uvicorn
 
+from ..errors import SettingsError
 from ..gitsync import GitError
+from ..notify.config import notify_config
+from ..notify.service import Notifier
 from ..settings import load_settings
 from .app import create_app
 from .config import build_config
@@ -43,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     for handler in logging.getLogger().handlers:
         handler.addFilter(LogThrottle())
     try:
-        config = build_config(load_settings(args.settings, os.environ), args.comments, args.manifest)
-    except (OSError, ValueError, SyntaxError, ImportError, GitError) as exc:
+        settings = load_settings(args.settings, os.environ)
+        config = build_config(settings, args.comments, args.manifest)
+        notices = notify_config(settings)
+    except (OSError, ValueError, SyntaxError, ImportError, GitError, SettingsError) as exc:
         logger.error("cannot start: %s", exc)
         return 2
     named = config.checkout or config.comments
@@ -52,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("cannot start: the comments folder %s does not exist", named)
         return 2
     try:
-        app = create_app(config)
+        app = create_app(config, Notifier(notices, config.comments, config.tz))
     except GitError as exc:
         logger.error("cannot start: %s", exc)
         return 2

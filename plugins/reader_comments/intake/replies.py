@@ -56,7 +56,8 @@ class ReaderPages:
         page = self.built("error")
         if page is None:
             return HTMLResponse(error_page(errors, back, form.get("body", "")), status_code=status, headers=headers)
-        values = {name: form.get(name, "") for name in LABELS} | {"back": back}
+        values = {name: form.get(name, "") for name in LABELS} | {"back": back} | {
+            f"{choice}_checked": "checked" if form.get(f"notify_{choice}") else "" for choice in ("published", "replies")}
         text = reader_pages.fill(page, values, errors.values(), self.config.site)
         return HTMLResponse(text, status_code=status, headers={**(headers or {}), "content-security-policy": self.policy})
 

@@ -75,7 +75,7 @@ def check_address(raw: str) -> str:
 
 def parse_mailbox(entry: str) -> tuple[str, str]:
     """('Name', 'address') of "address" or "Name <address>"; MailError when there is no valid address."""
-    name, address = parseaddr(entry.strip(), strict=True)
+    name, address = parseaddr(entry.strip())
     return one_line(name, NAME_MAX), check_address(address)
 
 
