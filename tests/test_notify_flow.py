@@ -232,3 +232,52 @@ def test_alert_link_decision_notices_and_privacy(site: Path, intake: IntakeServe
             for file in ([place] if place.is_file() else [p for p in place.rglob("*") if p.is_file()]):
                 assert address not in file.read_text(encoding="utf-8", errors="replace"), f"{address} in {file}"
     print(json.dumps({"post_to_alert_s": round(alert_delay, 3), "publish_to_notice_s": round(notice_delay, 3)}))
+
+
+def test_a_refusing_mail_server_fails_no_post_and_loses_nothing_across_a_restart(
+        site: Path, intake: IntakeServer, smtp: SmtpServer, tmp_path: Path) -> None:
+    """The post succeeds while the server refuses; after a restart and the server's return the alert arrives once."""
+    smtp.inbox.refuse = "451 4.3.0 mailbox busy"
+    status, answer = post(intake.port, "Dora Patient", "Waiting for the mail.")
+    assert status == 201, answer
+    wait_for(lambda: smtp.inbox.refused >= 1, what="the server refusing the alert")
+    queued = list((tmp_path / "state" / "mail-queue").glob("*.json"))
+    assert len(queued) == 1
+    intake.stop()
+    smtp.inbox.refuse = None
+    intake.start()
+    [alert] = smtp.inbox.wait(MODERATOR, timeout=60)
+    assert "Dora Patient" in text_of(alert.message)
+    time.sleep(1)
+    assert len(smtp.inbox.to(MODERATOR)) == 1
+    assert not list((tmp_path / "state" / "mail-queue").glob("*.json"))
+
+
+def test_expired_and_forged_links_change_nothing(site: Path, intake: IntakeServer, smtp: SmtpServer, tmp_path: Path) -> None:
+    """A link past COMMENTS_LINK_DAYS, or signed with another secret, gets a clear page and the file stays."""
+    from pelican.plugins.reader_comments.notify.links import Signer
+
+    status, answer = post(intake.port, "Eli Late", "Too late to approve.")
+    assert status == 201
+    path = site / "content" / "comments" / SLUG / f"{answer['id']}.yaml"
+    smtp.inbox.wait(MODERATOR)
+    before = path.read_bytes()
+    real = links_in(text_of(smtp.inbox.to(MODERATOR)[0].message))["Approve"]
+    extra = json.loads(__import__("base64").urlsafe_b64decode(_payload(real) + "==="))["d"]
+    secret = (tmp_path / "state" / "secret").read_text().strip().encode()
+    base = real.split("?")[0]
+    old = Signer(secret).sign("moderate", f"{SLUG}/{answer['id']}", 7, "pending", extra, now=time.time() - 8 * 86400)
+    other = Signer(b"x" * 64).sign("moderate", f"{SLUG}/{answer['id']}", 7, "pending", extra)
+    for token, status_wanted, words in ((old, 410, "expired"), (other, 403, "does not work")):
+        url = f"{base}?{urlencode({'t': token})}"
+        status, page = open_link(url)
+        assert status == status_wanted and words in page and "Nothing was changed" in page
+        assert open_link(url, "POST")[0] == status_wanted
+    assert path.read_bytes() == before
+
+
+def _payload(url: str) -> str:
+    """The payload part of a link's token."""
+    from urllib.parse import parse_qs
+
+    return parse_qs(urlsplit(url).query)["t"][0].split(".")[0]

@@ -189,3 +189,29 @@ def test_form_opt_in_confirmation_approve_link_and_notice(stack: Stack, browser:
             data = file.read_bytes()
             assert READER.encode() not in data, f"the reader's address is in {file}"
     assert os.path.getsize(tmp_path / "state" / "subscribers.sqlite3") > 0
+
+
+def test_an_unusable_address_keeps_the_form_and_says_what_is_wrong(stack: Stack, browser: Any) -> None:
+    """An address the browser lets through but the intake refuses: the page says why and keeps every field and choice."""
+    context = browser.new_context(viewport={"width": 1024, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(stack.base + ARTICLE)
+        page.get_by_label("Name").fill("Fay Typo")
+        page.get_by_label("Comment", exact=True).fill("My words must survive.")
+        page.get_by_label("E-mail address").fill("fay@localhost")
+        page.get_by_label("Tell me when someone replies").check()
+        with page.expect_response(lambda r: r.url.endswith("/inbox/comments") and r.request.method == "POST") as posted:
+            page.get_by_role("button", name="Post comment").click()
+        assert posted.value.status == 400
+        expect(page.get_by_role("alert")).to_contain_text("E-mail address: that is not an e-mail address")
+        expect(page.get_by_label("E-mail address")).to_have_value("fay@localhost")
+        expect(page.get_by_label("Name")).to_have_value("Fay Typo")
+        expect(page.get_by_label("Comment", exact=True)).to_have_value("My words must survive.")
+        expect(page.get_by_label("Tell me when someone replies")).to_be_checked()
+        expect(page.get_by_label("Tell me when my comment is published")).not_to_be_checked()
+    finally:
+        context.close()
+    assert not list((stack.clone / "content" / "comments" / SLUG).glob("*.yaml")) or all(
+        "Fay Typo" not in p.read_text() for p in (stack.clone / "content" / "comments" / SLUG).glob("*.yaml"))
+    assert stack.smtp.inbox.messages == []
