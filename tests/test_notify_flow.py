@@ -218,6 +218,8 @@ def test_alert_link_decision_notices_and_privacy(site: Path, intake: IntakeServe
     assert len(smtp.inbox.to(SECOND)) == 1, "an unconfirmed address got more than the confirmation"
 
     leave = reply_notice.message["List-Unsubscribe"].strip("<>")
+    assert open_link(leave)[0] == 200
+    assert READER in stored(tmp_path), "opening the unsubscribe link deleted the address by itself"
     assert open_link(leave, "POST", "List-Unsubscribe=One-Click")[0] == 200
     assert READER not in stored(tmp_path)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pelican.plugins.reader_comments.notify.mail import Delivery, Letter, MailError, MailQueue, check_address
-from support.smtp import SmtpServer, text_of
+from support.smtp import SecureSmtpServer, SmtpServer, make_certificate, text_of
 
 SENDER = "Guide comments <comments@guide.example>"
 READER = "reader.one@mail.example"
@@ -142,3 +142,37 @@ def test_unusable_addresses_are_refused(raw: str) -> None:
 def test_a_good_address_is_kept_trimmed() -> None:
     """Spaces around an address are dropped."""
     assert check_address("  reader.one+tag@mail.example ") == "reader.one+tag@mail.example"
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_smtp_over_tls_with_a_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, security: str) -> None:
+    """STARTTLS or TLS, the certificate checked, then a login with the password read from its file."""
+    cert, key = make_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    server = SecureSmtpServer(cert, key, "intake", "s3cret pass", implicit=security == "tls").start()
+    try:
+        password = tmp_path / "password"
+        password.write_text("s3cret pass\n")
+        delivery = Delivery(tmp_path / "outbox", "127.0.0.1", server.port, security, "intake", password)
+        queue = MailQueue(tmp_path / "queue", SENDER, delivery)
+        queue.put(Letter(READER, "Secure", "Over TLS."))
+        assert queue.deliver() == 1
+        assert [m.message["Subject"] for m in server.inbox.to(READER)] == ["Secure"]
+        assert server.logins and server.logins[-1].endswith(":ok")
+    finally:
+        server.stop()
+
+
+def test_an_untrusted_certificate_is_refused(tmp_path: Path) -> None:
+    """A server whose certificate is not trusted gets nothing: the message waits."""
+    cert, key = make_certificate(tmp_path)
+    server = SecureSmtpServer(cert, key, "intake", "pw").start()
+    try:
+        password = tmp_path / "password"
+        password.write_text("pw")
+        queue = MailQueue(tmp_path / "queue", SENDER, Delivery(tmp_path / "o", "127.0.0.1", server.port, "starttls", "intake", password))
+        queue.put(Letter(READER, "Secret", "Not to an impostor."))
+        assert queue.deliver() == 0 and queue.waiting() == 1
+        assert server.inbox.messages == [] and server.logins == []
+    finally:
+        server.stop()

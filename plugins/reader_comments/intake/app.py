@@ -23,7 +23,7 @@ from .. import comment_format
 from ..comment_format import Comment, CommentFileError
 from ..fileio import clean_temp_files
 from ..gitsync import GitError, GitRecorder
-from ..moderation.edit import Outcome, decision_message
+from ..notify.actions import Outcome, decision_message
 from ..notify.readers import ReaderChoice
 from ..notify.service import Notifier
 from .config import Config, origin_of

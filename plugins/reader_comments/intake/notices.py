@@ -17,8 +17,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from .. import reader_pages
-from ..moderation.edit import ModerationError, Outcome
-from ..notify.actions import Decision
+from ..notify.actions import Decision, ModerationError, Outcome
 from ..notify.links import EXPIRED, FORGED, STALE, USED, LinkError
 from ..notify.mail import MailError, check_address
 from ..notify.readers import ReaderChoice

@@ -15,13 +15,16 @@ from pathlib import Path
 
 from .. import comment_format
 from ..comment_format import Comment
-from ..moderation.edit import ModerationError, Outcome, moderate
+from ..moderation.edit import ModerationError, Outcome, decision_message, moderate
 from ..site_model import Site
 from .alerts import ACTIONS, MODERATE_PURPOSE
 from .config import Moderator, NotifyConfig
 from .links import FORGED, STALE, LinkError, Signer, SpentLinks, check_state
 
 logger = logging.getLogger(__name__)
+
+# The intake reaches the moderation commands' domain code through this module only.
+__all__ = ["Decision", "Decisions", "ModerationError", "Outcome", "decision_message"]
 
 
 @dataclass(frozen=True, slots=True)
