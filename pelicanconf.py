@@ -89,8 +89,8 @@ POST_CHECKS_EXTRA_FIELDS = ["Comments"]
 
 SITEMAP = {
     "format": "xml",
-    # The comment service's reader pages (theme/templates/intake_*.html) are not pages to index.
-    "exclude": [r"^comments/(error|received)\.html$"],
+    # The comment service's page templates (theme/templates/intake_*.html) are not pages to index.
+    "exclude": [r"^comments-intake/"],
     "priorities": {"articles": 0.8, "indexes": 0.5, "pages": 0.6},
     "changefreqs": {"articles": "monthly", "indexes": "daily", "pages": "monthly"},
 }

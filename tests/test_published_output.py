@@ -1,0 +1,79 @@
+"""What validators, feed readers and search engines see in the production build of the real site.
+
+Every check reads the built files: the HTML (and the Nu Html Checker over the
+whole tree), the Atom feeds, the JSON-LD and the sitemap.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import html5lib
+import pytest
+from support.build import REPO, Build, build_site
+
+SITEURL = "https://gracious-guide.example"
+ARTICLE = "2010/thank-you-note/index.html"
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# The thank-you-note article is dated 2010-06-01; its last published comment (Ellie's) is this.
+LAST_THANK_YOU_COMMENT = "2010-06-04T11:30:00-04:00"
+THANK_YOU_AUTHORS = ["Clay Morgan", "dschwartz", "Marie Kirkland", "Daniel", "Ellie"]
+
+
+def publish(base: Path, content: Path | None = None) -> Build:
+    """The production build (publishconf.py) of a copy of the site's content."""
+    content = content or shutil.copytree(REPO / "content", base / "content")
+    return build_site(content, base / "output", conf="publishconf.py")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The site as `make publish` builds it."""
+    return publish(tmp_path_factory.mktemp("published"))
+
+
+def tree(build: Build, relative: str):
+    """One output page parsed as HTML5 (no namespaces)."""
+    return html5lib.parse((build.output / relative).read_bytes(), namespaceHTMLElements=False)
+
+
+def text_of(element) -> str:
+    """An element's text, white space folded."""
+    return " ".join("".join(element.itertext()).split())
+
+
+def json_ld(build: Build, relative: str) -> dict:
+    """The BlogPosting of an article page."""
+    blocks = [json.loads(s.text) for s in tree(build, relative).iter("script") if s.get("type") == "application/ld+json"]
+    return next(b for b in blocks if b.get("@type") == "BlogPosting")
+
+
+def feeds(build: Build) -> list[Path]:
+    """Every Atom feed of a build."""
+    return sorted(build.output.rglob("*.atom.xml"))
+
+
+def sitemap_dates(build: Build) -> dict[str, str]:
+    """The sitemap's <lastmod> by <loc>."""
+    root = ET.parse(build.output / "sitemap.xml").getroot()
+    return {url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod") for url in root.iter(f"{SITEMAP}url")}
+
+
+def test_the_intakes_page_templates_are_not_published_as_pages(site):
+    placeholders = [p.relative_to(site.output) for p in site.output.rglob("*.html") if "[[intake:" in p.read_text()]
+    assert placeholders == []
+    assert not (site.output / "comments").exists()
+    for name in ("error", "received"):
+        template = site.output / "comments-intake" / f"{name}.html.in"
+        assert "[[intake:back]]" in template.read_text(), "the intake needs its templates"
+    assert not [loc for loc in sitemap_dates(site) if "intake" in loc]
+
+
+def headings(element) -> list[int]:
+    """The levels of the h1-h6 headings under an element, in document order."""
+    return [int(e.tag[1]) for e in element.iter() if isinstance(e.tag, str) and e.tag in ("h1", "h2", "h3", "h4", "h5", "h6")]
