@@ -77,3 +77,24 @@ def test_the_intakes_page_templates_are_not_published_as_pages(site):
 def headings(element) -> list[int]:
     """The levels of the h1-h6 headings under an element, in document order."""
     return [int(e.tag[1]) for e in element.iter() if isinstance(e.tag, str) and e.tag in ("h1", "h2", "h3", "h4", "h5", "h6")]
+
+
+def test_the_comment_error_page_skips_no_heading_level(site):
+    levels = headings(tree(site, "comments-intake/error.html.in"))
+    assert levels[0] == 1 and 3 in levels
+    assert all(later - earlier <= 1 for earlier, later in zip(levels, levels[1:], strict=False)), levels
+
+
+def test_each_comment_is_headed_by_its_authors_name(site):
+    comments = [a for a in tree(site, ARTICLE).iter("article") if a.get("id", "").startswith("comment-")]
+    names = []
+    for comment in comments:
+        (heading,) = [e for e in comment.iter() if e.tag in ("h2", "h3", "h4")]
+        names.append(text_of(heading))
+    assert names == THANK_YOU_AUTHORS
+
+
+def test_header_and_footer_repeat_no_role(site):
+    roles = {(p.relative_to(site.output).as_posix(), e.tag) for p in site.output.rglob("*.html")
+             for e in tree(site, p.relative_to(site.output).as_posix()).iter() if e.get("role") in ("banner", "contentinfo")}
+    assert roles == set()
