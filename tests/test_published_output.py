@@ -14,6 +14,7 @@ from pathlib import Path
 import html5lib
 import pytest
 from support.build import REPO, Build, build_site
+from support.vnu import check_tree
 
 SITEURL = "https://gracious-guide.example"
 ARTICLE = "2010/thank-you-note/index.html"
@@ -62,6 +63,11 @@ def sitemap_dates(build: Build) -> dict[str, str]:
     """The sitemap's <lastmod> by <loc>."""
     root = ET.parse(build.output / "sitemap.xml").getroot()
     return {url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod") for url in root.iter(f"{SITEMAP}url")}
+
+
+def test_the_nu_html_checker_finds_nothing_in_the_whole_published_tree(site):
+    messages = check_tree(site.output)
+    assert [(m.get("url", "").rsplit(str(site.output), 1)[-1], m.get("lastLine"), m.get("message")) for m in messages] == []
 
 
 def test_the_intakes_page_templates_are_not_published_as_pages(site):
