@@ -80,6 +80,22 @@ def test_the_intakes_page_templates_are_not_published_as_pages(site):
     assert not [loc for loc in sitemap_dates(site) if "intake" in loc]
 
 
+def test_every_feed_has_an_id_of_its_own_and_says_its_language(site):
+    found = feeds(site)
+    assert len(found) == 16
+    ids = {}
+    for path in found:
+        root = ET.parse(path).getroot()
+        assert root.get(XML_LANG) == "en", path
+        ids[path.relative_to(site.output).as_posix()] = root.findtext(f"{ATOM}id")
+    assert len(set(ids.values())) == len(ids), ids
+    assert ids["feeds/all.atom.xml"] == f"{SITEURL}/feeds/all.atom.xml"
+    assert ids["feeds/category/work.atom.xml"] == f"{SITEURL}/feeds/category/work.atom.xml"
+    assert ids["feeds/comments.atom.xml"] == f"{SITEURL}/feeds/comments.atom.xml"
+    # The article comment feeds keep the ids their subscribers know.
+    assert ids["feeds/comments/thank-you-note.atom.xml"] == f"{SITEURL}/2010/thank-you-note/"
+
+
 def headings(element) -> list[int]:
     """The levels of the h1-h6 headings under an element, in document order."""
     return [int(e.tag[1]) for e in element.iter() if isinstance(e.tag, str) and e.tag in ("h1", "h2", "h3", "h4", "h5", "h6")]

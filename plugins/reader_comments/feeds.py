@@ -3,7 +3,8 @@
 Each article's feed text can be kept across builds (`FeedCache`), keyed on a
 digest of every argument the feed is made with, so an unchanged feed is not
 generated again. Feeds without items are never cached: their <updated> is the
-time of the build.
+time of the build. The site-wide feed's id is its own address: the site's
+address is the id of the posts feed.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def plain_title(text: str) -> str:
     return " ".join(Markup(text).striptags().split())
 
 
-def _head(settings: dict[str, Any], title: str, link: str, feed_url: str) -> dict[str, Any]:
+def _head(settings: dict[str, Any], title: str, link: str, feed_url: str, **extra: str) -> dict[str, Any]:
     """The arguments of an Atom feed."""
     return {
         "title": title,
@@ -75,6 +76,7 @@ def _head(settings: dict[str, Any], title: str, link: str, feed_url: str) -> dic
         "feed_url": feed_url,
         "description": settings.get("SITESUBTITLE", "") or "",
         "language": settings.get("DEFAULT_LANG", "en"),
+        **extra,
     }
 
 
@@ -125,6 +127,7 @@ def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list
                 _write(cache.text(head, [_item(title, view) for view in article.comments]), output / path)
     recent_path = options["COMMENTS_FEED_RECENT_ATOM"]
     if recent_path:
-        head = _head(settings, f"{settings.get('SITENAME', '')}: recent comments", f"{site}/", f"{site}/{recent_path}")
+        feed_url = f"{site}/{recent_path}"
+        head = _head(settings, f"{settings.get('SITENAME', '')}: recent comments", f"{site}/", feed_url, feed_guid=feed_url)
         recent.sort(key=lambda pair: pair[1].date, reverse=True)
         _write(_atom(head, [_item(title, view) for title, view in recent[: options["COMMENTS_FEED_MAX_ITEMS"]]]), output / recent_path)

@@ -161,12 +161,18 @@ def server(tmp_path: Path) -> Iterator[Server]:
         nginx.wait(10)
 
 
-def test_nginx_refuses_what_only_the_intake_reads(tmp_path: Path) -> None:
-    """The shipped site config refuses the manifest and the intake's page templates."""
+def test_nginx_serves_feeds_as_atom_and_refuses_what_only_the_intake_reads(tmp_path: Path) -> None:
+    """The shipped site config: Atom feeds as application/atom+xml; the manifest and the intake's page templates refused."""
     live = build_site(shutil.copytree(REPO / "content", tmp_path / "content"), tmp_path / "live", conf="publishconf.py").output
     port = free_port()
     nginx = start_nginx(tmp_path, live, port, free_port())
     try:
+        for feed in ("/feeds/all.atom.xml", "/feeds/category/work.atom.xml", "/feeds/comments/thank-you-note.atom.xml"):
+            status, headers, body = fetch(port, feed)
+            assert status == 200 and headers["content-type"] == "application/atom+xml", (feed, headers)
+            assert body.startswith(b"<?xml") and headers["cache-control"] == "max-age=900", feed
+        status, headers, _ = fetch(port, "/sitemap.xml")
+        assert status == 200 and headers["content-type"].startswith("text/xml")
         for hidden in ("/comments-manifest.json", "/comments-intake/error.html.in", "/comments-intake/received.html.in",
                        "/comments-intake/"):
             assert (live / hidden.lstrip("/")).exists(), f"{hidden} is built, so a 404 is a refusal"
