@@ -6,6 +6,8 @@ AUTHOR = "Diane Schwartz"
 SITENAME = "The Gracious Guide"
 SITESUBTITLE = "Modern manners for work, table and inbox"
 SITEURL = ""
+# The picture search engines and link previews show for a post without one of its own (lead_image plugin).
+SITE_IMAGE = "images/gracious-guide.png"
 SITE_DESCRIPTION = (
     "An etiquette guide for the way we live now: thank-you notes, e-mail, "
     "dinners, interviews and the office, with readers' discussions."
@@ -81,9 +83,9 @@ FEED_MAX_ITEMS = 20
 RSS_FEED_SUMMARY_ONLY = False
 
 # reader_comments is installed as a package (pyproject.toml); `make venv` installs it.
-# log_lines, atom_feeds and post_checks are this site's own plugins, read from plugins/ beside this file.
+# log_lines, atom_feeds, lead_image and post_checks are this site's own plugins, read from plugins/ beside this file.
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["log_lines", "atom_feeds", "pelican.plugins.sitemap", "pelican.plugins.reader_comments", "post_checks"]
+PLUGINS = ["log_lines", "atom_feeds", "lead_image", "pelican.plugins.sitemap", "pelican.plugins.reader_comments", "post_checks"]
 # Front matter fields of this site's own, besides Pelican's (post_checks flags likely typos of any).
 POST_CHECKS_EXTRA_FIELDS = ["Comments"]
 

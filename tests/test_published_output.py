@@ -96,6 +96,29 @@ def test_every_feed_has_an_id_of_its_own_and_says_its_language(site):
     assert ids["feeds/comments/thank-you-note.atom.xml"] == f"{SITEURL}/2010/thank-you-note/"
 
 
+def test_json_ld_dates_comments_and_gives_articles_an_image_and_an_author_address(site):
+    posting = json_ld(site, ARTICLE)
+    assert posting["image"] == f"{SITEURL}/images/gracious-guide.png"
+    assert (site.output / "images" / "gracious-guide.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert posting["author"] == {"@type": "Person", "name": "Diane Schwartz", "url": f"{SITEURL}/author/diane-schwartz/"}
+    assert (site.output / "author" / "diane-schwartz" / "index.html").is_file()
+    published = [c["datePublished"] for c in posting["comment"]]
+    assert published == [c["dateCreated"] for c in posting["comment"]]
+    assert published[0] == "2010-06-01T10:42:00-04:00" and published[-1] == LAST_THANK_YOU_COMMENT
+    og_image = [m.get("content") for m in tree(site, ARTICLE).iter("meta") if m.get("property") == "og:image"]
+    assert og_image == [f"{SITEURL}/images/gracious-guide.png"]
+
+
+def test_an_article_with_a_picture_of_its_own_shows_that_one(tmp_path):
+    content = shutil.copytree(REPO / "content", tmp_path / "content")
+    (content / "images" / "table.png").write_bytes((REPO / "content" / "images" / "gracious-guide.png").read_bytes())
+    post = content / "posts" / "dinner-guest.md"
+    post.write_text(post.read_text() + "\n![A laid table]({static}/images/table.png)\n\n![Another](https://elsewhere.example/b.png)\n")
+    build = publish(tmp_path, content)
+    assert json_ld(build, "2011/dinner-guest/index.html")["image"] == f"{SITEURL}/images/table.png"
+    assert json_ld(build, ARTICLE)["image"] == f"{SITEURL}/images/gracious-guide.png"
+
+
 def headings(element) -> list[int]:
     """The levels of the h1-h6 headings under an element, in document order."""
     return [int(e.tag[1]) for e in element.iter() if isinstance(e.tag, str) and e.tag in ("h1", "h2", "h3", "h4", "h5", "h6")]
