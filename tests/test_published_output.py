@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -117,6 +118,28 @@ def test_an_article_with_a_picture_of_its_own_shows_that_one(tmp_path):
     build = publish(tmp_path, content)
     assert json_ld(build, "2011/dinner-guest/index.html")["image"] == f"{SITEURL}/images/table.png"
     assert json_ld(build, ARTICLE)["image"] == f"{SITEURL}/images/gracious-guide.png"
+
+
+def test_the_sitemap_dates_a_page_by_its_discussion_too(site):
+    dates = sitemap_dates(site)
+    assert dates[f"{SITEURL}/2010/thank-you-note/"] == LAST_THANK_YOU_COMMENT
+    assert dates[f"{SITEURL}/2010/06/"] == LAST_THANK_YOU_COMMENT
+    assert dates[f"{SITEURL}/tag/social-media/"] == LAST_THANK_YOU_COMMENT
+    # An article without comments keeps its own date; a listing takes its newest article's.
+    assert dates[f"{SITEURL}/2020/video-calls/"] == "2020-04-22T09:00:00-04:00"
+    assert dates[f"{SITEURL}/category/work/"] == "2020-04-22T09:00:00-04:00"
+
+
+def test_a_rebuild_with_no_change_changes_no_date(site, tmp_path):
+    # A second apart: a date taken from the clock would differ.
+    time.sleep(1.1)
+    again = publish(tmp_path)
+    assert (again.output / "sitemap.xml").read_text() == (site.output / "sitemap.xml").read_text()
+    for path in feeds(site):
+        assert (again.output / path.relative_to(site.output)).read_text() == path.read_text(), path
+    # An empty comment feed is dated by its article.
+    root = ET.parse(site.output / "feeds" / "comments" / "video-calls.atom.xml").getroot()
+    assert root.findall(f"{ATOM}entry") == [] and root.findtext(f"{ATOM}updated") == "2020-04-22T09:00:00-04:00"
 
 
 def headings(element) -> list[int]:
