@@ -17,6 +17,7 @@ from pathlib import Path
 
 import html5lib
 import pytest
+
 from support.build import REPO, Build, build_site
 from support.vnu import check_tree
 
