@@ -80,8 +80,7 @@ def plain_title(text: str) -> str:
     return " ".join(Markup(text).striptags().split())
 
 
-def _head(settings: dict[str, Any], title: str, link: str, feed_url: str, quiet_since: datetime | None,
-          **extra: str) -> dict[str, Any]:
+def _head(settings: dict[str, Any], title: str, link: str, feed_url: str, quiet_since: datetime | None = None) -> dict[str, Any]:
     """The arguments of an Atom feed; `quiet_since` dates it while it has no entries."""
     return {
         "title": title,
@@ -90,7 +89,6 @@ def _head(settings: dict[str, Any], title: str, link: str, feed_url: str, quiet_
         "description": settings.get("SITESUBTITLE", "") or "",
         "language": settings.get("DEFAULT_LANG", "en"),
         "quiet_since": quiet_since,
-        **extra,
     }
 
 
@@ -149,8 +147,8 @@ def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list
                 _write(cache.text(head, [_item(title, view) for view in article.comments]), output / path)
     recent_path = options["COMMENTS_FEED_RECENT_ATOM"]
     if recent_path:
-        feed_url = f"{site}/{recent_path}"
-        head = _head(settings, f"{settings.get('SITENAME', '')}: recent comments", f"{site}/", feed_url, newest,
-                     feed_guid=feed_url)
+        head = _head(settings, f"{settings.get('SITENAME', '')}: recent comments", f"{site}/", f"{site}/{recent_path}")
+        # Dated by the newest article while empty; its own address as id (the site's is the posts feed's).
+        head.update(quiet_since=newest, feed_guid=head["feed_url"])
         recent.sort(key=lambda pair: pair[1].date, reverse=True)
         _write(_atom(head, [_item(title, view) for title, view in recent[: options["COMMENTS_FEED_MAX_ITEMS"]]]), output / recent_path)
