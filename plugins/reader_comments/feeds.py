@@ -25,7 +25,7 @@ from .settings import resolve, site_url
 
 
 class DatedAtom(Atom1Feed):
-    """An Atom feed whose <updated>, when it has no entries, is the `quiet_since` date of its head, not the time of the build."""
+    """An Atom feed whose <updated>, when it has no entries, is the `quiet_since` of its head (if any), not the time of the build."""
 
     def latest_post_date(self) -> datetime:
         """The newest entry's date; without entries, the date the feed's content last changed."""
@@ -80,19 +80,18 @@ def plain_title(text: str) -> str:
     return " ".join(Markup(text).striptags().split())
 
 
-def _head(settings: dict[str, Any], title: str, link: str, feed_url: str, quiet_since: datetime | None = None) -> dict[str, Any]:
-    """The arguments of an Atom feed; `quiet_since` dates it while it has no entries."""
+def _head(settings: dict[str, Any], title: str, link: str, feed_url: str) -> dict[str, Any]:
+    """The arguments of an Atom feed."""
     return {
         "title": title,
         "link": link,
         "feed_url": feed_url,
         "description": settings.get("SITESUBTITLE", "") or "",
         "language": settings.get("DEFAULT_LANG", "en"),
-        "quiet_since": quiet_since,
     }
 
 
-def content_date(article) -> datetime:
+def _content_date(article) -> datetime:
     """When an article's own text last changed: its modified date, else its date."""
     return getattr(article, "modified", None) or article.date
 
@@ -138,12 +137,12 @@ def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list
             if article.comments_mode == "off":
                 continue
             title = plain_title(article.title)
-            newest = max(newest or content_date(article), content_date(article))
+            newest = _content_date(article) if newest is None else max(newest, _content_date(article))
             recent.extend((title, view) for view in article.comments)
             if pattern:
                 path = pattern.format(slug=article.slug)
-                head = _head(settings, f"Comments on “{title}”", f"{site}/{article.url}", f"{site}/{path}",
-                             content_date(article))
+                head = _head(settings, f"Comments on “{title}”", f"{site}/{article.url}", f"{site}/{path}")
+                head["quiet_since"] = _content_date(article)
                 _write(cache.text(head, [_item(title, view) for view in article.comments]), output / path)
     recent_path = options["COMMENTS_FEED_RECENT_ATOM"]
     if recent_path:
