@@ -29,7 +29,6 @@ class Listing:
 
     url: str
     modified: datetime | None
-    date: datetime | None = None
 
 
 def article_date(article: Any) -> datetime | None:
