@@ -1,8 +1,11 @@
 """The pages the intake service shows readers, built by Pelican from theme templates and filled in per reply.
 
-The build renders each template that the theme provides into the output folder,
-with a placeholder such as `[[intake:author]]` wherever the service puts what the
-reader typed; the service fills every placeholder in one pass, escaping each value,
+The build renders each template that the theme provides into the output folder's
+`comments-intake/`, named `.html.in`: they are the intake's templates, not pages
+for readers, so nothing links to them, the web server refuses them as it refuses
+the manifest (deploy/nginx.conf), and HTML checkers and sitemaps leave them alone.
+Each has a placeholder such as `[[intake:author]]` wherever the service puts what
+the reader typed; the service fills every placeholder in one pass, escaping each value,
 so nothing a reader sends is ever read as a placeholder or as markup.
 """
 
@@ -12,9 +15,11 @@ import html
 import re
 from collections.abc import Iterable
 
-# Theme template (without .html) and where the build writes it, by page.
+# Theme template (without .html), by page.
 TEMPLATES = {"error": "intake_error", "received": "intake_received", "link": "intake_link"}
-SAVE_AS = {"error": "comments/error.html", "received": "comments/received.html", "link": "comments/link.html"}
+# Where the build writes them: beside the manifest, outside the pages readers browse.
+SAVE_AS = {"error": "comments-intake/error.html.in", "received": "comments-intake/received.html.in",
+           "link": "comments-intake/link.html.in"}
 FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title",
           # The e-mail field and the two notice choices; the pages for the links in messages.
           "email", "published_checked", "replies_checked",
