@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import mailbox
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,6 +111,8 @@ def test_maildir_is_the_default_and_readable_by_a_mail_client(tmp_path: Path) ->
     [message] = list(box)
     assert message["Subject"] == "Into the outbox"
     assert message["To"] == READER
+    assert stat.S_IMODE((tmp_path / "outbox").stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in (tmp_path / "outbox" / "new").iterdir())
 
 
 def test_typed_text_never_adds_a_header(tmp_path: Path, smtp: SmtpServer) -> None:

@@ -165,13 +165,17 @@ class Delivery:
 
 def write_maildir(outbox: Path, message_id: str, data: bytes) -> None:
     """Write one message into the Maildir `outbox` under `message_id`; a message already there is not written again."""
+    outbox.mkdir(parents=True, exist_ok=True, mode=0o700)
     for sub in ("tmp", "new", "cur"):
-        (outbox / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        (outbox / sub).mkdir(exist_ok=True, mode=0o700)
     name = f"{message_id}.reader-comments"
     if (outbox / "new" / name).exists() or any((outbox / "cur").glob(f"{name}:*")):
         return
     temporary = outbox / "tmp" / name
-    temporary.write_bytes(data.replace(b"\r\n", b"\n"))
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+        handle.write(data.replace(b"\r\n", b"\n"))
+        handle.flush()
+        os.fsync(handle.fileno())
     os.replace(temporary, outbox / "new" / name)
 
 
