@@ -283,3 +283,15 @@ def _payload(url: str) -> str:
     from urllib.parse import parse_qs
 
     return parse_qs(urlsplit(url).query)["t"][0].split(".")[0]
+
+
+def test_a_secret_inside_the_site_stops_the_intake_with_a_clear_message(site: Path, tmp_path: Path) -> None:
+    """COMMENTS_SECRET_FILE in the site's folder: the intake does not start, says why, shows no traceback, creates nothing."""
+    inside = REPO / "link-secret-that-must-not-exist"
+    server = IntakeServer(site / "content" / "comments", tmp_path / "manifest.json", log=tmp_path / "refused.log",
+                          env={"COMMENTS_STATE_PATH": str(tmp_path / "state"), "COMMENTS_SECRET_FILE": str(inside)})
+    with pytest.raises(RuntimeError, match="exited with 2"):
+        server.start(timeout=30)
+    log = (tmp_path / "refused.log").read_text()
+    assert "cannot start: COMMENTS_SECRET_FILE" in log and "outside the repository" in log
+    assert "Traceback" not in log and not inside.exists()

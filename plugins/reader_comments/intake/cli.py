@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 from pathlib import Path
 
 import uvicorn
@@ -57,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("cannot start: the comments folder %s does not exist", named)
         return 2
     try:
-        app = create_app(config, Notifier(notices, config.comments, config.tz))
-    except GitError as exc:
+        notifier = Notifier(notices, config.comments, config.tz)
+        notifier.open()
+        app = create_app(config, notifier)
+    except (GitError, SettingsError, OSError, sqlite3.Error) as exc:
         logger.error("cannot start: %s", exc)
         return 2
     uvicorn.run(

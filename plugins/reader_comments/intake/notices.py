@@ -28,6 +28,8 @@ from .replies import ReaderPages
 logger = logging.getLogger(__name__)
 
 MAX_LINK_FORM = 4096
+# The plain page (before a build) has no styles or scripts; its one form posts back here.
+PLAIN_POLICY = "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 REFUSED = {
     FORGED: "This link does not work",
     EXPIRED: "This link has expired",
@@ -71,7 +73,7 @@ class LinkPages:
         values = {"back": f"{self.site}/", "comment_hidden": "hidden", "form_hidden": "hidden", **values}
         built = self.pages.built("link")
         if built is None:
-            return HTMLResponse(plain_page(values), status_code=status)
+            return HTMLResponse(plain_page(values), status_code=status, headers={"content-security-policy": PLAIN_POLICY})
         text = reader_pages.fill(built, values, (), self.site)
         return HTMLResponse(text, status_code=status, headers={"content-security-policy": self.pages.policy})
 

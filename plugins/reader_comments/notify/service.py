@@ -44,16 +44,24 @@ class Notifier:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.opened = False
 
-    def start(self) -> None:
-        """Load (or create) the secret, open the databases and start the delivery thread; SettingsError when it cannot."""
+    def open(self) -> None:
+        """Load (or create) the secret and open the databases; SettingsError, OSError or sqlite3.Error when it cannot."""
         self.config.state.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.signer = Signer(load_secret(self.config.secret_file, self.config.site_root))
         self.spent = SpentLinks(self.config.spent_db)
         self.subscribers = Subscribers(self.config.subscribers_db)
         self.queue = MailQueue(self.config.queue, self.config.sender, self.config.delivery)
-        self.alerter = Alerter(self.config, self.signer, self.queue, self.comments, self.tz, self.articles)
+        # Late-bound: the intake hands over its manifest after opening.
+        self.alerter = Alerter(self.config, self.signer, self.queue, self.comments, self.tz, lambda: self.articles())
         self.decisions = Decisions(self.config, self.signer, self.spent, self.comments, self.tz)
+        self.opened = True
+
+    def start(self) -> None:
+        """Open everything (when the caller did not already) and start the delivery thread."""
+        if not self.opened:
+            self.open()
         self.subscribers.purge(self.config.reply_days)
         logger.info("notices: %d moderators alerted, %s; messages go to %s",
                     len(self.config.moderators),
