@@ -33,6 +33,8 @@ MAP ?=
 DRY_RUN ?=
 
 MODERATE := $(BIN)/reader-comments
+# This Makefile's own folder, so `make -f <path>/Makefile` finds the scripts beside it.
+TOOLS := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))tools
 MIGRATE := $(BIN)/reader-comments-migrate
 
 .DEFAULT_GOAL := help
@@ -120,6 +122,9 @@ reject: $(PLUGIN_STAMP) ## Reject comments: make reject ID=... [COMMIT=1]
 spam: $(PLUGIN_STAMP) ## Mark comments as spam: make spam ID=... [COMMIT=1]
 	$(call need_id,spam)
 	@$(MODERATE) spam $(if $(COMMIT),--commit) $(ID)
+
+moderator-setup: $(PLUGIN_STAMP) ## Once per clone: `git pull` rebases onto new comments; `git commit` checks comment files
+	@$(TOOLS)/moderator-setup "$(abspath $(MODERATE))"
 
 check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on any error
 	@$(MODERATE) check
