@@ -188,3 +188,17 @@ def test_the_guides_first_step_sets_up_pull_and_the_commit_check(tmp_path):
     (clone / "notes.txt").write_text("unrelated\n")
     sh(clone, "git", "add", "notes.txt")
     sh(clone, "git", "commit", "--quiet", "-m", "Notes only: the check is not run")
+
+
+def test_the_pre_commit_fallback_installs_into_the_projects_venv():
+    """Debian's system Python refuses `pip install --user`: the guide's commands use the project's .venv (or apt)."""
+    section = GUIDE[GUIDE.index("### Running the check before every commit"):GUIDE.index("## Publishing your changes")]
+    block = re.search(r"```\n(.*?)```", section, re.S).group(1)
+    commands = [shlex.split(line) for line in block.splitlines() if line.strip()]
+    assert commands
+    for command in commands:
+        assert "--user" not in command, command
+        assert command[0].startswith(".venv/bin/"), command
+    assert ["install", "pre-commit"] == [w for w in commands[0] if w in ("install", "pre-commit")]
+    assert (REPO / ".pre-commit-config.yaml").is_file()
+    assert "`sudo apt install pre-commit`" in section
