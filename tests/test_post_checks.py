@@ -161,3 +161,38 @@ def test_a_broken_filename_link_names_the_post_and_line(tmp_path, conf):
     assert "'{filename}/posts/alpah.md'" in line and "did you mean '{filename}/posts/alpha.md'" in line
     assert "Unable to find" not in out and "Traceback" not in out
     assert "beta.md" not in out
+
+
+NO_CATEGORY = """Title: Forgot Its Category
+Date: 2024-05-01 09:00
+
+Text.
+"""
+
+
+def test_a_post_without_category_is_named_in_development_and_stops_a_publish(tmp_path):
+    """The README makes Category required: no silent lowercase category named after the folder."""
+    content = site_with(tmp_path, {"no-category.md": NO_CATEGORY})
+    result = pelican(tmp_path, "pelicanconf.py")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    [line] = lines_naming(out, "content/posts/no-category.md")
+    assert "WARNING" in line and "'Category'" in line and "'posts'" in line
+    assert list((tmp_path / "output").rglob("*forgot-its-category*")), "the post is still built in development"
+    strict = subprocess.run(
+        ["make", "--no-print-directory", "publish", f"INPUTDIR={content}", f"PUBLISHDIR={tmp_path / 'public'}"],
+        cwd=REPO, env={**os.environ, "COLUMNS": "250"}, capture_output=True, text=True, timeout=120,
+    )
+    out = strict.stdout + strict.stderr
+    assert strict.returncode != 0, out
+    [line] = lines_naming(out, "content/posts/no-category.md")
+    assert "'Category'" in line and "Traceback" not in out
+    assert not (tmp_path / "public").exists()
+
+
+def test_a_misspelt_category_points_at_its_line(tmp_path):
+    site_with(tmp_path, {"categroy.md": NO_CATEGORY.replace("Date:", "Categroy: Everyday\nDate:")})
+    result = pelican(tmp_path, "pelicanconf.py")
+    out = result.stdout + result.stderr
+    [line] = lines_naming(out, "content/posts/categroy.md, line 2")
+    assert "'Categroy'" in line and "did you mean 'Category'" in line and "no 'Category' field" in line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -64,11 +64,15 @@ def log_problem(report: Report, problem: Problem) -> None:
 
 
 def diagnose(content, content_class: type, path: Path, fields: list, hints: list[Problem]) -> list[Problem]:
-    """Mistakes that make Pelican leave a file out, in the words of its front matter."""
+    """Mistakes that make Pelican leave a file out (or file it wrongly), in the words of its front matter."""
     problems: list[Problem] = []
     for prop in content_class.mandatory_properties:
         if not hasattr(content, prop):
             problems.append(missing_field(path, prop, hints))
+    if issubclass(content_class, Article) and fields and not any(f.name.lower() == "category" for f in fields):
+        missing = missing_field(path, "category", hints)
+        filed = f" Without it the post is filed under '{content.category}'."
+        problems.append(replace(missing, text=missing.text + filed, skips=False))
     allowed = getattr(content_class, "allowed_statuses", None)
     if allowed and getattr(content, "status", None) not in allowed:
         problems.append(bad_status(path, fields, content.status, allowed))
@@ -99,7 +103,7 @@ def checked_read(read: Callable, settings: dict[str, Any], base_path: str, path:
     explained = {p.line for p in problems}
     for problem in [*problems, *(h for h in hints if h.line not in explained)]:
         log_problem(report, problem)
-    if not problems:
+    if not any(problem.skips for problem in problems):
         return content
     kind = "posts" if issubclass(content_class, Article) else "pages"
     report.skipped.setdefault(kind, []).append(shown)
