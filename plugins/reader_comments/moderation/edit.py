@@ -306,6 +306,14 @@ def work_tree(folder: Path) -> Path | None:
     return Path(done.stdout.strip()) if done.returncode == 0 else None
 
 
+def _tracked(top: Path, path: Path) -> bool:
+    """Whether git knows the file already (a `git commit -- path` of a file it does not know fails)."""
+    try:
+        return git(top, ["ls-files", "--error-unmatch", "--", str(path.resolve())], check=False).returncode == 0
+    except GitError:
+        return False
+
+
 def record_decision(paths: Sequence[Path], status: str, commit: bool) -> bool:
     """Commit the changed comment files alone, or print the git command that would; False when committing failed."""
     top = work_tree(paths[0].parent)
@@ -314,7 +322,10 @@ def record_decision(paths: Sequence[Path], status: str, commit: bool) -> bool:
     message = decision_message(status, [label(path) for path in paths])
     if not commit:
         relative = [os.path.relpath(path.resolve(), Path.cwd()) for path in paths]
+        new = [shown for path, shown in zip(paths, relative, strict=True) if not _tracked(top, path)]
         print("Record the decision in git, then publish it:")
+        if new:
+            print(f"  {shlex.join(['git', 'add', '--', *new])}")
         print(f"  {shlex.join(['git', 'commit', '-m', message, '--', *relative])}")
         print("  git push")
         return True
