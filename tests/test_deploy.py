@@ -106,3 +106,20 @@ def test_install_hook_run_again_keeps_the_settings_it_is_not_given(tmp_path: Pat
     again = install(COMMENTS_SUBMIT_URL="https://a.example/inbox/comments")
     assert again == {"SITEURL": "https://a.example", "COMMENTS_SUBMIT_URL": "https://a.example/inbox/comments", "LIVE": str(live)}
     assert install(SITEURL="https://b.example it's")["SITEURL"] == "https://b.example it's"
+
+
+def test_the_hooks_push_output_names_a_broken_comment_relative_to_the_repository(tmp_path: Path) -> None:
+    """A refused build names `content/comments/<slug>/<id>.yaml:<line>`, never the server's work folder."""
+    site = copy_project(tmp_path / "site")
+    bare, live = tmp_path / "site.git", tmp_path / "www" / "live"
+    sh(tmp_path, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
+    sh(site, "git", "push", "--quiet", str(bare), "main")
+    sh(site, "make", "--no-print-directory", "install-hook", f"REPO={bare}", f"LIVE={live}", env={"PYTHON_VENV": str(VENV)})
+    comment = "content/comments/thank-you-note/20240101T100000-ann.yaml"
+    (site / comment).write_text(PENDING.replace("pending", "approved").replace('body: "Hello."\n', 'body: "Hello."\nstauts: x\n'))
+    sh(site, "git", "add", comment)
+    sh(site, "git", "commit", "--quiet", "-m", "A broken approved comment")
+    pushed = sh(site, "git", "push", str(bare), "main", ok=False)
+    lines = [line for line in pushed.stderr.splitlines() if f"{comment}:5:" in line]
+    assert lines and "'stauts'" in lines[0], pushed.stderr
+    assert str(bare) not in "\n".join(lines) and "deploy-work" not in pushed.stderr.split("FAILED")[0], pushed.stderr

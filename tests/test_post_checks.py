@@ -196,3 +196,32 @@ def test_a_misspelt_category_points_at_its_line(tmp_path):
     out = result.stdout + result.stderr
     [line] = lines_naming(out, "content/posts/categroy.md, line 2")
     assert "'Categroy'" in line and "did you mean 'Category'" in line and "no 'Category' field" in line
+
+
+COMMENTS_TYPO = """Title: Comments Nearly Closed
+Date: 2024-05-01 09:00
+Category: Everyday
+Comments: clsoed
+
+Text.
+"""
+
+
+def test_a_comments_typo_is_a_front_matter_message_in_both_builds(tmp_path):
+    """Relative path, line and a suggestion, like the other front matter mistakes; never counted as a comment error."""
+    content = site_with(tmp_path, {"nearly-closed.md": COMMENTS_TYPO})
+    result = pelican(tmp_path, "pelicanconf.py")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    [line] = lines_naming(out, "content/posts/nearly-closed.md, line 4")
+    assert "'Comments: clsoed'" in line and "did you mean 'closed'" in line and "WARNING" in line
+    assert str(tmp_path) not in out and "Skipped comment" not in out
+    strict = subprocess.run(
+        ["make", "--no-print-directory", "publish", f"INPUTDIR={content}", f"PUBLISHDIR={tmp_path / 'public'}"],
+        cwd=REPO, env={**os.environ, "COLUMNS": "250"}, capture_output=True, text=True, timeout=120,
+    )
+    out = strict.stdout + strict.stderr
+    assert strict.returncode != 0, out
+    [line] = [line for line in lines_naming(out, "nearly-closed.md, line 4") if "'Comments: clsoed'" in line]
+    assert "did you mean 'closed'" in line
+    assert "comment error" not in out and "Traceback" not in out

@@ -9,6 +9,7 @@ so a cached article never carries stale comments.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,8 @@ from .comment_file import Tree, load_tree
 from .comment_rules import LIMITS
 from .model import PUBLISHED, Problem
 from .render import LINK_REL
-from .settings import DEFAULTS, MODES, comments_folder, resolve, site_timezone
+from .moderation.articles import display_path, front_matter
+from .settings import DEFAULTS, MODES, comments_folder, mode_message, resolve, site_timezone
 from .threads import Thread, build
 from .view import CommentRenderer, cache_file
 
@@ -49,12 +51,20 @@ def add_template_folder(generator) -> None:
     generator.env.globals["COMMENT_BODY_MAX"] = LIMITS["body"]
 
 
+def mode_problem(article, value: str) -> Problem:
+    """A wrong `Comments:` value, as a front matter mistake of the post: its path as typed, and its line."""
+    source = Path(article.source_path)
+    meta, _ = front_matter(source)
+    line = meta.get("comments", ("", None))[1]
+    return Problem(display_path(source), f"{mode_message(value)} The article's comments are closed until it is corrected.", line)
+
+
 def article_mode(article, options: dict[str, Any], now: datetime) -> tuple[str, Problem | None]:
     """Whether an article's comments are open, closed or off, from metadata and age."""
     raw = str(article.metadata.get("comments", options["COMMENTS_DEFAULT_MODE"])).strip().lower()
     problem = None
     if raw not in MODES:
-        problem = Problem(Path(article.source_path), f"'Comments: {raw}' must be one of {', '.join(MODES)}")
+        problem = mode_problem(article, raw)
         raw = "closed"
     days = options["COMMENTS_CLOSE_AFTER_DAYS"]
     if raw == "open" and days is not None and now - article.date > timedelta(days=days):
@@ -78,6 +88,11 @@ def _about_approved(problem: Problem, status: dict[Path, str]) -> bool:
     return any(status.get(path, PUBLISHED) == PUBLISHED for path in (problem.path, *problem.related))
 
 
+def _shown(problem: Problem) -> Problem:
+    """The problem with its paths as typed from the current folder (the site's root), not the build machine's absolute ones."""
+    return replace(problem, path=display_path(problem.path), related=tuple(display_path(p) for p in problem.related))
+
+
 def _report(problems: list[Problem], strict: bool, status: dict[Path, str]) -> None:
     """Log every problem; in strict mode stop the build after listing all those that may concern approved comments.
 
@@ -88,15 +103,23 @@ def _report(problems: list[Problem], strict: bool, status: dict[Path, str]) -> N
     blocking = 0
     for problem in problems:
         if not _about_approved(problem, status):
-            logger.info("Comment not approved, with a problem: %s", problem)
+            logger.info("Comment not approved, with a problem: %s", _shown(problem))
         elif strict:
             blocking += 1
-            logger.critical("Comment error: %s", problem)
+            logger.critical("Comment error: %s", _shown(problem))
         else:
-            logger.warning("Skipped comment: %s", problem)
+            logger.warning("Skipped comment: %s", _shown(problem))
     if blocking:
         logger.critical("%d comment error(s); strict mode (COMMENTS_STRICT) stops the build", blocking)
         raise CommentsBuildError(1)
+
+
+def _report_posts(problems: list[Problem], strict: bool) -> bool:
+    """Log each post's wrong `Comments:` line as front matter is reported (`path, line N: …`); whether strict mode must stop."""
+    for problem in problems:
+        where = f"{problem.path}, line {problem.line}" if problem.line else str(problem.path)
+        logger.log(logging.CRITICAL if strict else logging.WARNING, "%s: %s", where, problem.message)
+    return strict and bool(problems)
 
 
 def attach_comments(generator) -> None:
@@ -124,12 +147,13 @@ def attach_comments(generator) -> None:
         thread = build(comments, {c.id for c in comments if c.path in withheld})
         problems.extend(thread.problems)
         threads[slug] = thread
+    post_problems = []
     for slug, articles in published.items():
         thread = threads.get(slug) or build([])
         for article in articles:
             mode, problem = article_mode(article, options, now)
             if problem:
-                problems.append(problem)
+                post_problems.append(problem)
             renderer.attach(article, thread, mode)
     renderer.save()
     logger.debug(
@@ -141,7 +165,11 @@ def attach_comments(generator) -> None:
         "articles": published,
         "feed_cache": cache_file(generator.settings, "feeds", renderer.cache_key),
     }
+    stop = _report_posts(post_problems, options["COMMENTS_STRICT"])
     _report(problems, options["COMMENTS_STRICT"], status)
+    if stop:
+        logger.critical("The build stops: correct the posts' Comments: lines named above (COMMENTS_STRICT).")
+        raise CommentsBuildError(1)
     logger.info("Comments: %d published on %d articles", sum(t.count for t in threads.values()), len(threads))
 
 

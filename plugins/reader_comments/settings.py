@@ -81,6 +81,14 @@ DEFAULTS: dict[str, Any] = {
 MODES = ("open", "closed", "off")
 
 
+def mode_message(value: str) -> str:
+    """What is wrong with an article's `Comments:` value, with the mode it was probably meant as."""
+    from .comment_rules import near_choice
+
+    meant = near_choice(value, list(MODES))
+    return f"'Comments: {value}' must be one of {', '.join(MODES)}" + (f"; did you mean '{meant}'?" if meant else "")
+
+
 def resolve(settings: dict[str, Any]) -> dict[str, Any]:
     """The COMMENTS_* settings with defaults filled in."""
     return {name: settings.get(name, default) for name, default in DEFAULTS.items()}

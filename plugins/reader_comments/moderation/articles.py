@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import Problem
-from ..settings import MODES, comments_folder, load_settings, site_timezone
+from ..settings import MODES, comments_folder, load_settings, mode_message, site_timezone
 
 logger = logging.getLogger(__name__)
 
@@ -164,5 +164,5 @@ def find_articles(site: Site) -> tuple[dict[str, Article], list[Problem]]:
         article = Article(slug, meta["title"][0], shown, mode, mode_line, _authors(meta, site.settings))
         articles.setdefault(slug, article)
         if mode is not None and mode.strip().lower() not in MODES:
-            problems.append(Problem(shown, f"'Comments: {mode}' must be one of {', '.join(MODES)}", mode_line))
+            problems.append(Problem(shown, mode_message(mode), mode_line))
     return articles, problems
