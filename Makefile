@@ -30,6 +30,7 @@ PYTEST_ARGS ?=
 FROM ?=
 FILE ?=
 MAP ?=
+AUTHORS ?=
 DRY_RUN ?=
 
 MODERATE := $(BIN)/reader-comments
@@ -129,8 +130,8 @@ moderator-setup: $(PLUGIN_STAMP) ## Once per clone: `git pull` rebases onto new 
 check-comments: $(PLUGIN_STAMP) ## Validate every comment file; non-zero exit on any error
 	@$(MODERATE) check
 
-import: $(IMPORT_STAMP) ## Import comments: make import FROM=wordpress|disqus|isso|staticman|pcs|json FILE=<path> [DRY_RUN=1] [MAP=<csv>]
-	@$(MIGRATE) import $(FROM) "$(FILE)" $(if $(DRY_RUN),--dry-run) $(if $(MAP),--map "$(MAP)")
+import: $(IMPORT_STAMP) ## Import comments: make import FROM=wordpress|disqus|isso|staticman|pcs|json FILE=<path> [DRY_RUN=1] [MAP=<csv>] [AUTHORS=1]
+	@$(MIGRATE) import $(FROM) "$(FILE)" $(if $(DRY_RUN),--dry-run) $(if $(MAP),--map "$(MAP)") $(if $(AUTHORS),--mark-authors)
 
 export: $(IMPORT_STAMP) ## Export every comment, with every field, as one JSON file: make export FILE=<path>
 	@$(MIGRATE) export "$(FILE)"
