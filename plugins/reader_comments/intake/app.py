@@ -23,7 +23,7 @@ from .. import comment_file
 from ..comment_file import CommentFileError
 from ..gitsync import GitRecorder
 from ..model import Comment
-from .config import Config, origin_of
+from .config import Config
 from .form import (
     HONEYPOT,
     LABELS,
@@ -120,7 +120,7 @@ class Service:
     def check_head(self, request: Request) -> None:
         """Check the request's origin, type and size before reading it; raise Rejected."""
         origin = request.headers.get("origin")
-        if origin is not None and origin_of(origin) not in self.config.origins:
+        if origin is not None and not self.config.allows(origin):
             allowed = ", ".join(sorted(self.config.origins)) or "none"
             logger.warning("refused a post from origin %r: allowed are %s (COMMENTS_ALLOWED_ORIGINS, SITEURL)",
                            origin[:MAX_ORIGIN_SHOWN], allowed)
