@@ -50,8 +50,11 @@ $(STAMP): requirements.txt
 	touch $@
 
 # The plugin, installed editable: code changes need no reinstall; a new module folder changes pyproject.toml.
+# The package lives in plugins/reader_comments (a package-dir mapping, not a src/ layout), so setuptools
+# installs it through an import finder and says so in a "BuildBackendWarning: Editable installation ... !!"
+# banner on every install. It is information, not a failure, but reads as one: the filter drops that one message.
 $(PLUGIN_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # The importers' libraries: only `make import`, `make export` and the tests need them.
