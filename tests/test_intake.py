@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -417,6 +418,11 @@ def test_rate_limit_per_client_address_ignores_forged_forwarded_for(limited: Int
         assert post(limited, form(article="reply-all"), X_Forwarded_For=forged).status == 429
     page = post(limited, form(article="reply-all"), accept="text/html")
     assert page.status == 429 and "retry-after" in page.headers
+    # The plain page (no built site here): its heading is not the one of a form mistake.
+    mistake = post(limited, form(article="reply-all", website="not an address"), accept="text/html", source="127.0.0.5")
+    assert mistake.status == 400
+    headings = [re.search(r"<h1>(.*?)</h1>", reply.text).group(1) for reply in (page, mistake)]
+    assert headings[0] != headings[1], headings
 
 
 def test_forwarded_for_is_honoured_from_a_trusted_proxy(limited: IntakeServer) -> None:

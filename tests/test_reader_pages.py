@@ -114,3 +114,32 @@ def test_the_rate_limit_counts_only_accepted_posts_and_says_how_long_to_wait(rea
     amount = int(said.group(1)) * (60 if said.group(2) == "minutes" else 1)
     assert wait <= amount <= wait + 60
     assert form_values(reply.text)["body"] == "Note 3."
+
+
+def heading_and_advice(page: str) -> tuple[str, str, str]:
+    """The page's title, its h1, and the paragraph above the list of problems, each as one line of text."""
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    title = " ".join("".join(tree.find(".//title").itertext()).split())
+    heading = " ".join("".join(tree.find(".//h1").itertext()).split())
+    advice = " ".join("".join(tree.find(".//div[@class='entry-content']/p").itertext()).split())
+    return title, heading, advice
+
+
+def test_each_refusal_pages_heading_and_advice_fit_its_cause(reader):
+    """A form mistake asks for a correction; a wait or a refused page does not say 'correct' what has no mistake."""
+    mistake = heading_and_advice(post(reader, TYPED).text)
+    valid = {**TYPED, "website": ""}
+    address = "127.0.0.4"
+    while (reply := post(reader, {**valid, "body": f"Note {address}."}, address)).status == 303:
+        pass
+    assert reply.status == 429
+    waiting = heading_and_advice(reply.text)
+    refused = post(reader, valid, Origin="http://elsewhere.example")
+    assert refused.status == 403
+    elsewhere = heading_and_advice(refused.text)
+    for page in (mistake, waiting, elsewhere):
+        assert page[0].startswith(page[1]), page
+    assert len({mistake[1], waiting[1], elsewhere[1]}) == 3
+    fix_it = mistake[2].split(". ", 1)[1]
+    assert fix_it and fix_it not in waiting[2] and fix_it not in elsewhere[2]
+    assert "wait" in waiting[2].lower()

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 # Theme template (without .html) and where the build writes it, by page.
 TEMPLATES = {"error": "intake_error", "received": "intake_received"}
 SAVE_AS = {"error": "comments/error.html", "received": "comments/received.html"}
-FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title")
+FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title", "heading", "advice")
 _PLACEHOLDER = re.compile(r"\[\[intake:([a-z_]+)\]\]")
 
 
