@@ -13,6 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from support.build import REPO, build_site
+from support.comments import write_comment
 from support.web import serve
 
 from support.browser import Visit
@@ -97,3 +98,75 @@ def test_without_javascript_the_limit_is_still_stated(visit: Callable[..., Visit
     view.goto("/2010/thank-you-note/")
     assert "Up to 10,000 characters" in " ".join(view.page.locator("#comment-body-help").inner_text().split())
     assert not view.page.locator("#comment-body-counter").is_visible()
+
+
+CODE_POST = """Title: Seating Charts, Automated
+Date: 2012-06-01 09:00
+Category: Celebrations
+Slug: seating-code
+
+A small program that seats guests:
+
+```python
+def seat(guests):
+    for guest in guests:
+        place_guest_at_the_table_farthest_from_their_former_spouse(guest, tables=the_tables)
+    return tables
+```
+"""
+CODE_COMMENT = {
+    "author": "Cody Reader", "date": "2012-06-02T09:00:00+00:00", "status": "approved",
+    "body": "Mine:\n\n    if guest.arrives_late_and_wants_a_seat_next_to_the_host_anyway:\n        politely_decline()\n",
+}
+LINES_OF = """(pre) => {
+  /* The top of each rendered line box of the block's text, and where each starts. */
+  const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+  const starts = {};
+  const range = document.createRange();
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const box = range.getClientRects()[0];
+      if (box && node.data[i] !== '\\n' && !(Math.round(box.top) in starts)) starts[Math.round(box.top)] = node.data[i];
+    }
+  }
+  return Object.keys(starts).length;
+}"""
+
+
+@pytest.fixture(scope="module")
+def code_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real site with a post and a comment holding code lines wider than a phone, served on 127.0.0.1."""
+    base = tmp_path_factory.mktemp("code")
+    content = shutil.copytree(REPO / "content", base / "content")
+    (content / "posts" / "seating-code.md").write_text(CODE_POST, encoding="utf-8")
+    write_comment(content / "comments" / "seating-code", "20120602T090000-cody.yaml", CODE_COMMENT)
+    build = build_site(content, base / "output")
+    with serve(build.output) as url:
+        yield url
+
+
+def test_code_scrolls_sideways_at_320_px_instead_of_wrapping(browser: Any, code_site: str) -> None:
+    """Each source line stays one line (no wrapped line at column 0), the block scrolls, the keyboard reaches it, axe is clean."""
+    context = browser.new_context(viewport={"width": 320, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(code_site + "/2012/seating-code/")
+        blocks = page.locator(".entry-content pre, .comment-body pre")
+        assert blocks.count() == 2
+        for index, source_lines in ((0, 4), (1, 2)):
+            pre = blocks.nth(index)
+            assert pre.evaluate(LINES_OF) == source_lines
+            assert pre.evaluate("(el) => el.scrollWidth > el.clientWidth")
+            assert pre.get_attribute("tabindex") == "0"
+            pre.focus()
+            page.keyboard.press("ArrowRight")
+            pre.evaluate("(el) => new Promise((done) => { const t0 = Date.now(); (function wait() {"
+                         " if (el.scrollLeft > 0 || Date.now() - t0 > 2000) done(); else requestAnimationFrame(wait); })(); })")
+            assert pre.evaluate("(el) => el.scrollLeft") > 0
+        width, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width <= client
+        violations = Axe().run(page, options=AXE_OPTIONS).response["violations"]
+        assert not violations, describe_violations(violations)
+    finally:
+        context.close()
