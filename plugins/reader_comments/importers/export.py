@@ -15,6 +15,8 @@ from ..moderation.articles import Site
 
 FORMAT = "reader-comments"
 VERSION = 1
+# The export holds every comment, rejected and spam ones and private notes included: for its owner's eyes only.
+PRIVATE = 0o600
 
 
 def collect(site: Site) -> tuple[list[dict[str, Any]], list[str]]:
@@ -56,7 +58,7 @@ def run_export(site: Site, path: Path) -> int:
         return EXIT_PROBLEMS
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, (json.dumps(document(entries), ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+        atomic_write(path, (json.dumps(document(entries), ensure_ascii=False, indent=1) + "\n").encode("utf-8"), mode=PRIVATE)
     except OSError as exc:
         print(f"error: cannot write {path}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
