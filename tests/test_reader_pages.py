@@ -143,3 +143,11 @@ def test_each_refusal_pages_heading_and_advice_fit_its_cause(reader):
     fix_it = mistake[2].split(". ", 1)[1]
     assert fix_it and fix_it not in waiting[2] and fix_it not in elsewhere[2]
     assert "wait" in waiting[2].lower()
+
+
+def test_the_received_page_does_not_put_the_title_in_quotation_marks(reader):
+    """A title may hold quotation marks (“Quick”): the page sets it apart with <cite>, never inside quotes of its own."""
+    built = (reader.intake.manifest.parent / "comments" / "received.html").read_text(encoding="utf-8")
+    assert built.count("[[intake:title]]") == 1
+    assert re.search(r"[\"'“”‘’«»]\s*\[\[intake:title\]\]|\[\[intake:title\]\]\s*[\"'“”‘’«»]", built) is None
+    assert "<cite>[[intake:title]]</cite>" in built
