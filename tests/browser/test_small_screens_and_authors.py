@@ -170,3 +170,30 @@ def test_code_scrolls_sideways_at_320_px_instead_of_wrapping(browser: Any, code_
         assert not violations, describe_violations(violations)
     finally:
         context.close()
+
+
+def test_a_paste_cut_to_the_limit_is_said_with_how_much_was_left_out(visit: Callable[..., Visit]) -> None:
+    """A real paste (Ctrl+V) of 50 characters too many: the field keeps 10,000 and a notice names the 50 left out."""
+    view = visit(permissions=["clipboard-read", "clipboard-write"])
+    view.goto("/2010/thank-you-note/")
+    body = view.page.locator("#comment-body")
+    notice = view.page.locator("#comment-body-cut")
+    assert not notice.is_visible()
+    text = "x" * 9_990 + "\n" + "y" * 59
+    view.page.evaluate("(text) => navigator.clipboard.writeText(text)", text)
+    body.focus()
+    view.page.keyboard.press("Control+V")
+    view.page.wait_for_function("document.getElementById('comment-body').value.length > 0")
+    assert len(body.input_value()) == 10_000
+    assert notice.is_visible() and notice.get_attribute("role") == "alert"
+    said = " ".join(notice.inner_text().split())
+    assert f" {len(text) - 10_000} characters" in said and "10,000" in said
+    assert "comment-body-cut" in body.get_attribute("aria-describedby")
+    view.page.wait_for_function("document.getElementById('comment-body-counter').textContent.startsWith('0 ')")
+    body.fill("Short.")
+    view.page.keyboard.press("Control+A")
+    view.page.evaluate("navigator.clipboard.writeText('A short paste.')")
+    view.page.keyboard.press("Control+V")
+    assert not notice.is_visible()
+    violations = Axe().run(view.page, options=AXE_OPTIONS).response["violations"]
+    assert not violations, describe_violations(violations)
