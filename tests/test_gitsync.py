@@ -67,6 +67,17 @@ def commits(repo: Path, revision: str = "main") -> list[tuple[str, str, list[str
     return result
 
 
+def moderator_pushes_first(tmp_path: Path) -> Path:
+    """A moderator's clone of the remote that commits policy.txt and pushes it; the clone."""
+    moderator = tmp_path / "moderator"
+    run_git(tmp_path, "clone", "--quiet", str(tmp_path / "remote.git"), str(moderator))
+    (moderator / "policy.txt").write_text("be kind\n")
+    run_git(moderator, "add", "policy.txt")
+    run_git(moderator, "commit", "--quiet", "-m", "Policy")
+    run_git(moderator, "push", "--quiet", "origin", "main")
+    return moderator
+
+
 def test_each_comment_is_committed_alone_and_other_changes_are_left_alone(site: Path, running: IntakeServer) -> None:
     """Three posts, three commits of one file each, named slug/id; the edit and the staged change stay as they were."""
     ids = [post(running.port, SLUGS[n % 2], f"Reader {n}") for n in range(3)]
@@ -82,12 +93,7 @@ def test_each_comment_is_committed_alone_and_other_changes_are_left_alone(site: 
 
 def test_a_push_rejected_because_the_remote_moved_is_rebased_never_forced(site: Path, running: IntakeServer, tmp_path: Path) -> None:
     """A moderator pushes first; the intake's commits are rebased on top, and the moderator's commit stays."""
-    moderator = tmp_path / "moderator"
-    run_git(tmp_path, "clone", "--quiet", str(tmp_path / "remote.git"), str(moderator))
-    (moderator / "policy.txt").write_text("be kind\n")
-    run_git(moderator, "add", "policy.txt")
-    run_git(moderator, "commit", "--quiet", "-m", "Policy")
-    run_git(moderator, "push", "--quiet", "origin", "main")
+    moderator = moderator_pushes_first(tmp_path)
     theirs = run_git(moderator, "rev-parse", "HEAD").strip()
     first = post(running.port, SLUGS[0], "After the moderator")
     wait_for(lambda: f"content/comments/{SLUGS[0]}/{first}.yaml" in files_on(tmp_path / "remote.git"))
@@ -203,12 +209,7 @@ def test_each_push_is_logged_with_its_commits_and_duration(site: Path, running: 
     pushes = pushes_logged(tmp_path / "intake.log")
     assert sum(count for count, *_ in pushes) == 3 and sorted(n for push in pushes for n in push[3]) == sorted(names)
     assert all(0 <= seconds < 60 and rebases == 0 for _, seconds, rebases, _ in pushes)
-    moderator = tmp_path / "moderator"
-    run_git(tmp_path, "clone", "--quiet", str(tmp_path / "remote.git"), str(moderator))
-    (moderator / "policy.txt").write_text("be kind\n")
-    run_git(moderator, "add", "policy.txt")
-    run_git(moderator, "commit", "--quiet", "-m", "Policy")
-    run_git(moderator, "push", "--quiet", "origin", "main")
+    moderator_pushes_first(tmp_path)
     late = f"{SLUGS[0]}/{post(running.port, SLUGS[0], 'After the moderator')}"
     wait_for(lambda: any(late in push[3] for push in pushes_logged(tmp_path / "intake.log")), what="the rebased push")
     [after] = [push for push in pushes_logged(tmp_path / "intake.log") if late in push[3]]

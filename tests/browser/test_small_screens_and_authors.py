@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,14 +40,24 @@ def test_comment_links_are_large_enough_targets_at_320_px(visit: Callable[..., V
     assert not violations, describe_violations(violations)
 
 
+@contextmanager
+def served_with(base: Path, posts: dict[str, str], comments: dict[str, dict[str, Any]] | None = None) -> Iterator[str]:
+    """The real site with `posts` (file name: text) and `comments` (slug/file name: fields) added, built and served."""
+    content = shutil.copytree(REPO / "content", base / "content")
+    for name, text in posts.items():
+        (content / "posts" / name).write_text(text, encoding="utf-8")
+    for where, fields in (comments or {}).items():
+        slug, name = where.split("/")
+        write_comment(content / "comments" / slug, name, fields)
+    build = build_site(content, base / "output")
+    with serve(build.output) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def five_sections(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real site with a post in a fifth category, served on 127.0.0.1."""
-    base = tmp_path_factory.mktemp("five-sections")
-    content = shutil.copytree(REPO / "content", base / "content")
-    (content / "posts" / "birthday-parties.md").write_text(FIFTH_SECTION, encoding="utf-8")
-    build = build_site(content, base / "output")
-    with serve(build.output) as url:
+    with served_with(tmp_path_factory.mktemp("five-sections"), {"birthday-parties.md": FIFTH_SECTION}) as url:
         yield url
 
 
@@ -137,12 +149,8 @@ LINES_OF = """(pre) => {
 @pytest.fixture(scope="module")
 def code_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real site with a post and a comment holding code lines wider than a phone, served on 127.0.0.1."""
-    base = tmp_path_factory.mktemp("code")
-    content = shutil.copytree(REPO / "content", base / "content")
-    (content / "posts" / "seating-code.md").write_text(CODE_POST, encoding="utf-8")
-    write_comment(content / "comments" / "seating-code", "20120602T090000-cody.yaml", CODE_COMMENT)
-    build = build_site(content, base / "output")
-    with serve(build.output) as url:
+    posts, comments = {"seating-code.md": CODE_POST}, {"seating-code/20120602T090000-cody.yaml": CODE_COMMENT}
+    with served_with(tmp_path_factory.mktemp("code"), posts, comments) as url:
         yield url
 
 
