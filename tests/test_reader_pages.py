@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import html5lib
 import pytest
-from support.intake import Reply, send
+from support.intake import IntakeServer, Reply, send, write_manifest
 from support.reader_site import ARTICLE, ARTICLE_TITLE, ARTICLE_URL, PUBLISHED, ReaderSite, reader_site
 
 FORM = "application/x-www-form-urlencoded"
@@ -145,9 +146,20 @@ def test_each_refusal_pages_heading_and_advice_fit_its_cause(reader):
     assert "wait" in waiting[2].lower()
 
 
-def test_the_received_page_does_not_put_the_title_in_quotation_marks(reader):
-    """A title may hold quotation marks (“Quick”): the page sets it apart with <cite>, never inside quotes of its own."""
-    built = (reader.intake.manifest.parent / "comments" / "received.html").read_text(encoding="utf-8")
-    assert built.count("[[intake:title]]") == 1
-    assert re.search(r"[\"'“”‘’«»]\s*\[\[intake:title\]\]|\[\[intake:title\]\]\s*[\"'“”‘’«»]", built) is None
-    assert "<cite>[[intake:title]]</cite>" in built
+def test_a_title_with_quotation_marks_is_not_nested_in_the_same_marks(reader, tmp_path):
+    """The site's own received page, served by a real service whose manifest titles an article with “Quick”: ‘Quick’ inside “…”."""
+    output = tmp_path / "output"
+    (output / "comments").mkdir(parents=True)
+    shutil.copy(reader.intake.manifest.parent / "comments" / "received.html", output / "comments" / "received.html")
+    title = "The Napkin, Folded: A Host\u2019s \u201cQuick\u201d Guide"
+    manifest = write_manifest(output / "comments-manifest.json", {"napkin": {"title": title, "url": "2011/napkin/", "mode": "open"}})
+    (tmp_path / "comments").mkdir()
+    with IntakeServer(tmp_path / "comments", manifest, env={"COMMENTS_RATE_LIMIT": "0"}) as server:
+        page = send(server.port, "GET", "/comments/received?article=napkin")
+    assert page.status == 200
+    tree = html5lib.parse(page.text, namespaceHTMLElements=False)
+    [link] = [a for a in tree.iter("a") if (a.get("href") or "").endswith("/2011/napkin/")]
+    text = "".join(link.itertext())
+    assert text.count("\u201c") == 1 and text.count("\u201d") == 1, text
+    assert "\u2018Quick\u2019" in text and "Host\u2019s" in text
+    assert text.index("\u201c") < text.index("The Napkin") and text.rstrip().endswith("Guide\u201d")

@@ -9,6 +9,7 @@ so a cached article never carries stale comments.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from .comment_file import Tree, load_tree
 from .comment_rules import LIMITS
 from .model import PUBLISHED, Problem
 from .render import LINK_REL
-from .moderation.articles import display_path, front_matter
+from .moderation.articles import front_matter
 from .settings import DEFAULTS, MODES, comments_folder, mode_message, resolve, site_timezone
 from .threads import Thread, build
 from .view import CommentRenderer, cache_file
@@ -56,7 +57,7 @@ def mode_problem(article, value: str) -> Problem:
     source = Path(article.source_path)
     meta, _ = front_matter(source)
     line = meta.get("comments", ("", None))[1]
-    return Problem(display_path(source), f"{mode_message(value)} The article's comments are closed until it is corrected.", line)
+    return Problem(_typed(source), f"{mode_message(value)} The article's comments are closed until it is corrected.", line)
 
 
 def article_mode(article, options: dict[str, Any], now: datetime) -> tuple[str, Problem | None]:
@@ -88,9 +89,18 @@ def _about_approved(problem: Problem, status: dict[Path, str]) -> bool:
     return any(status.get(path, PUBLISHED) == PUBLISHED for path in (problem.path, *problem.related))
 
 
+def _typed(path: Path) -> Path:
+    """`path` as typed from the current folder (the site's root) when it lies there; symbolic links are named, not followed."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(Path(os.path.abspath(Path.cwd())))
+    except ValueError:
+        return absolute
+
+
 def _shown(problem: Problem) -> Problem:
     """The problem with its paths as typed from the current folder (the site's root), not the build machine's absolute ones."""
-    return replace(problem, path=display_path(problem.path), related=tuple(display_path(p) for p in problem.related))
+    return replace(problem, path=_typed(problem.path), related=tuple(_typed(p) for p in problem.related))
 
 
 def _report(problems: list[Problem], strict: bool, status: dict[Path, str]) -> None:

@@ -19,6 +19,15 @@ FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title", "
 _PLACEHOLDER = re.compile(r"\[\[intake:([a-z_]+)\]\]")
 
 
+# A title the pages set in double quotation marks gets single ones inside: “A Host’s ‘Quick’ Guide”.
+INNER_QUOTES = str.maketrans({"“": "‘", "”": "’"})
+
+
+def quoted_title(title: str) -> str:
+    """A title as it reads inside double quotation marks: its own double marks become single ones."""
+    return title.translate(INNER_QUOTES)
+
+
 def placeholders() -> dict[str, str]:
     """The placeholder text the templates receive for each field (and the list of problems)."""
     return {name: f"[[intake:{name}]]" for name in (*FIELDS, "errors")}

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import comment_file
+from .. import comment_file, reader_pages
 from ..comment_file import CommentFileError
 from ..gitsync import GitRecorder
 from ..model import Comment
@@ -228,7 +228,8 @@ class Service:
         url = self.article_url(slug)
         entry = (self.manifest.articles() or {}).get(slug)
         title = entry.get("title") if isinstance(entry, dict) else None
-        page = self.pages.received(url, title if isinstance(title, str) else "the article") if url else None
+        shown = reader_pages.quoted_title(title) if isinstance(title, str) else "the article"
+        page = self.pages.received(url, shown) if url else None
         return page or RedirectResponse(self.config.thanks, status_code=303)
 
     def failure(self, refusal: Rejected, as_json: bool, form: dict[str, str]) -> Response:
