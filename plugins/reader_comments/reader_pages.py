@@ -19,8 +19,17 @@ from collections.abc import Iterable
 TEMPLATES = {"error": "intake_error", "received": "intake_received"}
 # Where the build writes them: beside the manifest, outside the pages readers browse.
 SAVE_AS = {"error": "comments-intake/error.html.in", "received": "comments-intake/received.html.in"}
-FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title")
+FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title", "heading", "advice")
 _PLACEHOLDER = re.compile(r"\[\[intake:([a-z_]+)\]\]")
+
+
+# A title the pages set in double quotation marks gets single ones inside: “A Host’s ‘Quick’ Guide”.
+INNER_QUOTES = str.maketrans({"“": "‘", "”": "’"})
+
+
+def quoted_title(title: str) -> str:
+    """A title as it reads inside double quotation marks: its own double marks become single ones."""
+    return title.translate(INNER_QUOTES)
 
 
 def placeholders() -> dict[str, str]:

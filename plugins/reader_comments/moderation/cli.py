@@ -78,6 +78,8 @@ def report(outcome: Outcome) -> None:
         print(f"Committed: {record.message}. Publish it with: git push")
     else:
         print("Record the decision in git, then publish it:")
+        if record.add:
+            print(f"  {record.add}")
         print(f"  {record.command}")
         print("  git push")
 
