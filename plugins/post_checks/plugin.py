@@ -92,6 +92,7 @@ def checked_read(read: Callable, settings: dict[str, Any], base_path: str, path:
     shown = shown_path(full)
     fields = read_fields(full)
     hints = unknown_fields(shown, fields, known_fields(settings))
+    problems: tuple[list[Problem], list[Problem]]
     try:
         content = read(**arguments)
     except ValueError:
