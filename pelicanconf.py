@@ -83,9 +83,10 @@ FEED_MAX_ITEMS = 20
 RSS_FEED_SUMMARY_ONLY = False
 
 # reader_comments is installed as a package (pyproject.toml); `make venv` installs it.
-# log_lines, atom_feeds, lead_image, sitemap_dates and post_checks are this site's own plugins, read from plugins/ beside this file.
+# log_lines, site_typography, atom_feeds, lead_image, sitemap_dates and post_checks are this site's own plugins,
+# read from plugins/ beside this file.
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["log_lines", "atom_feeds", "lead_image", "sitemap_dates", "pelican.plugins.reader_comments", "post_checks"]
+PLUGINS = ["log_lines", "site_typography", "atom_feeds", "lead_image", "sitemap_dates", "pelican.plugins.reader_comments", "post_checks"]
 # Front matter fields of this site's own, besides Pelican's (post_checks flags likely typos of any).
 POST_CHECKS_EXTRA_FIELDS = ["Comments"]
 

@@ -308,3 +308,18 @@ def test_robots_and_icons_are_copied_to_the_root(dev):
     assert (dev.output / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
     assert "<svg" in dev.page("favicon.svg")
     assert not (dev.output / "extra").exists()
+
+
+def test_the_site_name_gets_curly_apostrophes_like_the_titles(tmp_path):
+    """SITENAME "Diane's Guide" reads Diane’s (U+2019) in the header, the <title>, JSON-LD and the feed, never as an entity."""
+    build = build_site(copy_fixture(tmp_path / "content"), tmp_path / "output", SITENAME="Diane's \"Gracious\" Guide",
+                       SITEURL="https://blog.example", RELATIVE_URLS=False, FEED_ALL_ATOM="feeds/all.atom.xml")
+    curly = "Diane\u2019s \u201cGracious\u201d Guide"
+    tree = build.tree("index.html")
+    assert curly in tree.find(".//title").text
+    header = tree.find(".//p[@class='site-title']/a")
+    assert "".join(header.itertext()) == curly
+    page = build.page("index.html")
+    assert "Diane's" not in page and "&#8217;" not in page
+    feed = feedparser.parse((build.output / "feeds" / "all.atom.xml").read_text(encoding="utf-8"))
+    assert feed.feed.title == curly

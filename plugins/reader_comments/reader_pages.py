@@ -20,11 +20,20 @@ TEMPLATES = {"error": "intake_error", "received": "intake_received", "link": "in
 # Where the build writes them: beside the manifest, outside the pages readers browse.
 SAVE_AS = {"error": "comments-intake/error.html.in", "received": "comments-intake/received.html.in",
            "link": "comments-intake/link.html.in"}
-FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title",
+FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title", "heading", "advice",
           # The e-mail field and the two notice choices; the pages for the links in messages.
           "email", "published_checked", "replies_checked",
-          "heading", "message", "comment_hidden", "action", "form_hidden", "token", "button")
+          "message", "comment_hidden", "action", "form_hidden", "token", "button")
 _PLACEHOLDER = re.compile(r"\[\[intake:([a-z_]+)\]\]")
+
+
+# A title the pages set in double quotation marks gets single ones inside: “A Host’s ‘Quick’ Guide”.
+INNER_QUOTES = str.maketrans({"“": "‘", "”": "’"})
+
+
+def quoted_title(title: str) -> str:
+    """A title as it reads inside double quotation marks: its own double marks become single ones."""
+    return title.translate(INNER_QUOTES)
 
 
 def placeholders() -> dict[str, str]:

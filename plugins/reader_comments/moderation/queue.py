@@ -68,6 +68,17 @@ def first_line(body: str) -> str:
     return next((_clean(line) for line in body.splitlines() if line.strip()), "")
 
 
+def parent_line(comment: Comment, comments: dict[tuple[str, str], Comment], width: int) -> str | None:
+    """What a reply answers: its parent's author, status and first line, cut to `width` cells; None for a top-level comment."""
+    if not comment.reply_to:
+        return None
+    parent = comments.get((comment.article, comment.reply_to))
+    if parent is None:
+        return fit(f"in reply to {_clean(comment.reply_to)!r}, which does not exist (see Problems)", width).rstrip()
+    said = f"in reply to {_clean(parent.author)} ({parent.status}): "
+    return said + fit(f"“{first_line(parent.body)}”", max(10, width - text_width(said))).rstrip()
+
+
 def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
     """The moderation queue as a terminal table, then problems and counts by status."""
     pending = sorted((c for c in result.tree.comments() if c.status == "pending"), key=lambda c: (c.date, c.article, c.id))
@@ -75,7 +86,8 @@ def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
     if pending:
         out.append(f"Pending comments, oldest first ({len(pending)}):")
         out.append("")
-        out.extend(_table(pending, result.articles, site, now, width))
+        everything = {(c.article, c.id): c for c in result.tree.comments()}
+        out.extend(_table(pending, result.articles, site, now, width, everything))
     else:
         out.append("No comments are waiting for moderation.")
     if result.problems:
@@ -97,8 +109,9 @@ def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def _table(pending: Sequence[Comment], articles: dict[str, Article], site: Site, now: datetime, width: int) -> list[str]:
-    """One row per pending comment, with its file path on the line below it."""
+def _table(pending: Sequence[Comment], articles: dict[str, Article], site: Site, now: datetime, width: int,
+           everything: dict[tuple[str, str], Comment]) -> list[str]:
+    """One row per pending comment, with its file path on the line below it (and, for a reply, what it answers)."""
     rows = []
     for comment in pending:
         article = articles.get(comment.article)
@@ -114,6 +127,9 @@ def _table(pending: Sequence[Comment], articles: dict[str, Article], site: Site,
     for comment, row in zip(pending, rows, strict=True):
         lines.append(gap.join(fit(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
         lines.append(f"{indent}{comment.path}")
+        answers = parent_line(comment, everything, width - len(indent))
+        if answers:
+            lines.append(f"{indent}{answers}")
         lines.extend(body_lines(comment.body, indent))
     return lines
 
