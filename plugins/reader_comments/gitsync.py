@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -37,6 +38,13 @@ BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 300.0
 REBASE_ATTEMPTS = 5
 INBOX_WORKTREES = "comments-inbox"
+# ssh as the intake runs it unless told otherwise: give up on a host that does not answer, notice
+# a connection that went silent, and never wait for a password or a host key question.
+SSH_COMMAND = "ssh -o ConnectTimeout=15 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o BatchMode=yes"
+
+# The git commands running now, each the leader of its own process group.
+_running: set[subprocess.Popen[str]] = set()
+_running_lock = threading.Lock()
 
 
 class GitError(RuntimeError):
@@ -51,6 +59,7 @@ class GitOptions:
     email: str
     push: str | None
     branch: str | None
+    timeout: float = GIT_TIMEOUT
 
 
 def options_from(settings: Mapping[str, Any]) -> GitOptions | None:
@@ -65,7 +74,11 @@ def options_from(settings: Mapping[str, Any]) -> GitOptions | None:
     branch = str(settings.get("COMMENTS_GIT_BRANCH") or "").strip() or None
     if branch is not None and not valid_branch(branch):
         raise ValueError(f"COMMENTS_GIT_BRANCH: {branch!r} is not a valid branch name")
-    return GitOptions(match["name"], match["email"], push, branch)
+    try:
+        timeout = float(settings.get("COMMENTS_GIT_TIMEOUT") or GIT_TIMEOUT)
+    except ValueError:
+        raise ValueError(f"COMMENTS_GIT_TIMEOUT must be a number of seconds, not {settings.get('COMMENTS_GIT_TIMEOUT')!r}") from None
+    return GitOptions(match["name"], match["email"], push, branch, max(1.0, timeout))
 
 
 def valid_branch(name: str) -> bool:
@@ -74,18 +87,64 @@ def valid_branch(name: str) -> bool:
     return done.returncode == 0 and not name.startswith("-")
 
 
-def git(cwd: Path, args: Sequence[str], env: Mapping[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run one git command in `cwd`; raise GitError when it fails and `check` is set."""
+def git(
+    cwd: Path, args: Sequence[str], env: Mapping[str, str] | None = None, check: bool = True, timeout: float = GIT_TIMEOUT,
+) -> subprocess.CompletedProcess[str]:
+    """Run one git command in `cwd`, in a process group of its own; raise GitError when it fails and `check` is set.
+
+    Past `timeout` the whole group is killed: git and what it started (ssh, the remote side), not git alone.
+    """
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, env={**os.environ, **(env or {})},
-            capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False,
+        process = subprocess.Popen(
+            ["git", *args], cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except OSError as exc:
         raise GitError(f"git {' '.join(args)}: {exc}") from None
+    with _running_lock:
+        _running.add(process)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        raise GitError(f"git {' '.join(args)}: no answer in {timeout:g} s; stopped it and everything it started") from None
+    finally:
+        with _running_lock:
+            _running.discard(process)
+    done = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     if check and done.returncode != 0:
         raise GitError(f"git {' '.join(args)}: {(done.stderr or done.stdout).strip()}")
     return done
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    """Kill a git command's whole process group and reap it, without waiting on pipes its children may hold."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
+def stop_running() -> int:
+    """Kill every git command still running, with all it started; return how many there were."""
+    with _running_lock:
+        running = list(_running)
+    for process in running:
+        _kill_group(process)
+    return len(running)
+
+
+def ssh_defaults(top: Path) -> dict[str, str]:
+    """GIT_SSH_COMMAND with SSH_COMMAND's time limits, unless ssh is already set up for git in the environment or config."""
+    if os.environ.get("GIT_SSH_COMMAND") or os.environ.get("GIT_SSH"):
+        return {}
+    if git(top, ["config", "--get", "core.sshCommand"], check=False).stdout.strip():
+        return {}
+    return {"GIT_SSH_COMMAND": SSH_COMMAND}
 
 
 def is_comment_path(relative: str) -> bool:
@@ -119,6 +178,7 @@ class GitRecorder:
             "GIT_AUTHOR_NAME": options.name, "GIT_AUTHOR_EMAIL": options.email,
             "GIT_COMMITTER_NAME": options.name, "GIT_COMMITTER_EMAIL": options.email,
             "GIT_TERMINAL_PROMPT": "0",
+            **ssh_defaults(top),
         }
         if options.branch:
             self._prepare_worktree(options.branch)
@@ -214,11 +274,14 @@ class GitRecorder:
     # ------------------------------------------------------------ pushing
 
     def close(self, timeout: float = 30.0) -> None:
-        """Stop the pusher after one last push of what is committed."""
+        """Stop the pusher after one last push of what is committed; past `timeout`, kill the git still running."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive() and stop_running():
+                logger.warning("stopped a push still running after %.0f s at shutdown; it is retried at the next start", timeout)
+                self._thread.join(5.0)
 
     def _push_loop(self) -> None:
         """Push whenever commits land, batching those that arrive close together; back off while the remote fails."""
@@ -251,7 +314,7 @@ class GitRecorder:
         remote = str(self.options.push)
         refspec = f"refs/heads/{self.branch}:refs/heads/{self.branch}"
         for _ in range(REBASE_ATTEMPTS):
-            done = git(self.top, ["push", "--quiet", "--porcelain", remote, refspec], self.env, check=False)
+            done = git(self.top, ["push", "--quiet", "--porcelain", remote, refspec], self.env, check=False, timeout=self.options.timeout)
             if done.returncode == 0:
                 return
             report = done.stdout + done.stderr
@@ -263,7 +326,7 @@ class GitRecorder:
 
     def _rebase(self, remote: str) -> None:
         """Fetch the remote branch and replay local commits on it; local edits, staged or not, are kept as they were."""
-        git(self.top, ["fetch", "--quiet", remote, f"refs/heads/{self.branch}"], self.env)
+        git(self.top, ["fetch", "--quiet", remote, f"refs/heads/{self.branch}"], self.env, timeout=self.options.timeout)
         with self._lock:
             dirty = bool(git(self.top, ["status", "--porcelain", "--untracked-files=no"]).stdout.strip())
             if dirty:

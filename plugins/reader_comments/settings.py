@@ -76,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_GIT_PUSH": None,
     # Intake service: branch to commit to, in a worktree of its own; None means the checked-out branch.
     "COMMENTS_GIT_BRANCH": None,
+    # Intake service: seconds a push or fetch may take; past it git and all it started (ssh) are killed.
+    "COMMENTS_GIT_TIMEOUT": 120,
 }
 
 MODES = ("open", "closed", "off")
