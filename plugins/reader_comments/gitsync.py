@@ -33,6 +33,12 @@ logger = logging.getLogger(__name__)
 AUTHOR_FORM = re.compile(r"\s*(?P<name>[^<>\n]*[^<>\s])\s*<(?P<email>[^<>\s]+)>\s*")
 GIT_TIMEOUT = 120.0
 LOCK_RETRIES = 20
+# While a reader waits: this many tries at the index lock, and this long for each git command; past
+# either, the comment file (already stored) is committed in the background instead.
+READER_LOCK_RETRIES = 3
+READER_GIT_SECONDS = 5.0
+# An index.lock at least this old, with no git process working in the repository, was left by one that died.
+STALE_LOCK_SECONDS = 10.0
 BATCH_SECONDS = 0.3
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 300.0
@@ -138,6 +144,22 @@ def stop_running() -> int:
     return len(running)
 
 
+def git_at_work(folders: Sequence[Path]) -> bool:
+    """Whether a git process runs with its working folder in one of `folders` (read from /proc)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if not (entry / "comm").read_text().startswith("git"):
+                continue
+            cwd = (entry / "cwd").resolve()
+        except OSError:
+            continue
+        if any(cwd == folder or folder in cwd.parents for folder in folders):
+            return True
+    return False
+
+
 def ssh_defaults(top: Path) -> dict[str, str]:
     """GIT_SSH_COMMAND with SSH_COMMAND's time limits, unless ssh is already set up for git in the environment or config."""
     if os.environ.get("GIT_SSH_COMMAND") or os.environ.get("GIT_SSH"):
@@ -164,6 +186,7 @@ class GitRecorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sweep_needed = False
+        self._index_lock = Path()
         top = Path(git(comments, ["rev-parse", "--show-toplevel"]).stdout.strip())
         self._inside = comments.resolve().relative_to(top.resolve()).as_posix()
         if options.branch:
@@ -183,37 +206,51 @@ class GitRecorder:
         if options.branch:
             self._prepare_worktree(options.branch)
         self.branch = self._current_branch()
+        lock = git(self.top, ["rev-parse", "--path-format=absolute", "--git-path", "index.lock"]).stdout.strip()
+        self._index_lock = Path(lock)
+        self._git_dirs = (self.top.resolve(), self._index_lock.parent.resolve(),
+                          Path(git(self.top, ["rev-parse", "--path-format=absolute", "--git-common-dir"]).stdout.strip()).resolve())
 
     # ------------------------------------------------------------ committing
 
     def start(self) -> None:
-        """Commit comment files a crash left uncommitted, and start the pusher."""
-        committed = self.sweep()
-        if committed:
-            logger.warning("committed %d comment files left uncommitted by an interrupted run", committed)
+        """Commit comment files a crash left uncommitted (or leave them to the background), and start the git worker."""
+        self.clear_stale_lock()
+        try:
+            committed = self.sweep()
+        except GitError as exc:
+            logger.warning("cannot commit comment files left uncommitted yet (they are kept and retried): %s", exc)
+            self._sweep_needed = True
+        else:
+            if committed:
+                logger.warning("committed %d comment files left uncommitted by an interrupted run", committed)
         logger.info(
             "committing comments on branch %s in %s%s", self.branch, self.top,
             f", pushing to {self.options.push}" if self.options.push else "",
         )
-        if self.options.push:
-            self._thread = threading.Thread(target=self._push_loop, name="comments-git-push", daemon=True)
-            self._thread.start()
-            self._wake.set()
+        self._thread = threading.Thread(target=self._work_loop, name="comments-git", daemon=True)
+        self._thread.start()
+        self._wake.set()
 
     def record(self, path: Path, slug: str, comment_id: str) -> bool:
-        """Commit the comment file at `path` alone; on failure log it and retry later. True when committed."""
+        """Commit the comment file at `path` alone, quickly; when git is busy or fails, leave it to the background. True when committed."""
+        if not self._lock.acquire(timeout=1.0):
+            return self._later()
         try:
-            with self._lock:
-                self._commit(path.resolve().relative_to(self.top.resolve()).as_posix(), slug, comment_id)
-            if self._sweep_needed:
-                self.sweep()
+            self._commit(path.resolve().relative_to(self.top.resolve()).as_posix(), slug, comment_id, reader_waits=True)
         except (GitError, ValueError) as exc:
-            logger.error("cannot commit comment %s/%s (kept on disk, retried later): %s", slug, comment_id, exc)
-            self._sweep_needed = True
-            self._wake.set()
-            return False
+            logger.warning("comment %s/%s is stored; committing it in the background: %s", slug, comment_id, exc)
+            return self._later()
+        finally:
+            self._lock.release()
         self._wake.set()
         return True
+
+    def _later(self) -> bool:
+        """Leave comment files to the background worker's next sweep; False (not committed yet)."""
+        self._sweep_needed = True
+        self._wake.set()
+        return False
 
     def sweep(self) -> int:
         """Commit every comment file that is untracked, or added but not committed; return how many."""
@@ -230,21 +267,41 @@ class GitRecorder:
             self._sweep_needed = False
             return count
 
-    def _commit(self, relative: str, slug: str, comment_id: str) -> None:
+    def _commit(self, relative: str, slug: str, comment_id: str, reader_waits: bool = False) -> None:
         """Stage one path and commit only that path, leaving everything else staged or not as it was."""
         message = f"Comment pending moderation: {slug}/{comment_id}"
-        self._retrying(["add", "--", relative])
-        self._retrying(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message, "--only", "--", relative])
+        self._retrying(["add", "--", relative], reader_waits)
+        self._retrying(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message, "--only", "--", relative], reader_waits)
 
-    def _retrying(self, args: list[str]) -> None:
-        """Run a git command, waiting a little while another git process holds the index lock."""
-        for attempt in range(LOCK_RETRIES):
-            done = git(self.top, args, self.env, check=False)
+    def _retrying(self, args: list[str], reader_waits: bool = False) -> None:
+        """Run a git command, waiting a little while another git process holds the index lock, clearing a stale one."""
+        attempts = READER_LOCK_RETRIES if reader_waits else LOCK_RETRIES
+        timeout = READER_GIT_SECONDS if reader_waits else GIT_TIMEOUT
+        for attempt in range(attempts):
+            done = git(self.top, args, self.env, check=False, timeout=timeout)
             if done.returncode == 0:
                 return
-            if "index.lock" not in done.stderr or attempt == LOCK_RETRIES - 1:
+            # "Unable to create '…/index.lock': File exists." is another git at work; any other reason (a full disk) is not.
+            held = "index.lock" in done.stderr and "File exists" in done.stderr
+            if not held or attempt == attempts - 1:
                 raise GitError(f"git {' '.join(args)}: {done.stderr.strip()}")
-            time.sleep(0.05 * (attempt + 1))
+            if not self.clear_stale_lock():
+                time.sleep(0.05 * (attempt + 1))
+
+    def clear_stale_lock(self) -> bool:
+        """Remove the index lock when a git process that died left it: old enough, and no git at work here. True if removed."""
+        try:
+            age = time.time() - self._index_lock.stat().st_mtime
+        except OSError:
+            return False
+        if age < STALE_LOCK_SECONDS or git_at_work(self._git_dirs):
+            return False
+        try:
+            self._index_lock.unlink()
+        except FileNotFoundError:
+            return False
+        logger.warning("removed %s, left %.0f s ago by a git process that is gone", self._index_lock, age)
+        return True
 
     def _current_branch(self) -> str:
         """The branch checked out where comments are committed; refuse a detached HEAD."""
@@ -283,8 +340,8 @@ class GitRecorder:
                 logger.warning("stopped a push still running after %.0f s at shutdown; it is retried at the next start", timeout)
                 self._thread.join(5.0)
 
-    def _push_loop(self) -> None:
-        """Push whenever commits land, batching those that arrive close together; back off while the remote fails."""
+    def _work_loop(self) -> None:
+        """Commit what readers' requests left, and push, batching commits that land close together; back off while git fails."""
         backoff = 0.0
         while True:
             self._wake.wait()
@@ -292,22 +349,28 @@ class GitRecorder:
             if not stopping:
                 time.sleep(BATCH_SECONDS)
             self._wake.clear()
-            if self._sweep_needed:
-                try:
-                    self.sweep()
-                except GitError as exc:
-                    logger.error("cannot commit leftover comment files: %s", exc)
             try:
-                self.push()
+                self._work()
                 backoff = 0.0
             except GitError as exc:
                 backoff = min(BACKOFF_MAX, max(BACKOFF_FIRST, backoff * 2))
-                logger.warning("push to %s failed; retrying in %.0f s: %s", self.options.push, backoff, exc)
+                if self._sweep_needed:
+                    logger.warning("cannot commit comment files yet (they are kept); retrying in %.0f s: %s", backoff, exc)
+                else:
+                    logger.warning("push to %s failed; retrying in %.0f s: %s", self.options.push, backoff, exc)
                 if not stopping:
                     self._stop.wait(backoff)
                     self._wake.set()
             if stopping:
                 return
+
+    def _work(self) -> None:
+        """One round of the worker: clear a stale lock, commit leftover comment files, push."""
+        self.clear_stale_lock()
+        if self._sweep_needed:
+            self.sweep()
+        if self.options.push:
+            self.push()
 
     def push(self) -> None:
         """Push the branch; when the remote moved on, fetch, rebase onto it and push again."""
