@@ -122,7 +122,7 @@ class Service:
         origin = request.headers.get("origin")
         if origin is not None and origin_of(origin) not in self.config.origins:
             allowed = ", ".join(sorted(self.config.origins)) or "none"
-            logger.warning("refused a post from origin %r: allowed are %s (COMMENTS_ALLOWED_ORIGINS, SITEURL)",
+            logger.warning("refused a post from origin “%s”: allowed are %s (COMMENTS_ALLOWED_ORIGINS, SITEURL)",
                            origin[:MAX_ORIGIN_SHOWN], allowed)
             raise Rejected(403, {"request": f"Comments are not accepted from the page at {origin[:MAX_ORIGIN_SHOWN]}; "
                                             f"this service takes them from {allowed}."})
