@@ -44,6 +44,8 @@ BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 300.0
 REBASE_ATTEMPTS = 5
 INBOX_WORKTREES = "comments-inbox"
+# Where the intake keeps the last commit it knows the remote's branch had (refs/comments-intake/remote/<branch>).
+KNOWN_REMOTE = "refs/comments-intake/remote"
 # ssh as the intake runs it unless told otherwise: give up on a host that does not answer, notice
 # a connection that went silent, and never wait for a password or a host key question.
 SSH_COMMAND = "ssh -o ConnectTimeout=15 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o BatchMode=yes"
@@ -379,6 +381,7 @@ class GitRecorder:
         for _ in range(REBASE_ATTEMPTS):
             done = git(self.top, ["push", "--quiet", "--porcelain", remote, refspec], self.env, check=False, timeout=self.options.timeout)
             if done.returncode == 0:
+                git(self.top, ["update-ref", f"{KNOWN_REMOTE}/{self.branch}", f"refs/heads/{self.branch}"])
                 return
             report = done.stdout + done.stderr
             if "[rejected]" not in report and "non-fast-forward" not in report and "fetch first" not in report:
@@ -390,6 +393,7 @@ class GitRecorder:
     def _rebase(self, remote: str) -> None:
         """Fetch the remote branch and replay local commits on it; local edits, staged or not, are kept as they were."""
         git(self.top, ["fetch", "--quiet", remote, f"refs/heads/{self.branch}"], self.env, timeout=self.options.timeout)
+        self._check_not_rewritten(remote)
         with self._lock:
             dirty = bool(git(self.top, ["status", "--porcelain", "--untracked-files=no"]).stdout.strip())
             if dirty:
@@ -403,3 +407,18 @@ class GitRecorder:
                     logger.error("local changes in %s could not be put back; they are in `git stash list`", self.top)
             if done.returncode != 0:
                 raise GitError(f"rebase onto {remote} failed: {(done.stderr or done.stdout).strip()}")
+
+    def _check_not_rewritten(self, remote: str) -> None:
+        """Refuse to rebase when the fetched branch no longer holds the last commit the remote was known to have."""
+        known_ref = f"{KNOWN_REMOTE}/{self.branch}"
+        known = git(self.top, ["rev-parse", "--verify", "--quiet", known_ref], check=False).stdout.strip()
+        if known and git(self.top, ["merge-base", "--is-ancestor", known, "FETCH_HEAD"], check=False).returncode != 0:
+            message = (
+                f"the history of {self.branch} on {remote} was rewritten: {known[:12]}, which it had, is no longer in it."
+                " Nothing is replayed or pushed; comments are still taken and committed here. To go on, stop the intake and run"
+                f" `git -C {self.top} fetch {remote} {self.branch}` then `git -C {self.top} rebase --onto FETCH_HEAD {known} {self.branch}`"
+                " (only the comments taken since that commit), and start it again (docs/deploying.md, What git history keeps)"
+            )
+            logger.error("%s", message)
+            raise GitError(message)
+        git(self.top, ["update-ref", known_ref, "FETCH_HEAD"])
