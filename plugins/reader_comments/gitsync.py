@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 AUTHOR_FORM = re.compile(r"\s*(?P<name>[^<>\n]*[^<>\s])\s*<(?P<email>[^<>\s]+)>\s*")
 GIT_TIMEOUT = 120.0
+FETCH_SECONDS = 60.0
 LOCK_RETRIES = 20
 # While a reader waits: this many tries at the index lock, and this long for each git command; past
 # either, the comment file (already stored) is committed in the background instead.
@@ -68,6 +69,7 @@ class GitOptions:
     push: str | None
     branch: str | None
     timeout: float = GIT_TIMEOUT
+    fetch_seconds: float = FETCH_SECONDS
 
 
 def options_from(settings: Mapping[str, Any]) -> GitOptions | None:
@@ -82,11 +84,17 @@ def options_from(settings: Mapping[str, Any]) -> GitOptions | None:
     branch = str(settings.get("COMMENTS_GIT_BRANCH") or "").strip() or None
     if branch is not None and not valid_branch(branch):
         raise ValueError(f"COMMENTS_GIT_BRANCH: {branch!r} is not a valid branch name")
+    timeout = _seconds(settings, "COMMENTS_GIT_TIMEOUT", GIT_TIMEOUT)
+    fetch_seconds = _seconds(settings, "COMMENTS_GIT_FETCH_SECONDS", FETCH_SECONDS)
+    return GitOptions(match["name"], match["email"], push, branch, timeout, fetch_seconds)
+
+
+def _seconds(settings: Mapping[str, Any], name: str, default: float) -> float:
+    """A setting in seconds, at least one; raise ValueError naming it when it is not a number."""
     try:
-        timeout = float(settings.get("COMMENTS_GIT_TIMEOUT") or GIT_TIMEOUT)
+        return max(1.0, float(settings.get(name) or default))
     except ValueError:
-        raise ValueError(f"COMMENTS_GIT_TIMEOUT must be a number of seconds, not {settings.get('COMMENTS_GIT_TIMEOUT')!r}") from None
-    return GitOptions(match["name"], match["email"], push, branch, max(1.0, timeout))
+        raise ValueError(f"{name} must be a number of seconds, not {settings.get(name)!r}") from None
 
 
 def valid_branch(name: str) -> bool:
@@ -188,6 +196,7 @@ class GitRecorder:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sweep_needed = False
+        self._sync_needed = False
         self._index_lock = Path()
         top = Path(git(comments, ["rev-parse", "--show-toplevel"]).stdout.strip())
         self._inside = comments.resolve().relative_to(top.resolve()).as_posix()
@@ -346,7 +355,8 @@ class GitRecorder:
         """Commit what readers' requests left, and push, batching commits that land close together; back off while git fails."""
         backoff = 0.0
         while True:
-            self._wake.wait()
+            if not self._wake.wait(self.options.fetch_seconds if self.options.push else None):
+                self._sync_needed = True
             stopping = self._stop.is_set()
             if not stopping:
                 time.sleep(BATCH_SECONDS)
@@ -372,7 +382,24 @@ class GitRecorder:
         if self._sweep_needed:
             self.sweep()
         if self.options.push:
+            if self._sync_needed:
+                self._sync_needed = False
+                self._catch_up(str(self.options.push))
             self.push()
+
+    def sync(self) -> None:
+        """Bring the remote's changes (moderators' decisions) into the clone soon, in the background."""
+        if self.options.push:
+            self._sync_needed = True
+            self._wake.set()
+
+    def _catch_up(self, remote: str) -> None:
+        """Fetch the remote branch and, when it holds commits the clone lacks, rebase onto it."""
+        self._fetch(remote)
+        if git(self.top, ["merge-base", "--is-ancestor", "FETCH_HEAD", f"refs/heads/{self.branch}"], check=False).returncode == 0:
+            return
+        logger.info("the remote branch %s moved on; bringing its changes in", self.branch)
+        self._replay(remote)
 
     def push(self) -> None:
         """Push the branch; when the remote moved on, fetch, rebase onto it and push again."""
@@ -391,8 +418,16 @@ class GitRecorder:
         raise GitError(f"the remote kept moving; gave up after {REBASE_ATTEMPTS} rebases")
 
     def _rebase(self, remote: str) -> None:
-        """Fetch the remote branch and replay local commits on it; local edits, staged or not, are kept as they were."""
+        """Fetch the remote branch and replay local commits on it."""
+        self._fetch(remote)
+        self._replay(remote)
+
+    def _fetch(self, remote: str) -> None:
+        """Fetch the remote branch into FETCH_HEAD."""
         git(self.top, ["fetch", "--quiet", remote, f"refs/heads/{self.branch}"], self.env, timeout=self.options.timeout)
+
+    def _replay(self, remote: str) -> None:
+        """Replay local commits on FETCH_HEAD unless the remote's history was rewritten; local edits are kept as they were."""
         self._check_not_rewritten(remote)
         with self._lock:
             dirty = bool(git(self.top, ["status", "--porcelain", "--untracked-files=no"]).stdout.strip())

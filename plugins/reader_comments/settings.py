@@ -78,6 +78,9 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_GIT_BRANCH": None,
     # Intake service: seconds a push or fetch may take; past it git and all it started (ssh) are killed.
     "COMMENTS_GIT_TIMEOUT": 120,
+    # Intake service: seconds between fetches of the remote, which bring moderators' decisions into its clone
+    # (and so into its count of pending comments); a newly published manifest fetches at once.
+    "COMMENTS_GIT_FETCH_SECONDS": 60,
 }
 
 MODES = ("open", "closed", "off")
