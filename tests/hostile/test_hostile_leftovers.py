@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from support.git import sh, wait_for
+from support.git import comments_repository, sh, wait_for
 from support.intake import IntakeServer, open_articles, write_manifest
 from support.intake import post_comment as post
 
@@ -18,12 +18,7 @@ ANSWER_SECONDS = 3.0
 
 def repository(tmp_path: Path) -> Path:
     """A repository with one article's comments folder, committed."""
-    site = tmp_path / "site"
-    (site / "content" / "comments" / "first").mkdir(parents=True)
-    (site / "content" / "comments" / "first" / ".keep").write_text("")
-    sh(site, "git", "init", "--quiet", "--initial-branch=main")
-    sh(site, "git", "add", ".")
-    sh(site, "git", "commit", "--quiet", "-m", "Site")
+    site = comments_repository(tmp_path / "site")
     write_manifest(tmp_path / "manifest.json", open_articles("first"))
     return site
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlencode
 
-from support.git import sh, wait_for
+from support.git import comments_repository, sh, wait_for
 from support.intake import FORM, IntakeServer, launch, open_articles, send, write_manifest
 from support.intake import post_comment as post
 
@@ -41,11 +41,7 @@ def test_git_output_reaches_the_log_one_marked_line_each_and_escaped(tmp_path: P
     hook = bare / "hooks" / "pre-receive"
     hook.write_text("#!/bin/sh\nprintf 'first refusal line\\n\\033[2J\\033[31msecond line\\nthird line\\n' >&2\nexit 1\n")
     hook.chmod(0o755)
-    (site / "content" / "comments" / "first").mkdir(parents=True)
-    (site / "content" / "comments" / "first" / ".keep").write_text("")
-    sh(site, "git", "init", "--quiet", "--initial-branch=main")
-    sh(site, "git", "add", ".")
-    sh(site, "git", "commit", "--quiet", "-m", "Site")
+    comments_repository(site)
     write_manifest(tmp_path / "manifest.json", open_articles("first"))
     env = {"COMMENTS_RATE_LIMIT": "0", "COMMENTS_GIT_COMMIT": "true", "COMMENTS_GIT_PUSH": str(bare)}
     log = tmp_path / "intake.log"

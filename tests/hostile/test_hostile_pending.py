@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from support.git import sh, wait_for
+from support.git import comments_repository, sh, wait_for
 from support.intake import FORM, IntakeServer, open_articles, send, write_manifest
 from support.intake import post_comment as post
 
@@ -21,14 +21,7 @@ def accepts(port: int) -> bool:
 def test_decisions_pushed_and_published_reopen_a_full_article(tmp_path: Path) -> None:
     """Cap 2 reached; a moderator approves both and the site is published: posts are taken again, with no push from the intake."""
     bare, site, moderator = tmp_path / "remote.git", tmp_path / "site", tmp_path / "moderator"
-    sh(tmp_path, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
-    sh(tmp_path, "git", "clone", "--quiet", str(bare), str(site))
-    sh(site, "git", "checkout", "--quiet", "-B", "main")
-    (site / "content" / "comments" / "first").mkdir(parents=True)
-    (site / "content" / "comments" / "first" / ".keep").write_text("")
-    sh(site, "git", "add", ".")
-    sh(site, "git", "commit", "--quiet", "-m", "Site")
-    sh(site, "git", "push", "--quiet", "origin", "main")
+    comments_repository(site, remote=bare)
     manifest = write_manifest(tmp_path / "manifest.json", open_articles("first"))
     env = {"COMMENTS_RATE_LIMIT": "0", "COMMENTS_GIT_COMMIT": "true", "COMMENTS_GIT_PUSH": "origin", "COMMENTS_MAX_PENDING": "2"}
     with IntakeServer(site / "content" / "comments", manifest, env=env, log=tmp_path / "intake.log") as server:

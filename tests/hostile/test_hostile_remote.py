@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from support.git import sh, wait_for
+from support.git import comments_repository, wait_for
 from support.intake import IntakeServer, open_articles, write_manifest
 from support.intake import post_comment as post
 
@@ -37,14 +37,11 @@ def recorded(folder: Path, name: str) -> list[str]:
 def hanging_intake(tmp_path: Path, **env: str) -> tuple[IntakeServer, Path]:
     """The intake committing in a fresh repository and pushing over a fake ssh that hangs; and the fake's record folder."""
     site, record, bin_dir = tmp_path / "site", tmp_path / "record", tmp_path / "bin"
-    for folder in (site / "content" / "comments" / "first", record, bin_dir):
+    for folder in (record, bin_dir):
         folder.mkdir(parents=True)
     (bin_dir / "ssh").write_text(FAKE_SSH)
     (bin_dir / "ssh").chmod(0o755)
-    (site / "content" / "comments" / "first" / ".keep").write_text("")
-    sh(site, "git", "init", "--quiet", "--initial-branch=main")
-    sh(site, "git", "add", ".")
-    sh(site, "git", "commit", "--quiet", "-m", "Site")
+    comments_repository(site)
     write_manifest(tmp_path / "manifest.json", open_articles("first"))
     settings = {
         "COMMENTS_RATE_LIMIT": "0", "COMMENTS_GIT_COMMIT": "true", "COMMENTS_GIT_PUSH": "ssh://hangs.invalid/site.git",

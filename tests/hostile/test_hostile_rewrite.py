@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from support.git import files_on, sh, wait_for
+from support.git import comments_repository, files_on, sh, wait_for
 from support.intake import IntakeServer, open_articles, write_manifest
 from support.intake import post_comment as post
 
@@ -13,14 +13,7 @@ from support.intake import post_comment as post
 def remote_and_clone(tmp_path: Path) -> tuple[Path, Path]:
     """A bare remote holding one article's comments folder, and the intake's clone of it."""
     bare, site = tmp_path / "remote.git", tmp_path / "site"
-    sh(tmp_path, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
-    sh(tmp_path, "git", "clone", "--quiet", str(bare), str(site))
-    sh(site, "git", "checkout", "--quiet", "-B", "main")
-    (site / "content" / "comments" / "first").mkdir(parents=True)
-    (site / "content" / "comments" / "first" / ".keep").write_text("")
-    sh(site, "git", "add", ".")
-    sh(site, "git", "commit", "--quiet", "-m", "Site")
-    sh(site, "git", "push", "--quiet", "origin", "main")
+    comments_repository(site, remote=bare)
     write_manifest(tmp_path / "manifest.json", open_articles("first"))
     return bare, site
 
