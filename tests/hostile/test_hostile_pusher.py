@@ -42,8 +42,8 @@ def approved_comment(site: Hooked, marker: Path) -> None:
 
 
 def linked_comment(site: Hooked, marker: Path) -> None:
-    """A comment file that is a symbolic link to a system file."""
-    site.commit("Link", links={OTHER: "/etc/passwd"})
+    """A comment file that is a symbolic link whose target reads as a pending comment (a link's blob is its target)."""
+    site.commit("Link", links={OTHER: "/etc/passwd\nstatus: pending"})
 
 
 def approved_made_pending(site: Hooked, marker: Path) -> None:
