@@ -44,6 +44,8 @@ BATCH_SECONDS = 0.3
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 300.0
 REBASE_ATTEMPTS = 5
+# At shutdown, how long the last push may run before it is killed (well inside a service manager's stop timeout).
+CLOSE_SECONDS = 8.0
 INBOX_WORKTREES = "comments-inbox"
 # Where the intake keeps the last commit it knows the remote's branch had (refs/comments-intake/remote/<branch>).
 KNOWN_REMOTE = "refs/comments-intake/remote"
@@ -197,6 +199,7 @@ class GitRecorder:
         self._thread: threading.Thread | None = None
         self._sweep_needed = False
         self._sync_needed = False
+        self._abandoned = threading.Event()
         self._index_lock = Path()
         top = Path(git(comments, ["rev-parse", "--show-toplevel"]).stdout.strip())
         self._inside = comments.resolve().relative_to(top.resolve()).as_posix()
@@ -341,12 +344,13 @@ class GitRecorder:
 
     # ------------------------------------------------------------ pushing
 
-    def close(self, timeout: float = 30.0) -> None:
+    def close(self, timeout: float = CLOSE_SECONDS) -> None:
         """Stop the pusher after one last push of what is committed; past `timeout`, kill the git still running."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            self._abandoned.set()
             if self._thread.is_alive() and stop_running():
                 logger.warning("stopped a push still running after %.0f s at shutdown; it is retried at the next start", timeout)
                 self._thread.join(5.0)
@@ -373,7 +377,7 @@ class GitRecorder:
                 if not stopping:
                     self._stop.wait(backoff)
                     self._wake.set()
-            if stopping:
+            if stopping or self._abandoned.is_set():
                 return
 
     def _work(self) -> None:

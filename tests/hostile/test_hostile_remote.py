@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 from support.git import comments_repository, wait_for
@@ -60,6 +61,17 @@ def test_ssh_gets_a_connect_timeout_and_keepalive_by_default(tmp_path: Path) -> 
     arguments = recorded(record, "args")[0]
     for option in ("ConnectTimeout=", "ServerAliveInterval=", "ServerAliveCountMax=", "BatchMode=yes"):
         assert option in arguments, arguments
+
+
+def test_a_push_in_flight_at_shutdown_is_killed_with_all_it_started(tmp_path: Path) -> None:
+    """With the default timeout, a push hanging when the intake is stopped dies with it, ssh and its child too."""
+    server, record = hanging_intake(tmp_path)
+    with server:
+        post(server.port, "first", "Ann")
+        wait_for(lambda: len(recorded(record, "pids")) >= 2, what="the push to start ssh")
+    assert server.process is not None and server.process.returncode != -signal.SIGKILL, "the intake had to be killed"
+    every = [int(pid) for pid in recorded(record, "pids")]
+    wait_for(lambda: not any(alive(pid) for pid in every), timeout=5, what="ssh and its child to be gone after shutdown")
 
 
 def test_a_hanging_push_is_killed_with_all_it_started_at_each_retry_and_at_shutdown(tmp_path: Path) -> None:
