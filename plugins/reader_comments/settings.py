@@ -79,6 +79,11 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_GIT_PUSH": None,
     # Intake service: branch to commit to, in a worktree of its own; None means the checked-out branch.
     "COMMENTS_GIT_BRANCH": None,
+    # Intake service: seconds a push or fetch may take; past it git and all it started (ssh) are killed.
+    "COMMENTS_GIT_TIMEOUT": 120,
+    # Intake service: seconds between fetches of the remote, which bring moderators' decisions into its clone
+    # (and so into its count of pending comments); a newly published manifest fetches at once.
+    "COMMENTS_GIT_FETCH_SECONDS": 60,
 }
 
 MODES = ("open", "closed", "off")
@@ -124,6 +129,8 @@ class Options:
     git_author: str
     git_push: str | None
     git_branch: str | None
+    git_timeout: float | None
+    git_fetch_seconds: float | None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Options:

@@ -69,6 +69,7 @@ class Service:
         self.pending = PendingCounter(config.comments, config.tz)
         self.pages = ReaderPages(config)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._manifest_loads = 0
 
     def start(self) -> None:
         """Commit what a crash left, remove temporary files an interrupted write left, and read the manifest."""
@@ -119,7 +120,7 @@ class Service:
         origin = request.headers.get("origin")
         if origin is not None and not self.config.allows(origin):
             allowed = ", ".join(sorted(self.config.origins)) or "none"
-            logger.warning("refused a post from origin %r: allowed are %s (COMMENTS_ALLOWED_ORIGINS, SITEURL)",
+            logger.warning("refused a post from origin “%s”: allowed are %s (COMMENTS_ALLOWED_ORIGINS, SITEURL)",
                            origin[:MAX_ORIGIN_SHOWN], allowed)
             raise Rejected(403, {"request": f"Comments are not accepted from the page at {origin[:MAX_ORIGIN_SHOWN]}; "
                                             f"this service takes them from {allowed}."})
@@ -159,6 +160,7 @@ class Service:
     def check_article(self, submission: Submission) -> None:
         """The article must exist and take comments; reply_to must be one of its published comments."""
         articles = self.manifest.articles()
+        self._sync_after_publish()
         if articles is None:
             raise Rejected(503, {"request": "Comments cannot be taken yet; please try again later."}, RETRY_MANIFEST)
         entry = articles.get(submission.article)
@@ -168,6 +170,13 @@ class Service:
             raise Rejected(403, {"article": "Comments on this article are closed."})
         if submission.reply_to and submission.reply_to not in (entry.get("comments") or {}):
             raise Rejected(404, {"reply_to": "The comment you are replying to does not exist."})
+
+    def _sync_after_publish(self) -> None:
+        """When a new manifest shows the site was published, fetch the moderators' decisions into the clone."""
+        if self.manifest.loads != self._manifest_loads:
+            self._manifest_loads = self.manifest.loads
+            if self.recorder:
+                self.recorder.sync()
 
     async def store(self, submission: Submission) -> Comment:
         """Write the submission as a pending comment file, one writer per article at a time."""

@@ -32,6 +32,8 @@ class ManifestCache:
         self.path = path
         self._stamp: tuple[int, int, int] | None = None
         self._articles: dict[str, Any] | None = None
+        # How many times a manifest was read: a new one means the site was published again.
+        self.loads = 0
 
     def articles(self) -> dict[str, Any] | None:
         """Articles by slug, or None while no manifest could be read."""
@@ -58,6 +60,7 @@ class ManifestCache:
             logger.warning("cannot read manifest %s: %s", self.path, exc)
             return
         self._articles = articles
+        self.loads += 1
         logger.info("manifest %s: %d articles", self.path, len(articles))
 
 
