@@ -26,6 +26,9 @@ REPO ?=
 LIVE ?=
 ID ?=
 COMMIT ?=
+ARTICLE ?=
+ROLE ?=
+NAME ?=
 PYTEST_ARGS ?=
 FROM ?=
 FILE ?=
@@ -132,6 +135,21 @@ spam: $(PLUGIN_STAMP) ## [moderator] Mark comments as spam: make spam ID=... [CO
 	$(call need_id,spam)
 	@$(MODERATE) spam $(if $(COMMIT),--commit) $(ID)
 
+pin: $(PLUGIN_STAMP) ## [moderator] Show comments first in their thread, "pinned by the editors": make pin ID=... [COMMIT=1]
+	$(call need_id,pin)
+	@$(MODERATE) pin $(if $(COMMIT),--commit) $(ID)
+
+unpin: $(PLUGIN_STAMP) ## [moderator] Put pinned comments back in date order: make unpin ID=... [COMMIT=1]
+	$(call need_id,unpin)
+	@$(MODERATE) unpin $(if $(COMMIT),--commit) $(ID)
+
+# BODY, NAME and FILE reach the command through the environment, so quotes in them need no care;
+# BODY given empty or blank is refused rather than opening the editor.
+reply: $(PLUGIN_STAMP) ## [moderator] Reply as the author: make reply ID=<slug>/<id> (or ARTICLE=<slug>) [ROLE=moderator] [NAME=] [BODY= or FILE=, else EDITOR] [COMMIT=1]
+	@test -n "$(strip $(ID)$(ARTICLE))" || { echo 'error: say what to answer: make reply ID=<slug>/<id>, or ARTICLE=<slug> for a top-level comment' >&2; exit 2; }
+	@$(MODERATE) reply $(if $(strip $(ID)),"$$ID") $(if $(strip $(ARTICLE)),--article "$$ARTICLE") $(if $(ROLE),--role "$$ROLE") \
+	  $(if $(NAME),--name "$$NAME") $(if $(filter command line environment,$(origin BODY)),--body "$$BODY") $(if $(FILE),--file "$$FILE") $(if $(COMMIT),--commit)
+
 check-comments: $(PLUGIN_STAMP) ## [moderator] Validate every comment file; non-zero exit on any error
 	@$(MODERATE) check
 
@@ -166,4 +184,4 @@ mutation: $(DEV_STAMP) ## [developer] Mutation testing of the pure core with mut
 screenshots: $(DEV_STAMP) ## [developer] Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import soak mutation screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam pin unpin reply check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import soak mutation screenshots

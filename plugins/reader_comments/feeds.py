@@ -75,8 +75,9 @@ def _head(settings: dict[str, Any], title: str, link: str, feed_url: str) -> dic
 
 def _item(title: str, view) -> dict[str, Any]:
     """The arguments of one comment's entry, on the article titled `title` (plain text)."""
+    pinned = "Pinned by the editors: " if view.pinned else ""
     return {
-        "title": f"{view.author} on “{title}”",
+        "title": f"{pinned}{view.author} on “{title}”",
         "link": view.url,
         "unique_id": view.url,
         "description": str(view.body_html),

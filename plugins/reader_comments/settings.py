@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_STRICT": False,
     # Reply lists indent this many levels; deeper replies stay at that level.
     "COMMENTS_MAX_INDENT": 4,
+    # Under one comment, show this many replies; fold the rest into a <details> ("12 more replies"). None: never fold.
+    "COMMENTS_COLLAPSE_AFTER": 10,
     # Default for articles without `Comments:` metadata: open, closed or off.
     "COMMENTS_DEFAULT_MODE": "open",
     # Close an article's comments this many days after it is published (None: never).
@@ -97,6 +99,7 @@ class Options:
     path: str
     strict: bool
     max_indent: int
+    collapse_after: int | None
     default_mode: str
     close_after_days: int | None
     date_format: str

@@ -340,12 +340,12 @@ def work_tree(folder: Path) -> Path | None:
     return Path(done.stdout.strip()) if done.returncode == 0 else None
 
 
-def record_decision(paths: Sequence[Path], status: str, commit: bool) -> Record | None:
+def record_decision(paths: Sequence[Path], status: str, commit: bool, message: str | None = None) -> Record | None:
     """Commit the changed comment files alone, or give the git command that would; None outside git."""
     top = work_tree(paths[0].parent)
     if top is None:
         return None
-    message = decision_message(status, [label(path) for path in paths])
+    message = message or decision_message(status, [label(path) for path in paths])
     if not commit:
         relative = [os.path.relpath(path.resolve(), Path.cwd()) for path in paths]
         return Record(message, False, shlex.join(["git", "commit", "-m", message, "--", *relative]))
