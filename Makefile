@@ -175,6 +175,9 @@ bench-intake-git: $(DEV_STAMP) ## [developer] The same load with each comment co
 bench-import: $(DEV_STAMP) ## [developer] Time an import of 10,000 comments (WordPress export): dry run, real run, repeat run
 	$(BIN)/python tests/bench/import_bench.py --json bench-results/import.json
 
+spam-check: $(DEV_STAMP) ## [developer] Precision and recall of the spam rules (content/spam-rules.yaml) on the labelled corpus
+	$(BIN)/python tests/bench/spam_check.py --json bench-results/spam-check.json
+
 soak: $(DEV_STAMP) ## [developer] Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
 
@@ -184,4 +187,4 @@ mutation: $(DEV_STAMP) ## [developer] Mutation testing of the pure core with mut
 screenshots: $(DEV_STAMP) ## [developer] Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam pin unpin reply check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import soak mutation screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam pin unpin reply check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import spam-check soak mutation screenshots

@@ -73,6 +73,9 @@ DEFAULTS: dict[str, Any] = {
     # Names of the moderators: `make comments` and `make check-comments` warn about look-alikes of these
     # and of each article's Author(s). The badge itself is only ever the `role:` a moderator sets.
     "COMMENTS_MODERATORS": [],
+    # Spam rules the moderators edit (YAML; see MODERATING.md), relative to PATH, read by the intake for every new
+    # comment and by `make comments`. A missing file means no rules; None turns them off.
+    "COMMENTS_SPAM_RULES": "spam-rules.yaml",
     # Intake service: commit each comment file it writes, alone, in the git repository holding it.
     "COMMENTS_GIT_COMMIT": False,
     # Intake service: author and committer of those commits, as "Name <address>".
@@ -123,6 +126,7 @@ class Options:
     body_timeout: float | None
     max_connections: int | None
     moderators: tuple[str, ...]
+    spam_rules: str | None
     git_commit: bool
     git_author: str
     git_push: str | None
@@ -164,6 +168,15 @@ def comments_folder(settings: dict[str, Any], content: Path | None = None) -> Pa
     """The folder of comment files: COMMENTS_PATH inside PATH (or inside `content`, PATH as shown to a user)."""
     base = content if content is not None else Path(settings.get("PATH") or ".")
     return base / resolve(settings)["COMMENTS_PATH"]
+
+
+def spam_rules_path(settings: dict[str, Any], content: Path | None = None) -> Path | None:
+    """The spam rules file: COMMENTS_SPAM_RULES inside PATH (or `content`), or None when the rules are off."""
+    name = options_of(settings).spam_rules
+    if not name:
+        return None
+    base = content if content is not None else Path(settings.get("PATH") or ".")
+    return base / name
 
 
 TRUE = frozenset({"1", "true", "yes", "on"})

@@ -37,6 +37,7 @@ from .form import (
 )
 from .ratelimit import RateLimiter, client_key, how_long
 from .replies import ReaderPages
+from .screen import Screen
 from .storage import ManifestCache, PendingCounter, new_id, write_comment
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class Service:
         self.limiter = RateLimiter(config.rate_limit, config.rate_window)
         self.pending = PendingCounter(config.comments, config.tz)
         self.pages = ReaderPages(config)
+        self.screen = Screen(config.spam_rules, config.comments, config.protected_names)
         self._locks: dict[str, asyncio.Lock] = {}
 
     def start(self) -> None:
@@ -171,7 +173,13 @@ class Service:
 
     async def store(self, submission: Submission) -> Comment:
         """Write the submission as a pending comment file, one writer per article at a time."""
-        text = comment_format.dump(submission.fields(self.config.tz))
+        fields = submission.fields(self.config.tz)
+        verdict = await run_in_threadpool(
+            self.screen.judge, self.manifest.articles(), submission.author, submission.body, submission.website
+        )
+        if verdict.kind != "clean":
+            fields.update({"status": "spam" if verdict.kind == "spam" else "pending", "note": verdict.note()})
+        text = comment_format.dump(fields)
         lock = self._locks.setdefault(submission.article, asyncio.Lock())
         async with lock:
             try:
@@ -184,6 +192,9 @@ class Service:
         if not submission.matches(comment):
             await run_in_threadpool(self._unstore, comment)
             raise Rejected(400, {"request": "The comment contains characters that cannot be stored."})
+        if comment.status == "spam":
+            self.screen.remember_spam(comment.body)
+            logger.info("comment %s/%s matched the spam rules; stored as spam", comment.article, comment.id)
         if self.recorder:
             await run_in_threadpool(self.recorder.record, comment.path, comment.article, comment.id)
         return comment

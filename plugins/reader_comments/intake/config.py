@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..gitsync import GitOptions, options_from, recorded_folder
-from ..settings import DEFAULTS, comments_folder, options_of, site_timezone, site_url
+from ..settings import DEFAULTS, comments_folder, options_of, site_timezone, site_url, spam_rules_path
 from .ratelimit import Network, parse_networks
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,9 @@ class Config:
     git: GitOptions | None = None
     # The comments folder of the checked-out tree, from which git finds the repository (the same as `comments` without a branch).
     checkout: Path | None = None
+    # The moderators' spam rules (COMMENTS_SPAM_RULES), and the names a look-alike of which is suspect.
+    spam_rules: Path | None = None
+    protected_names: tuple[str, ...] = ()
 
 
 def build_config(settings: dict[str, Any], comments: Path | None = None, manifest: Path | None = None) -> Config:
@@ -124,4 +127,6 @@ def build_config(settings: dict[str, Any], comments: Path | None = None, manifes
         max_connections=_count(options.max_connections, DEFAULTS["COMMENTS_MAX_CONNECTIONS"]) or 1,
         git=git,
         checkout=checkout,
+        spam_rules=spam_rules_path(settings),
+        protected_names=tuple(str(name) for name in (*options.moderators, settings.get("AUTHOR")) if name),
     )
