@@ -162,7 +162,7 @@ export: $(IMPORT_STAMP) ## [moderator] Export every comment, with every field, a
 inbox: $(PLUGIN_STAMP) ## [operator] Run the comment intake service (INBOX_HOST, INBOX_PORT, MANIFEST=output/comments-manifest.json)
 	$(BIN)/reader-comments-intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT) --manifest $(MANIFEST)
 
-bench: bench-build bench-intake bench-intake-git bench-import ## [developer] Run every benchmark
+bench: bench-build bench-intake bench-intake-git bench-import bench-page spam-check ## [developer] Run every benchmark
 
 bench-build: $(DEV_STAMP) ## [developer] Measure what comments cost a build (tables in bench-results/)
 	$(BIN)/python tests/bench/build_bench.py
@@ -174,6 +174,9 @@ bench-intake-git: $(DEV_STAMP) ## [developer] The same load with each comment co
 	$(BIN)/python -m tests.bench.intake_load --git --json bench-results/intake-load-git.json
 bench-import: $(DEV_STAMP) ## [developer] Time an import of 10,000 comments (WordPress export): dry run, real run, repeat run
 	$(BIN)/python tests/bench/import_bench.py --json bench-results/import.json
+
+bench-page: $(DEV_STAMP) ## [developer] An article with 1,000 comments: HTML size raw and gzipped, first paint in Chromium
+	$(BIN)/python tests/bench/page_bench.py --json bench-results/page.json
 
 spam-check: $(DEV_STAMP) ## [developer] Precision and recall of the spam rules (content/spam-rules.yaml) on the labelled corpus
 	$(BIN)/python tests/bench/spam_check.py --json bench-results/spam-check.json
@@ -187,4 +190,4 @@ mutation: $(DEV_STAMP) ## [developer] Mutation testing of the pure core with mut
 screenshots: $(DEV_STAMP) ## [developer] Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam pin unpin reply check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import spam-check soak mutation screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam pin unpin reply check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import bench-page spam-check soak mutation screenshots
