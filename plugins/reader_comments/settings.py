@@ -76,6 +76,12 @@ DEFAULTS: dict[str, Any] = {
     # Spam rules the moderators edit (YAML; see MODERATING.md), relative to PATH, read by the intake for every new
     # comment and by `make comments`. A missing file means no rules; None turns them off.
     "COMMENTS_SPAM_RULES": "spam-rules.yaml",
+    # Intake service: an Akismet API key to also ask Akismet about comments the spam rules leave clean or suspect
+    # (sends the reader's IP address, browser, name, website and text to Automattic; see MODERATING.md).
+    # None, the default, asks nobody. Set it in the environment, not in a file kept in git.
+    "COMMENTS_AKISMET_KEY": None,
+    # Intake service: another server speaking Akismet's API (scheme://host:port) instead of Akismet's own.
+    "COMMENTS_AKISMET_ENDPOINT": None,
     # Intake service: commit each comment file it writes, alone, in the git repository holding it.
     "COMMENTS_GIT_COMMIT": False,
     # Intake service: author and committer of those commits, as "Name <address>".
@@ -127,6 +133,8 @@ class Options:
     max_connections: int | None
     moderators: tuple[str, ...]
     spam_rules: str | None
+    akismet_key: str | None
+    akismet_endpoint: str | None
     git_commit: bool
     git_author: str
     git_push: str | None

@@ -1,4 +1,6 @@
-"""The intake's spam screen: the moderators' rules file, read again when it changes, and what the rules compare with.
+"""The intake's spam screen: the rules file, read again when it changes, what it compares with, and maybe Akismet.
+
+Akismet is asked only when COMMENTS_AKISMET_KEY is set (`akismet_check`).
 
 Names already approved come from the build's manifest; texts already marked spam
 from the comment files (read again every RESCAN_SECONDS, and each spam the
@@ -11,24 +13,36 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from .. import comment_format
-from ..spam import CLEAN, History, Rules, SpamRulesError, Verdict, judge, load_rules
+from ..spam import CLEAN, SPAM, History, Rules, SpamRulesError, Verdict, judge, load_rules
+from .akismet_check import AkismetCheck
 
 logger = logging.getLogger(__name__)
 
 RESCAN_SECONDS = 300.0
 
 
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What only Akismet is told of a submission: who sent it and from where, and the article's address."""
+
+    ip: str
+    user_agent: str
+    permalink: str
+
+
 class Screen:
     """Judges submissions with the current rules; nothing here blocks a comment, it only sorts it."""
 
     def __init__(self, rules_path: Path | None, comments: Path, protected: tuple[str, ...],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, akismet: AkismetCheck | None = None) -> None:
         """Screen with the rules at `rules_path`, against the spam found under `comments` and the `protected` names."""
+        self.akismet = akismet
         self.rules_path = rules_path
         self.comments = comments
         self.protected = protected
@@ -86,12 +100,16 @@ class Screen:
             self._rescan()
         return History(self._approved, self._spam_texts, self.protected)
 
-    def judge(self, articles: dict[str, Any] | None, author: str, body: str, website: str | None) -> Verdict:
-        """The rules' verdict on one submission (clean when there are no rules)."""
+    def judge(self, articles: dict[str, Any] | None, author: str, body: str, website: str | None,
+              asked: Asked | None = None) -> Verdict:
+        """The rules' verdict on one submission (clean when there are no rules); then Akismet's, when it is on."""
         rules = self.rules()
-        if rules == Rules():
-            return Verdict(CLEAN)
-        return judge(rules, self.history(articles), author, body, website)
+        verdict = Verdict(CLEAN) if rules == Rules() else judge(rules, self.history(articles), author, body, website)
+        if verdict.kind == SPAM or self.akismet is None or asked is None:
+            return verdict
+        if self.akismet.is_spam(asked.ip, asked.user_agent, author, website, body, asked.permalink):
+            return Verdict(SPAM, (*verdict.matched, "Akismet says spam"))
+        return verdict
 
     def remember_spam(self, body: str) -> None:
         """Remember a text the service has just written as spam."""
