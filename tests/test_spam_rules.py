@@ -75,6 +75,16 @@ def test_each_rule(rules, author, body, website, kind, rule):
         assert verdict.matched == ()
 
 
+def test_the_note_stays_one_short_line_whatever_the_rules_hold(tmp_path):
+    phrases = [f"word{n}" for n in range(400)] + ["bad\x07phrase"]
+    rules = parse_rules(yaml.safe_dump({"spam": {"phrases": phrases}}), Path("rules.yaml"))
+    verdict = judge(rules, history(), "Bo", " ".join(phrases), None)
+    note = verdict.note()
+    assert len(verdict.matched) == 401
+    assert len(note) <= 500 and note.startswith("spam rules: spam: phrase 'word0'")
+    assert not any(ord(char) < 32 or char in "\u2028\u2029" for char in note)
+
+
 def test_to_spam_zero_keeps_many_suspect_rules_pending():
     rules = parse_rules(RULES + "  to_spam: 0\n", Path("rules.yaml"))
     assert judge(rules, history(), "Bo", "guest post, dofollow https://x.example", None).kind == "suspect"

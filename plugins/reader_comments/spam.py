@@ -41,6 +41,10 @@ SPAM, SUSPECT, CLEAN = "spam", "suspect", "clean"
 SUSPECT_TO_SPAM = 2
 NOTE_PREFIX = "spam rules:"
 RULES_MAX_BYTES = 256 * 1024
+# A note stays well inside the format's limit for `note`, however many rules match.
+NOTE_MAX = 500
+# Characters a note never holds (a rules file could put them in a phrase): controls, separators, surrogates.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _GROUPS = {
     "spam": {"phrases": list, "link_hosts": list, "max_links_first_time": int, "repeated": bool},
     "suspect": {"phrases": list, "links_first_time": int, "look_alike_names": bool, "to_spam": int},
@@ -76,8 +80,9 @@ class Verdict:
     matched: tuple[str, ...] = ()
 
     def note(self) -> str:
-        """The moderation note recording the verdict: `spam rules: spam: link to host x.example`."""
-        return f"{NOTE_PREFIX} {self.kind}: {'; '.join(self.matched)}"
+        """The moderation note recording the verdict (`spam rules: spam: link to x.example`): one line, at most NOTE_MAX characters."""
+        text = _CONTROL.sub(" ", f"{NOTE_PREFIX} {self.kind}: {'; '.join(self.matched)}")
+        return text if len(text) <= NOTE_MAX else text[: NOTE_MAX - 1] + "…"
 
 
 @dataclass(slots=True)
