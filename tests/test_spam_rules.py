@@ -76,12 +76,12 @@ def test_each_rule(rules, author, body, website, kind, rule):
 
 
 def test_the_note_stays_one_short_line_whatever_the_rules_hold(tmp_path):
-    phrases = [f"word{n}" for n in range(400)] + ["bad\x07phrase"]
+    phrases = ["bad\x07phrase"] + [f"word{n}" for n in range(400)]
     rules = parse_rules(yaml.safe_dump({"spam": {"phrases": phrases}}), Path("rules.yaml"))
     verdict = judge(rules, history(), "Bo", " ".join(phrases), None)
     note = verdict.note()
     assert len(verdict.matched) == 401
-    assert len(note) <= 500 and note.startswith("spam rules: spam: phrase 'word0'")
+    assert len(note) <= 500 and note.startswith("spam rules: spam: phrase 'bad phrase'; phrase 'word0'")
     assert not any(ord(char) < 32 or char in "\u2028\u2029" for char in note)
 
 
