@@ -81,7 +81,7 @@ def test_the_note_stays_one_short_line_whatever_the_rules_hold(tmp_path):
     verdict = judge(rules, history(), "Bo", " ".join(phrases), None)
     note = verdict.note()
     assert len(verdict.matched) == 401
-    assert len(note) <= 500 and note.startswith("spam rules: spam: phrase 'bad phrase'; phrase 'word0'")
+    assert len(note) <= 500 and note.startswith("spam rules: spam: phrase 'bad\\x07phrase'; phrase 'word0'")
     assert not any(ord(char) < 32 or char in "\u2028\u2029" for char in note)
 
 

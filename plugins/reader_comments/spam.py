@@ -43,8 +43,6 @@ NOTE_PREFIX = "spam rules:"
 RULES_MAX_BYTES = 256 * 1024
 # A note stays well inside the format's limit for `note`, however many rules match.
 NOTE_MAX = 500
-# Characters a note never holds (a rules file could put them in a phrase): controls, separators, surrogates.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _GROUPS = {
     "spam": {"phrases": list, "link_hosts": list, "max_links_first_time": int, "repeated": bool},
     "suspect": {"phrases": list, "links_first_time": int, "look_alike_names": bool, "to_spam": int},
@@ -81,7 +79,7 @@ class Verdict:
 
     def note(self) -> str:
         """The moderation note recording the verdict (`spam rules: spam: link to x.example`): one line, at most NOTE_MAX characters."""
-        text = _CONTROL.sub(" ", f"{NOTE_PREFIX} {self.kind}: {'; '.join(self.matched)}")
+        text = f"{NOTE_PREFIX} {self.kind}: {'; '.join(self.matched)}"  # phrases are quoted with repr: no controls
         return text if len(text) <= NOTE_MAX else text[: NOTE_MAX - 1] + "…"
 
 
