@@ -33,9 +33,12 @@ PYTEST_ARGS ?=
 FROM ?=
 FILE ?=
 MAP ?=
+AUTHORS ?=
 DRY_RUN ?=
 
 MODERATE := $(BIN)/reader-comments
+# This Makefile's own folder, so `make -f <path>/Makefile` finds the scripts beside it.
+TOOLS := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))tools
 MIGRATE := $(BIN)/reader-comments-migrate
 
 .DEFAULT_GOAL := help
@@ -57,8 +60,11 @@ $(STAMP): requirements.txt
 	touch $@
 
 # The plugin, installed editable: code changes need no reinstall; a new module folder changes pyproject.toml.
+# The package lives in plugins/reader_comments (a package-dir mapping, not a src/ layout), so setuptools
+# installs it through an import finder and says so in a "BuildBackendWarning: Editable installation ... !!"
+# banner on every install. It is information, not a failure, but reads as one: the filter drops that one message.
 $(PLUGIN_STAMP): $(STAMP) pyproject.toml
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # The importers' libraries: only `make import`, `make export` and the tests need them.
@@ -150,11 +156,14 @@ reply: $(PLUGIN_STAMP) ## [moderator] Reply as the author: make reply ID=<slug>/
 	@$(MODERATE) reply $(if $(strip $(ID)),"$$ID") $(if $(strip $(ARTICLE)),--article "$$ARTICLE") $(if $(ROLE),--role "$$ROLE") \
 	  $(if $(NAME),--name "$$NAME") $(if $(filter command line environment,$(origin BODY)),--body "$$BODY") $(if $(FILE),--file "$$FILE") $(if $(COMMIT),--commit)
 
+moderator-setup: $(PLUGIN_STAMP) ## [moderator] Once per clone: `git pull` rebases onto new comments; `git commit` checks comment files
+	@$(TOOLS)/moderator-setup "$(abspath $(MODERATE))"
+
 check-comments: $(PLUGIN_STAMP) ## [moderator] Validate every comment file; non-zero exit on any error
 	@$(MODERATE) check
 
-import: $(IMPORT_STAMP) ## [moderator] Import comments: make import FROM=wordpress|disqus|isso|staticman|pcs|json FILE=<path> [DRY_RUN=1] [MAP=<csv>]
-	@$(MIGRATE) import $(FROM) "$(FILE)" $(if $(DRY_RUN),--dry-run) $(if $(MAP),--map "$(MAP)")
+import: $(IMPORT_STAMP) ## [moderator] Import comments: make import FROM=wordpress|disqus|isso|staticman|pcs|json FILE=<path> [DRY_RUN=1] [MAP=<csv>] [AUTHORS=1]
+	@$(MIGRATE) import $(FROM) "$(FILE)" $(if $(DRY_RUN),--dry-run) $(if $(MAP),--map "$(MAP)") $(if $(AUTHORS),--mark-authors)
 
 export: $(IMPORT_STAMP) ## [moderator] Export every comment, with every field, as one JSON file: make export FILE=<path>
 	@$(MIGRATE) export "$(FILE)"

@@ -6,6 +6,8 @@ AUTHOR = "Diane Schwartz"
 SITENAME = "The Gracious Guide"
 SITESUBTITLE = "Modern manners for work, table and inbox"
 SITEURL = ""
+# The picture search engines and link previews show for a post without one of its own (lead_image plugin).
+SITE_IMAGE = "images/gracious-guide.png"
 SITE_DESCRIPTION = (
     "An etiquette guide for the way we live now: thank-you notes, e-mail, "
     "dinners, interviews and the office, with readers' discussions."
@@ -81,16 +83,18 @@ FEED_MAX_ITEMS = 20
 RSS_FEED_SUMMARY_ONLY = False
 
 # reader_comments is installed as a package (pyproject.toml); `make venv` installs it.
-# log_lines and post_checks are this site's own plugins, read from plugins/ beside this file.
+# log_lines, site_typography, atom_feeds, lead_image, sitemap_dates and post_checks are this site's own plugins,
+# read from plugins/ beside this file.
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["log_lines", "pelican.plugins.sitemap", "pelican.plugins.reader_comments", "post_checks"]
+PLUGINS = ["log_lines", "site_typography", "atom_feeds", "lead_image", "sitemap_dates", "pelican.plugins.reader_comments", "post_checks"]
 # Front matter fields of this site's own, besides Pelican's (post_checks flags likely typos of any).
 POST_CHECKS_EXTRA_FIELDS = ["Comments"]
 
+# Read by sitemap_dates, which runs pelican-sitemap with each page dated by its content and comments.
 SITEMAP = {
     "format": "xml",
-    # The comment service's reader pages (theme/templates/intake_*.html) are not pages to index.
-    "exclude": [r"^comments/(error|received)\.html$"],
+    # The comment service's page templates (theme/templates/intake_*.html) are not pages to index.
+    "exclude": [r"^comments-intake/"],
     "priorities": {"articles": 0.8, "indexes": 0.5, "pages": 0.6},
     "changefreqs": {"articles": "monthly", "indexes": "daily", "pages": "monthly"},
 }

@@ -18,6 +18,16 @@ VENV = Path(sys.executable).parent.parent
 PENDING = 'author: "Ann"\ndate: "2024-01-01T10:00:00-05:00"\nstatus: pending\nbody: "Hello."\n'
 
 
+def hooked_site(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A copy of the project pushed to a bare repository with the publishing hook installed: (site, bare, LIVE)."""
+    site = copy_project(tmp_path / "site")
+    bare, live = tmp_path / "site.git", tmp_path / "www" / "live"
+    sh(tmp_path, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
+    sh(site, "git", "push", "--quiet", str(bare), "main")
+    sh(site, "make", "--no-print-directory", "install-hook", f"REPO={bare}", f"LIVE={live}", env={"PYTHON_VENV": str(VENV)})
+    return site, bare, live
+
+
 def test_render_fills_every_placeholder_and_refuses_a_missing_one() -> None:
     """The nginx template renders with its four values; without one, render names it and prints nothing."""
     values = ["LISTEN=80", "SERVER_NAME=example.org", "LIVE=/srv/live", "INTAKE=127.0.0.1:8008"]
@@ -62,11 +72,7 @@ def test_the_intake_follows_live_when_a_publish_switches_it(tmp_path: Path) -> N
 
 def test_the_hook_skips_pending_comments_and_accepts_a_rewritten_history(tmp_path: Path) -> None:
     """A push adding only a pending comment is not built; a forced push of a history without a comment is published."""
-    site = copy_project(tmp_path / "site")
-    bare, live = tmp_path / "site.git", tmp_path / "www" / "live"
-    sh(tmp_path, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
-    sh(site, "git", "push", "--quiet", str(bare), "main")
-    sh(site, "make", "--no-print-directory", "install-hook", f"REPO={bare}", f"LIVE={live}", env={"PYTHON_VENV": str(VENV)})
+    site, bare, live = hooked_site(tmp_path)
     first = os.readlink(live)
     comment = "content/comments/thank-you-note/20240101T100000-ann.yaml"
     (site / comment).write_text(PENDING)
@@ -107,3 +113,16 @@ def test_install_hook_run_again_keeps_the_settings_it_is_not_given(tmp_path: Pat
     again = install(COMMENTS_SUBMIT_URL="https://a.example/inbox/comments")
     assert again == {"SITEURL": "https://a.example", "COMMENTS_SUBMIT_URL": "https://a.example/inbox/comments", "LIVE": str(live)}
     assert install(SITEURL="https://b.example it's")["SITEURL"] == "https://b.example it's"
+
+
+def test_the_hooks_push_output_names_a_broken_comment_relative_to_the_repository(tmp_path: Path) -> None:
+    """A refused build names `content/comments/<slug>/<id>.yaml:<line>`, never the server's work folder."""
+    site, bare, live = hooked_site(tmp_path)
+    comment = "content/comments/thank-you-note/20240101T100000-ann.yaml"
+    (site / comment).write_text(PENDING.replace("pending", "approved").replace('body: "Hello."\n', 'body: "Hello."\nstauts: x\n'))
+    sh(site, "git", "add", comment)
+    sh(site, "git", "commit", "--quiet", "-m", "A broken approved comment")
+    pushed = sh(site, "git", "push", str(bare), "main", ok=False)
+    lines = [line for line in pushed.stderr.splitlines() if f"{comment}:5:" in line]
+    assert lines and "'stauts'" in lines[0], pushed.stderr
+    assert str(bare) not in "\n".join(lines) and "deploy-work" not in pushed.stderr.split("FAILED")[0], pushed.stderr

@@ -153,3 +153,18 @@ def test_inbox_port_moves_the_form_and_the_intake_together(tmp_path):
     assert 'action="http://127.0.0.1:9123/comments"' in page
     inbox = subprocess.run(["make", "-n", "inbox", "INBOX_PORT=9123"], cwd=REPO, capture_output=True, text=True)
     assert "--port 9123" in inbox.stdout
+
+
+def test_make_inbox_on_a_busy_port_says_so_before_starting(tmp_path):
+    """Like `make serve`: one line naming the port and what to do; no startup banner, no raw errno."""
+    with busy_port() as sock:
+        port = sock.getsockname()[1]
+        result = subprocess.run(
+            ["make", "--no-print-directory", "inbox", f"INBOX_PORT={port}", f"MANIFEST={tmp_path / 'manifest.json'}"],
+            cwd=REPO, capture_output=True, text=True, timeout=60,
+        )
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    [line] = [line for line in out.splitlines() if "already in use" in line]
+    assert f"port {port} " in line and f"INBOX_PORT={port + 1}" in line
+    assert "Errno" not in out and "startup complete" not in out and "Traceback" not in out

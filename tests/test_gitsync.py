@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +68,17 @@ def commits(repo: Path, revision: str = "main") -> list[tuple[str, str, list[str
     return result
 
 
+def moderator_pushes_first(tmp_path: Path) -> Path:
+    """A moderator's clone of the remote that commits policy.txt and pushes it; the clone."""
+    moderator = tmp_path / "moderator"
+    run_git(tmp_path, "clone", "--quiet", str(tmp_path / "remote.git"), str(moderator))
+    (moderator / "policy.txt").write_text("be kind\n")
+    run_git(moderator, "add", "policy.txt")
+    run_git(moderator, "commit", "--quiet", "-m", "Policy")
+    run_git(moderator, "push", "--quiet", "origin", "main")
+    return moderator
+
+
 def test_each_comment_is_committed_alone_and_other_changes_are_left_alone(site: Path, running: IntakeServer) -> None:
     """Three posts, three commits of one file each, named slug/id; the edit and the staged change stay as they were."""
     ids = [post(running.port, SLUGS[n % 2], f"Reader {n}") for n in range(3)]
@@ -82,12 +94,7 @@ def test_each_comment_is_committed_alone_and_other_changes_are_left_alone(site: 
 
 def test_a_push_rejected_because_the_remote_moved_is_rebased_never_forced(site: Path, running: IntakeServer, tmp_path: Path) -> None:
     """A moderator pushes first; the intake's commits are rebased on top, and the moderator's commit stays."""
-    moderator = tmp_path / "moderator"
-    run_git(tmp_path, "clone", "--quiet", str(tmp_path / "remote.git"), str(moderator))
-    (moderator / "policy.txt").write_text("be kind\n")
-    run_git(moderator, "add", "policy.txt")
-    run_git(moderator, "commit", "--quiet", "-m", "Policy")
-    run_git(moderator, "push", "--quiet", "origin", "main")
+    moderator = moderator_pushes_first(tmp_path)
     theirs = run_git(moderator, "rev-parse", "HEAD").strip()
     first = post(running.port, SLUGS[0], "After the moderator")
     wait_for(lambda: f"content/comments/{SLUGS[0]}/{first}.yaml" in files_on(tmp_path / "remote.git"))
@@ -179,3 +186,32 @@ def test_a_sparse_clone_rebases_onto_moderators_work_writing_only_comment_files(
     assert sorted(p.name for p in sparse.iterdir()) == [".git", "content"]
     assert (sparse / "content" / "comments" / SLUGS[1] / "20240101T000000-approved.yaml").is_file()
     assert run_git(sparse, "status", "--porcelain") == ""
+
+
+PUSH_LINE = re.compile(r"pushed (\d+) commits? to origin in (\d+\.\d+) s(?: after (\d+) rebases?)?: (.*)$")
+
+
+def pushes_logged(log: Path) -> list[tuple[int, float, int, list[str]]]:
+    """(commits, seconds, rebases, comment names) of each push line in the intake's log."""
+    found = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        match = PUSH_LINE.search(line)
+        if match:
+            found.append((int(match[1]), float(match[2]), int(match[3] or 0), match[4].split(", ")))
+    return found
+
+
+def test_each_push_is_logged_with_its_commits_and_duration(site: Path, running: IntakeServer, tmp_path: Path) -> None:
+    """Every comment pushed is named in exactly one push line; the counts add up; a push after a rebase says so."""
+    ids = [post(running.port, SLUGS[n % 2], f"Reader {n}") for n in range(3)]
+    names = {f"{SLUGS[n % 2]}/{ids[n]}" for n in range(3)}
+    wait_for(lambda: {f"content/comments/{name}.yaml" for name in names} <= files_on(tmp_path / "remote.git"))
+    wait_for(lambda: {n for push in pushes_logged(tmp_path / "intake.log") for n in push[3]} >= names, what="push lines")
+    pushes = pushes_logged(tmp_path / "intake.log")
+    assert sum(count for count, *_ in pushes) == 3 and sorted(n for push in pushes for n in push[3]) == sorted(names)
+    assert all(0 <= seconds < 60 and rebases == 0 for _, seconds, rebases, _ in pushes)
+    moderator_pushes_first(tmp_path)
+    late = f"{SLUGS[0]}/{post(running.port, SLUGS[0], 'After the moderator')}"
+    wait_for(lambda: any(late in push[3] for push in pushes_logged(tmp_path / "intake.log")), what="the rebased push")
+    [after] = [push for push in pushes_logged(tmp_path / "intake.log") if late in push[3]]
+    assert after[0] == 1 and after[2] == 1 and "Policy" not in after[3]

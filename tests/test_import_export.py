@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 
 from support.importing import IMPORT_FIXTURES, command, site
 
@@ -43,3 +45,21 @@ def test_export_refuses_while_a_file_is_invalid(tmp_path):
     assert run.code == 1
     assert "broken.yaml" in run.err and "required field" in run.err
     assert not target.exists()
+
+
+def test_the_export_is_readable_by_its_owner_only_new_or_replaced(tmp_path):
+    """0600 whatever the umask, and also when it replaces an older, world-readable export."""
+    content = site(tmp_path / "site")
+    fresh = tmp_path / "fresh.json"
+    old_umask = os.umask(0o022)
+    try:
+        assert command(content, "export", str(fresh)).code == 0
+        replaced = tmp_path / "replaced.json"
+        replaced.write_text("{}\n", encoding="utf-8")
+        replaced.chmod(0o644)
+        assert command(content, "export", str(replaced)).code == 0
+    finally:
+        os.umask(old_umask)
+    for path in (fresh, replaced):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, oct(path.stat().st_mode)
+        assert json.loads(path.read_text(encoding="utf-8"))["comments"]

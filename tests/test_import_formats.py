@@ -7,6 +7,7 @@ from pathlib import Path
 
 import html5lib
 import pytest
+import yaml
 
 from support.importing import IMPORT_FIXTURES, check, command, isso_database, nested_under, publish, site, top_level
 
@@ -145,3 +146,21 @@ def test_hidden_and_private_text_never_comes_through(imported) -> None:
             assert text not in everything, (kind, text)
     for secret in PRIVATE:
         assert secret not in written and secret not in everything and secret not in reports, secret
+
+
+def test_the_authors_own_replies_are_marked_and_no_longer_warned_about(tmp_path) -> None:
+    """Without AUTHORS=1 an exact name is 'the same name as' the author; with it the reply gets role: author and check is silent."""
+    plain = site(tmp_path / "plain")
+    assert command(plain, "import", "wordpress", str(IMPORT_FIXTURES / "wordpress.xml")).code == 0
+    reply = plain / "comments" / "alpha" / "wp-102.yaml"
+    assert "role" not in yaml.safe_load(reply.read_text(encoding="utf-8"))
+    warned = [line for line in check(plain).out.splitlines() if line.startswith(f"{reply}: warning")]
+    assert len(warned) == 1 and "is the same name as 'Pat Example'" in warned[0] and "resembles" not in warned[0]
+    marked = site(tmp_path / "marked")
+    assert command(marked, "import", "wordpress", str(IMPORT_FIXTURES / "wordpress.xml"), "--mark-authors").code == 0
+    fields = yaml.safe_load((marked / "comments" / "alpha" / "wp-102.yaml").read_text(encoding="utf-8"))
+    assert fields["role"] == "author" and fields["author"] == "Pat Example"
+    others = [p for p in (marked / "comments" / "alpha").glob("wp-*.yaml") if p.name != "wp-102.yaml"]
+    assert others and all("role" not in yaml.safe_load(p.read_text(encoding="utf-8")) for p in others)
+    result = check(marked)
+    assert result.code == 0 and "/wp-" not in result.out, result.out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -418,6 +419,11 @@ def test_rate_limit_per_client_address_ignores_forged_forwarded_for(limited: Int
         assert post(limited, form(article="reply-all"), X_Forwarded_For=forged).status == 429
     page = post(limited, form(article="reply-all"), accept="text/html")
     assert page.status == 429 and "retry-after" in page.headers
+    # The plain page (no built site here): its heading is not the one of a form mistake.
+    mistake = post(limited, form(article="reply-all", website="not an address"), accept="text/html", source="127.0.0.5")
+    assert mistake.status == 400
+    headings = [re.search(r"<h1>(.*?)</h1>", reply.text).group(1) for reply in (page, mistake)]
+    assert headings[0] != headings[1], headings
 
 
 def test_forwarded_for_is_honoured_from_a_trusted_proxy(limited: IntakeServer) -> None:
@@ -706,3 +712,42 @@ def test_starting_the_intake_loads_none_of_the_build_side() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == ""
+
+
+def development_settings(tmp_path: Path) -> Path:
+    """The intake fixture's settings with no SITEURL, as `make inbox` runs with pelicanconf.py."""
+    text = (FIXTURES / "settings.py").read_text(encoding="utf-8").replace('SITEURL = "https://guide.example/"', 'SITEURL = ""')
+    assert 'SITEURL = ""' in text
+    path = tmp_path / "dev-settings.py"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def dev_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IntakeServer]:
+    """The service with the development settings (no SITEURL)."""
+    tmp = tmp_path_factory.mktemp("dev-intake")
+    server = launch(tmp, {"COMMENTS_RATE_LIMIT": "0"}, settings=development_settings(tmp))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("origin", "status"),
+    [
+        ("http://127.0.0.1:8001", 201),
+        ("http://localhost:8765", 201),
+        ("http://[::1]:8002", 201),
+        ("http://127.0.0.1:8000", 201),
+        ("https://127.0.0.1:8001", 403),
+        ("http://127.0.0.1.evil.example:8001", 403),
+        ("http://localhost.evil.example", 403),
+        ("https://guide.example", 403),
+        ("null", 403),
+    ],
+)
+def test_in_development_a_page_on_any_loopback_port_may_post(dev_service: IntakeServer, origin: str, status: int) -> None:
+    """`make serve PORT=8001` with `make inbox`: the developer's own page is accepted; nothing else is."""
+    assert post(dev_service.ensure_running(), Origin=origin).status == status

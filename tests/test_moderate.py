@@ -611,3 +611,19 @@ def test_missing_settings_file_is_a_usage_error(site_dir):
     done = run_cli(site_dir, "check", "--settings", "nope.py")
     assert done.returncode == 2
     assert "settings file nope.py not found" in done.stderr
+
+
+def test_queue_shows_what_a_pending_reply_answers(site, site_dir):
+    """Below a reply's path: the parent's author, status and first line; a missing parent is said so."""
+    write(site_dir, "garden-party/20240113T000000-orphan", minimal("Orphan", "2024-01-13 09:00", extra='reply_to: "nobody"\n'))
+    lines = queue.format_queue(check.survey(site), site, NOW, 100).splitlines()
+    dave = lines.index(next(line for line in lines if line.strip().endswith("20240104T130000-dave.yaml")))
+    answers = lines[dave + 1].strip()
+    assert answers.startswith("in reply to Alice Moreau (pending): ")
+    assert "Is a straw hat too casual for an afternoon party?" in answers
+    orphan = lines.index(next(line for line in lines if line.strip().endswith("20240113T000000-orphan.yaml")))
+    assert "'nobody'" in lines[orphan + 1] and "does not exist" in lines[orphan + 1]
+    alice = lines.index(next(line for line in lines if line.strip().endswith("20240101T150000-alice.yaml")))
+    assert not lines[alice + 1].strip().startswith("in reply to")
+    narrow = queue.format_queue(check.survey(site), site, NOW, 60).splitlines()
+    assert all(queue.text_width(line) <= 60 for line in narrow if "in reply to" in line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -71,3 +72,28 @@ def test_a_failed_commit_says_the_files_changed_but_were_not_committed(site: Pat
     done = sh(site, *MODERATE, "spam", "--commit", BOB, env=env, ok=False)
     assert done.returncode == 1 and "the files were changed but not committed" in done.stderr and "Traceback" not in done.stderr
     assert "status: 'spam'" in (site / "content" / "comments" / "garden-party" / "20240102T140000-bob.yaml").read_text()
+
+
+def printed_commands(output: str) -> list[list[str]]:
+    """The commands printed under "Record the decision in git", each split as a shell would."""
+    block = output.split("Record the decision in git, then publish it:\n", 1)[1]
+    return [shlex.split(line) for line in block.splitlines() if line.startswith("  git ")]
+
+
+@pytest.mark.parametrize("tracked", [True, False], ids=["known-to-git", "new-file"])
+def test_the_printed_commands_commit_the_decision_whether_git_knows_the_file_or_not(site: Path, tracked: bool) -> None:
+    """A comment added by hand or by the local intake is not in git yet; the printed commands still record it."""
+    name = "content/comments/garden-party/20240107T100000-hand.yaml"
+    (site / name).write_text('author: "Hana"\ndate: "2024-01-07T10:00:00-05:00"\nstatus: pending\nbody: |\n  By hand.\n')
+    if tracked:
+        sh(site, "git", "add", name)
+        sh(site, "git", "commit", "--quiet", "-m", "Add by hand", "--", name)
+    printed = sh(site, *MODERATE, "approve", "garden-party/20240107T100000-hand", env=ENV).stdout
+    commands = printed_commands(printed)
+    assert commands[-1] == ["git", "push"]
+    for command in commands[:-1]:
+        sh(site, *command)
+    assert sh(site, "git", "log", "-1", "--format=%s").stdout.strip() == "Approve garden-party/20240107T100000-hand"
+    assert sh(site, "git", "show", "--name-only", "--format=", "HEAD").stdout.split() == [name]
+    assert "\nstatus: approved\n" in sh(site, "git", "show", f"HEAD:{name}").stdout
+    assert sh(site, "git", "status", "--porcelain").stdout == "M  notes.txt\n"

@@ -70,6 +70,15 @@ def lines_naming(output: str, path: str) -> list[str]:
 LONG_NAME = "a-post-whose-file-name-is-rather-long-indeed.md"
 
 
+def make_publish(content: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], str]:
+    """`make publish` of `content` into tmp_path/public, as the README runs it; the run and all it printed."""
+    done = subprocess.run(
+        ["make", "--no-print-directory", "publish", f"INPUTDIR={content}", f"PUBLISHDIR={tmp_path / 'public'}"],
+        cwd=REPO, env={**os.environ, "COLUMNS": "250"}, capture_output=True, text=True, timeout=120,
+    )
+    return done, done.stdout + done.stderr
+
+
 def test_development_build_names_file_line_field_value_and_fix(tmp_path):
     """At 80 columns, as in a pipe or CI log: one line per message, no path split."""
     site_with(tmp_path, {"typo-post.md": TYPO, "month-13.md": MONTH_13, "tomorrow.md": TOMORROW, LONG_NAME: TOMORROW})
@@ -161,3 +170,50 @@ def test_a_broken_filename_link_names_the_post_and_line(tmp_path, conf):
     assert "'{filename}/posts/alpah.md'" in line and "did you mean '{filename}/posts/alpha.md'" in line
     assert "Unable to find" not in out and "Traceback" not in out
     assert "beta.md" not in out
+
+
+NO_CATEGORY = """Title: Forgot Its Category
+Date: 2024-05-01 09:00
+
+Text.
+"""
+
+
+def test_a_misspelt_category_points_at_its_line(tmp_path):
+    site_with(tmp_path, {"categroy.md": NO_CATEGORY.replace("Date:", "Categroy: Everyday\nDate:")})
+    result = pelican(tmp_path, "pelicanconf.py")
+    out = result.stdout + result.stderr
+    [line] = lines_naming(out, "content/posts/categroy.md:2:")
+    assert "'Categroy'" in line and "did you mean 'Category'" in line and "no 'Category' field" in line
+
+
+COMMENTS_TYPO = """Title: Comments Nearly Closed
+Date: 2024-05-01 09:00
+Category: Everyday
+Comments: clsoed
+
+Text.
+"""
+
+
+@pytest.mark.parametrize(("name", "text", "where", "said", "built"), [
+    ("no-category.md", NO_CATEGORY, "content/posts/no-category.md", ("'Category'", "'posts'"), "forgot-its-category"),
+    ("nearly-closed.md", COMMENTS_TYPO, "content/posts/nearly-closed.md:4:", ("'Comments: clsoed'", "did you mean 'closed'"),
+     "comments-nearly-closed"),
+], ids=["no-category", "comments-typo"])
+def test_a_post_mistake_warns_in_development_and_stops_a_publish(tmp_path, name, text, where, said, built):
+    """Named like every front matter mistake (relative path, line, value, suggestion); never a comment error; the post still builds in development."""
+    content = site_with(tmp_path, {name: text})
+    result = pelican(tmp_path, "pelicanconf.py")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    [line] = lines_naming(out, where)
+    assert "WARNING" in line and all(part in line for part in said), line
+    assert str(tmp_path) not in out and "Skipped comment" not in out
+    assert list((tmp_path / "output").rglob(f"*{built}*")), "the post is still built in development"
+    strict, out = make_publish(content, tmp_path)
+    assert strict.returncode != 0, out
+    [line] = [line for line in lines_naming(out, f"posts/{name}") if said[0] in line]
+    assert all(part in line for part in said), line
+    assert "comment error" not in out and "Traceback" not in out
+    assert not (tmp_path / "public").exists()

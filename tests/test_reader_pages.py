@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import html5lib
 import pytest
 
-from support.intake import Reply, send
+from support.intake import IntakeServer, Reply, send, write_manifest
 from support.reader_site import ARTICLE, ARTICLE_TITLE, ARTICLE_URL, PUBLISHED, ReaderSite, reader_site
 
 FORM = "application/x-www-form-urlencoded"
@@ -115,3 +116,51 @@ def test_the_rate_limit_counts_only_accepted_posts_and_says_how_long_to_wait(rea
     amount = int(said.group(1)) * (60 if said.group(2) == "minutes" else 1)
     assert wait <= amount <= wait + 60
     assert form_values(reply.text)["body"] == "Note 3."
+
+
+def heading_and_advice(page: str) -> tuple[str, str, str]:
+    """The page's title, its h1, and the paragraph above the list of problems, each as one line of text."""
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    title = " ".join("".join(tree.find(".//title").itertext()).split())
+    heading = " ".join("".join(tree.find(".//h1").itertext()).split())
+    advice = " ".join("".join(tree.find(".//div[@class='entry-content']/p").itertext()).split())
+    return title, heading, advice
+
+
+def test_each_refusal_pages_heading_and_advice_fit_its_cause(reader):
+    """A form mistake asks for a correction; a wait or a refused page does not say 'correct' what has no mistake."""
+    mistake = heading_and_advice(post(reader, TYPED).text)
+    valid = {**TYPED, "website": ""}
+    address = "127.0.0.4"
+    while (reply := post(reader, {**valid, "body": f"Note {address}."}, address)).status == 303:
+        pass
+    assert reply.status == 429
+    waiting = heading_and_advice(reply.text)
+    refused = post(reader, valid, Origin="http://elsewhere.example")
+    assert refused.status == 403
+    elsewhere = heading_and_advice(refused.text)
+    for page in (mistake, waiting, elsewhere):
+        assert page[0].startswith(page[1]), page
+    assert len({mistake[1], waiting[1], elsewhere[1]}) == 3
+    fix_it = mistake[2].split(". ", 1)[1]
+    assert fix_it and fix_it not in waiting[2] and fix_it not in elsewhere[2]
+    assert "wait" in waiting[2].lower()
+
+
+def test_a_title_with_quotation_marks_is_not_nested_in_the_same_marks(reader, tmp_path):
+    """The site's own received page, served by a real service whose manifest titles an article with “Quick”: ‘Quick’ inside “…”."""
+    output = tmp_path / "output"
+    (output / "comments").mkdir(parents=True)
+    shutil.copy(reader.intake.manifest.parent / "comments" / "received.html", output / "comments" / "received.html")
+    title = "The Napkin, Folded: A Host\u2019s \u201cQuick\u201d Guide"
+    manifest = write_manifest(output / "comments-manifest.json", {"napkin": {"title": title, "url": "2011/napkin/", "mode": "open"}})
+    (tmp_path / "comments").mkdir()
+    with IntakeServer(tmp_path / "comments", manifest, env={"COMMENTS_RATE_LIMIT": "0"}) as server:
+        page = send(server.port, "GET", "/comments/received?article=napkin")
+    assert page.status == 200
+    tree = html5lib.parse(page.text, namespaceHTMLElements=False)
+    [link] = [a for a in tree.iter("a") if (a.get("href") or "").endswith("/2011/napkin/")]
+    text = "".join(link.itertext())
+    assert text.count("\u201c") == 1 and text.count("\u201d") == 1, text
+    assert "\u2018Quick\u2019" in text and "Host\u2019s" in text
+    assert text.index("\u201c") < text.index("The Napkin") and text.rstrip().endswith("Guide\u201d")

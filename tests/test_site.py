@@ -113,8 +113,6 @@ def test_every_internal_link_and_asset_resolves(which, request):
         tree = html5lib.parse(page.read_bytes(), namespaceHTMLElements=False)
         ids = {e.get("id") for e in tree.iter() if e.get("id")}
         for tag, url in links_of(tree):
-            if url == "[[intake:back]]":
-                continue  # the intake's reader pages: the service puts the article's address here
             if url.startswith(("mailto:", "#")):
                 if url.startswith("#") and len(url) > 1 and url[1:] not in ids:
                     missing.append((page, url))
@@ -310,3 +308,18 @@ def test_robots_and_icons_are_copied_to_the_root(dev):
     assert (dev.output / "favicon.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
     assert "<svg" in dev.page("favicon.svg")
     assert not (dev.output / "extra").exists()
+
+
+def test_the_site_name_gets_curly_apostrophes_like_the_titles(tmp_path):
+    """SITENAME "Diane's Guide" reads Diane’s (U+2019) in the header, the <title>, JSON-LD and the feed, never as an entity."""
+    build = build_site(copy_fixture(tmp_path / "content"), tmp_path / "output", SITENAME="Diane's \"Gracious\" Guide",
+                       SITEURL="https://blog.example", RELATIVE_URLS=False, FEED_ALL_ATOM="feeds/all.atom.xml")
+    curly = "Diane\u2019s \u201cGracious\u201d Guide"
+    tree = build.tree("index.html")
+    assert curly in tree.find(".//title").text
+    header = tree.find(".//p[@class='site-title']/a")
+    assert "".join(header.itertext()) == curly
+    page = build.page("index.html")
+    assert "Diane's" not in page and "&#8217;" not in page
+    feed = feedparser.parse((build.output / "feeds" / "all.atom.xml").read_text(encoding="utf-8"))
+    assert feed.feed.title == curly

@@ -148,3 +148,20 @@ def test_console_commands_come_with_the_wheel(installed: tuple[Path, Path]) -> N
     assert done.stdout.strip() == "2 comment files OK"
     done = run([str(bin_dir / "reader-comments-intake"), "--help"], site)
     assert "--manifest" in done.stdout
+
+
+def test_the_editable_install_prints_no_alarming_banner(tmp_path: Path) -> None:
+    """`make venv`'s plugin step, in a fresh environment: quiet, and the plugin imports from this checkout."""
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path)
+    site_packages = next(venv.glob("lib/python*/site-packages"))
+    # The project's own environment lends pip and setuptools; the plugin itself is installed into the new one.
+    (site_packages / "lend.pth").write_text(f"{Path(pelican.__file__).parents[1]}\n")
+    (venv / ".installed-stamp").touch()
+    done = run(["make", "--no-print-directory", f"VENV={venv}", "-o", f"{venv}/.installed-stamp", "venv"], cwd=REPO)
+    # What pip and setuptools print (make echoes the command itself on stdout).
+    said = done.stderr + "\n".join(line for line in done.stdout.splitlines() if not line.startswith(("PYTHONWARNINGS=", "touch ")))
+    assert "Editable installation" not in said and "BuildBackendWarning" not in said and "!!" not in said, said
+    where = run([str(venv / "bin" / "python"), "-c", "import pelican.plugins.reader_comments as p; print(p.__file__)"], cwd=tmp_path)
+    assert Path(where.stdout.strip()) == REPO / "plugins" / "reader_comments" / "__init__.py"
+    assert (venv / ".plugin-installed-stamp").is_file()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -65,16 +65,21 @@ def log_problem(report: Report, problem: Problem, skips: bool = False) -> None:
     logger.log(level, "%s%s", problem, " The file is skipped." if skips else "")
 
 
-def diagnose(content, content_class: Any, path: Path, fields: list, hints: list[Problem]) -> list[Problem]:
-    """Mistakes that make Pelican leave a file out, in the words of its front matter."""
-    problems: list[Problem] = []
+def diagnose(content, content_class: Any, path: Path, fields: list, hints: list[Problem]) -> tuple[list[Problem], list[Problem]]:
+    """Mistakes in the words of its front matter: those that make Pelican leave a file out, and those that file it wrongly."""
+    skipping: list[Problem] = []
+    filed_wrongly: list[Problem] = []
     for prop in content_class.mandatory_properties:
         if not hasattr(content, prop):
-            problems.append(missing_field(path, prop, hints))
+            skipping.append(missing_field(path, prop, hints))
+    if issubclass(content_class, Article) and fields and not any(f.name.lower() == "category" for f in fields):
+        missing = missing_field(path, "category", hints)
+        filed = f" Without it the post is filed under '{content.category}'."
+        filed_wrongly.append(replace(missing, message=missing.message + filed))
     allowed = getattr(content_class, "allowed_statuses", None)
     if allowed and getattr(content, "status", None) not in allowed:
-        problems.append(bad_status(path, fields, content.status, allowed))
-    return problems
+        skipping.append(bad_status(path, fields, content.status, allowed))
+    return skipping, filed_wrongly
 
 
 def checked_read(read: Callable, settings: dict[str, Any], base_path: str, path: str,
@@ -87,24 +92,25 @@ def checked_read(read: Callable, settings: dict[str, Any], base_path: str, path:
     shown = shown_path(full)
     fields = read_fields(full)
     hints = unknown_fields(shown, fields, known_fields(settings))
+    problems: tuple[list[Problem], list[Problem]]
     try:
         content = read(**arguments)
     except ValueError:
-        problems = bad_dates(shown, fields)
-        if not problems:
+        problems = (bad_dates(shown, fields), [])
+        if not problems[0]:
             raise
     else:
         if isinstance(content, SkipStub):
             return content
         problems = diagnose(content, content_class, shown, fields, hints)
     report = report_for(settings)
-    explained = {p.line for p in problems}
-    for problem in problems:
+    skipping, filed_wrongly = problems
+    explained = {p.line for p in [*skipping, *filed_wrongly]}
+    for problem in skipping:
         log_problem(report, problem, skips=True)
-    for hint in hints:
-        if hint.line not in explained:
-            log_problem(report, hint)
-    if not problems:
+    for problem in [*filed_wrongly, *(h for h in hints if h.line not in explained)]:
+        log_problem(report, problem)
+    if not skipping:
         return content
     kind = "posts" if issubclass(content_class, Article) else "pages"
     report.skipped.setdefault(kind, []).append(shown)

@@ -2,8 +2,10 @@
 
 Each article's feed text can be kept across builds (`FeedCache`), keyed on a
 digest of every argument the feed is made with, so an unchanged feed is not
-generated again. Feeds without items are never cached: their <updated> is the
-time of the build.
+generated again. A feed without items is dated by its article (or, site-wide,
+by the newest article) rather than by the build, so a rebuild with nothing new
+writes the same text. The site-wide feed's id is its own address: the site's
+address is the id of the posts feed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,17 @@ from .settings import options_of, site_url
 from .titles import plain_title
 
 
+class DatedAtom(Atom1Feed):
+    """An Atom feed whose <updated>, when it has no entries, is the `quiet_since` of its head (if any), not the time of the build."""
+
+    def latest_post_date(self) -> datetime:
+        """The newest entry's date; without entries, the date the feed's content last changed."""
+        quiet = self.feed.get("quiet_since")
+        if not self.items and quiet is not None:
+            return quiet
+        return super().latest_post_date()
+
+
 class FeedCache(JsonCache):
     """Atom text of article comment feeds from earlier builds, by digest of what the feed is made from."""
 
@@ -34,7 +47,7 @@ class FeedCache(JsonCache):
 
     def text(self, head: dict[str, Any], items: list[dict[str, Any]]) -> str:
         """The Atom text of the feed `head` + `items`, from the cache when the same feed was written before."""
-        if self.path is None or not items:
+        if self.path is None or not (items or head.get("quiet_since")):
             return _atom(head, items)
         try:
             key = _feed_key(head, items)
@@ -73,6 +86,11 @@ def _head(settings: dict[str, Any], title: str, link: str, feed_url: str) -> dic
     }
 
 
+def _content_date(article) -> datetime:
+    """When an article's own text last changed: its modified date, else its date."""
+    return getattr(article, "modified", None) or article.date
+
+
 def _item(title: str, view) -> dict[str, Any]:
     """The arguments of one comment's entry, on the article titled `title` (plain text)."""
     pinned = "Pinned by the editors: " if view.pinned else ""
@@ -90,7 +108,7 @@ def _item(title: str, view) -> dict[str, Any]:
 
 def _atom(head: dict[str, Any], items: list[dict[str, Any]]) -> str:
     """The feed as Atom text; feedgenerator escapes names and bodies."""
-    feed = Atom1Feed(**head)
+    feed = DatedAtom(**head)
     for item in items:
         feed.add_item(**item)
     return feed.writeString("utf-8")
@@ -109,18 +127,23 @@ def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list
     pattern = options.feed_atom
     cache = cache if cache is not None else FeedCache(None)
     recent: list[tuple[str, Any]] = []
+    newest: datetime | None = None
     for group in articles.values():
         for article in group:
             if article.comments_mode == "off":
                 continue
             title = plain_title(article.title)
+            newest = _content_date(article) if newest is None else max(newest, _content_date(article))
             recent.extend((title, view) for view in article.comments)
             if pattern:
                 path = pattern.format(slug=article.slug)
                 head = _head(settings, f"Comments on “{title}”", f"{site}/{article.url}", f"{site}/{path}")
+                head["quiet_since"] = _content_date(article)
                 _write(cache.text(head, [_item(title, view) for view in article.comments]), output / path)
     recent_path = options.feed_recent_atom
     if recent_path:
         head = _head(settings, f"{settings.get('SITENAME', '')}: recent comments", f"{site}/", f"{site}/{recent_path}")
+        # Dated by the newest article while empty; its own address as id (the site's is the posts feed's).
+        head.update(quiet_since=newest, feed_guid=head["feed_url"])
         recent.sort(key=lambda pair: pair[1].date, reverse=True)
         _write(_atom(head, [_item(title, view) for title, view in recent[: options.feed_max_items]]), output / recent_path)

@@ -31,10 +31,11 @@ def _umask() -> int:
 _NEW_FILE_MODE = 0o666 & ~_umask()
 
 
-def atomic_write(path: Path, data: bytes, *, create: bool = False) -> None:
+def atomic_write(path: Path, data: bytes, *, create: bool = False, mode: int | None = None) -> None:
     """Write `data` to `path` atomically; with `create`, never replace a file (FileExistsError).
 
-    A new file gets the usual permissions (0666 less the umask); a replaced one keeps its own.
+    A new file gets the usual permissions (0666 less the umask); a replaced one keeps its own;
+    `mode` sets them instead (before the file appears under its name: never readable by others meanwhile).
     """
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
     try:
@@ -43,10 +44,10 @@ def atomic_write(path: Path, data: bytes, *, create: bool = False) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         if create:
-            os.chmod(tmp, _NEW_FILE_MODE)
+            os.chmod(tmp, _NEW_FILE_MODE if mode is None else mode)
             os.link(tmp, path)
         else:
-            os.chmod(tmp, _mode_of(path))
+            os.chmod(tmp, _mode_of(path) if mode is None else mode)
             os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)

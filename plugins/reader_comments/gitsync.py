@@ -38,6 +38,10 @@ BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 300.0
 REBASE_ATTEMPTS = 5
 INBOX_WORKTREES = "comments-inbox"
+COMMIT_PREFIX = "Comment pending moderation: "
+# A fast-forward in `git push --porcelain`: <flag>\t<from>:<to>\t<old>..<new>
+PUSHED_RANGE = re.compile(r"\t(?P<old>[0-9a-f]{4,})\.\.(?P<new>[0-9a-f]{4,})$", re.M)
+PUSH_NAMES_LOGGED = 10
 
 
 class GitError(ReaderCommentsError, RuntimeError):
@@ -184,7 +188,7 @@ class GitRecorder:
 
     def _commit(self, relative: str, slug: str, comment_id: str) -> None:
         """Stage one path and commit only that path, leaving everything else staged or not as it was."""
-        message = f"Comment pending moderation: {slug}/{comment_id}"
+        message = f"{COMMIT_PREFIX}{slug}/{comment_id}"
         self._retrying(["add", "--", relative])
         self._retrying(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message, "--only", "--", relative])
 
@@ -259,12 +263,14 @@ class GitRecorder:
                 return
 
     def push(self) -> None:
-        """Push the branch; when the remote moved on, fetch, rebase onto it and push again."""
+        """Push the branch; when the remote moved on, fetch, rebase onto it and push again. Log what each push carried."""
         remote = str(self.options.push)
         refspec = f"refs/heads/{self.branch}:refs/heads/{self.branch}"
-        for _ in range(REBASE_ATTEMPTS):
-            done = git(self.top, ["push", "--quiet", "--porcelain", remote, refspec], self.env, check=False)
+        started = time.monotonic()
+        for rebases in range(REBASE_ATTEMPTS):
+            done = git(self.top, ["push", "--porcelain", remote, refspec], self.env, check=False)  # --quiet hides the pushed range
             if done.returncode == 0:
+                self._log_push(done.stdout, remote, time.monotonic() - started, rebases)
                 return
             report = done.stdout + done.stderr
             if "[rejected]" not in report and "non-fast-forward" not in report and "fetch first" not in report:
@@ -272,6 +278,20 @@ class GitRecorder:
             logger.info("the remote branch %s moved on; rebasing comments onto it", self.branch)
             self._rebase(remote)
         raise GitError(f"the remote kept moving; gave up after {REBASE_ATTEMPTS} rebases")
+
+    def _log_push(self, porcelain: str, remote: str, seconds: float, rebases: int) -> None:
+        """One line per push that carried commits: how many, which comments, how long it took (rebases included)."""
+        match = PUSHED_RANGE.search(porcelain)
+        if match is None:
+            if "[new branch]" in porcelain:
+                logger.info("pushed the new branch %s to %s in %.2f s", self.branch, remote, seconds)
+            return
+        subjects = git(self.top, ["log", "--format=%s", f"{match['old']}..{match['new']}"], check=False).stdout.split("\n")
+        names = [subject.rpartition(": ")[2] for subject in subjects if subject.startswith(COMMIT_PREFIX)]
+        shown = ", ".join(names[:PUSH_NAMES_LOGGED]) + (f" and {len(names) - PUSH_NAMES_LOGGED} more" if len(names) > PUSH_NAMES_LOGGED else "")
+        count = len([subject for subject in subjects if subject])
+        logger.info("pushed %d commit%s to %s in %.2f s%s: %s", count, "s" * (count != 1), remote, seconds,
+                    f" after {rebases} rebase{'s' * (rebases != 1)}" if rebases else "", shown or "no comment files")
 
     def _rebase(self, remote: str) -> None:
         """Fetch the remote branch and replay local commits on it; local edits, staged or not, are kept as they were."""

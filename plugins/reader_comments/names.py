@@ -108,3 +108,11 @@ def resembles(name: str, protected: Iterable[str]) -> str | None:
         if mine & skeletons(real):
             return real
     return None
+
+
+def same_name(name: str, other: str) -> bool:
+    """Whether two names are the very same text (Unicode-normalized, spaces collapsed), not merely alike."""
+    def plain(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", text).split())
+
+    return plain(name) == plain(other)

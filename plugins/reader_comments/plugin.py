@@ -9,6 +9,8 @@ so a cached article never carries stale comments.
 from __future__ import annotations
 
 import logging
+import os
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from .comment_format import LIMITS, PUBLISHED, Tree, load_tree
 from .errors import Problem
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, OPTIONS_KEY, Options, comments_folder, options_of, site_timezone
+from .site_model import front_matter, mode_message
 from .threads import Thread, build
 from .view import CommentRenderer
 
@@ -50,12 +53,20 @@ def add_template_folder(generator) -> None:
     generator.env.globals["COMMENT_BODY_MAX"] = LIMITS["body"]
 
 
+def mode_problem(article, value: str) -> Problem:
+    """A wrong `Comments:` value, as a front matter mistake of the post: its path as typed, and its line."""
+    source = Path(article.source_path)
+    meta, _ = front_matter(source)
+    line = meta.get("comments", ("", None))[1]
+    return Problem(_typed(source), f"{mode_message(value)} The article's comments are closed until it is corrected.", line)
+
+
 def article_mode(article, options: Options, now: datetime) -> tuple[str, Problem | None]:
     """Whether an article's comments are open, closed or off, from metadata and age."""
     raw = str(article.metadata.get("comments", options.default_mode)).strip().lower()
     problem = None
     if raw not in MODES:
-        problem = Problem(Path(article.source_path), f"'Comments: {raw}' must be one of {', '.join(MODES)}")
+        problem = mode_problem(article, raw)
         raw = "closed"
     days = options.close_after_days
     if raw == "open" and days is not None and now - article.date > timedelta(days=days):
@@ -87,6 +98,20 @@ def _about_approved(problem: Problem, status: dict[Path, str]) -> bool:
     return any(status.get(path, PUBLISHED) == PUBLISHED for path in (problem.path, *problem.related))
 
 
+def _typed(path: Path) -> Path:
+    """`path` as typed from the current folder (the site's root) when it lies there; symbolic links are named, not followed."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(Path(os.path.abspath(Path.cwd())))
+    except ValueError:
+        return absolute
+
+
+def _shown(problem: Problem) -> Problem:
+    """The problem with its paths as typed from the current folder (the site's root), not the build machine's absolute ones."""
+    return replace(problem, path=_typed(problem.path), related=tuple(_typed(p) for p in problem.related))
+
+
 def _report(problems: list[Problem], strict: bool, status: dict[Path, str]) -> None:
     """Log every problem; in strict mode stop the build after listing all those that may concern approved comments.
 
@@ -97,15 +122,22 @@ def _report(problems: list[Problem], strict: bool, status: dict[Path, str]) -> N
     blocking = 0
     for problem in problems:
         if not _about_approved(problem, status):
-            logger.info("Comment not approved, with a problem: %s", problem)
+            logger.info("Comment not approved, with a problem: %s", _shown(problem))
         elif strict:
             blocking += 1
-            logger.critical("Comment error: %s", problem)
+            logger.critical("Comment error: %s", _shown(problem))
         else:
-            logger.warning("Skipped comment: %s", problem)
+            logger.warning("Skipped comment: %s", _shown(problem))
     if blocking:
         logger.critical("%d comment error(s); strict mode (COMMENTS_STRICT) stops the build", blocking)
         raise CommentsBuildError(1)
+
+
+def _report_posts(problems: list[Problem], strict: bool) -> bool:
+    """Log each post's wrong `Comments:` line as front matter is reported (`path:line: …`); whether strict mode must stop."""
+    for problem in problems:
+        logger.log(logging.CRITICAL if strict else logging.WARNING, "%s", problem)
+    return strict and bool(problems)
 
 
 def attach_comments(generator) -> None:
@@ -134,12 +166,13 @@ def attach_comments(generator) -> None:
         thread = build(comments, {c.id for c in comments if c.path in withheld})
         problems.extend(thread.problems)
         threads[slug] = thread
+    post_problems: list[Problem] = []
     for slug, articles in published.items():
         thread = threads.get(slug) or build([])
         for article in articles:
             mode, problem = article_mode(article, options, now)
             newest, order_problem = article_order(article)
-            problems.extend(p for p in (problem, order_problem) if p)
+            post_problems.extend(p for p in (problem, order_problem) if p)
             renderer.attach(article, thread, mode, newest)
     caches.save()
     logger.debug(
@@ -151,7 +184,11 @@ def attach_comments(generator) -> None:
         "articles": published,
         "feed_cache": caches.feeds,
     }
+    stop = _report_posts(post_problems, options.strict)
     _report(problems, options.strict, status)
+    if stop:
+        logger.critical("The build stops: correct the posts' Comments: lines named above (COMMENTS_STRICT).")
+        raise CommentsBuildError(1)
     logger.info("Comments: %d published on %d articles", sum(t.count for t in threads.values()), len(threads))
 
 

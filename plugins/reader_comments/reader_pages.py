@@ -1,8 +1,11 @@
 """The pages the intake service shows readers, built by Pelican from theme templates and filled in per reply.
 
-The build renders each template that the theme provides into the output folder,
-with a placeholder such as `[[intake:author]]` wherever the service puts what the
-reader typed; the service fills every placeholder in one pass, escaping each value,
+The build renders each template that the theme provides into the output folder's
+`comments-intake/`, named `.html.in`: they are the intake's templates, not pages
+for readers, so nothing links to them, the web server refuses them as it refuses
+the manifest (deploy/nginx.conf), and HTML checkers and sitemaps leave them alone.
+Each has a placeholder such as `[[intake:author]]` wherever the service puts what
+the reader typed; the service fills every placeholder in one pass, escaping each value,
 so nothing a reader sends is ever read as a placeholder or as markup.
 """
 
@@ -12,11 +15,21 @@ import html
 import re
 from collections.abc import Iterable
 
-# Theme template (without .html) and where the build writes it, by page.
+# Theme template (without .html), by page.
 TEMPLATES = {"error": "intake_error", "received": "intake_received"}
-SAVE_AS = {"error": "comments/error.html", "received": "comments/received.html"}
-FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title")
+# Where the build writes them: beside the manifest, outside the pages readers browse.
+SAVE_AS = {"error": "comments-intake/error.html.in", "received": "comments-intake/received.html.in"}
+FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title", "heading", "advice")
 _PLACEHOLDER = re.compile(r"\[\[intake:([a-z_]+)\]\]")
+
+
+# A title the pages set in double quotation marks gets single ones inside: “A Host’s ‘Quick’ Guide”.
+INNER_QUOTES = str.maketrans({"“": "‘", "”": "’"})
+
+
+def quoted_title(title: str) -> str:
+    """A title as it reads inside double quotation marks: its own double marks become single ones."""
+    return title.translate(INNER_QUOTES)
 
 
 def placeholders() -> dict[str, str]:

@@ -17,6 +17,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
+from .comment_format.rules import near_choice
 from .errors import Problem, SiteError
 from .settings import MODES, comments_folder, load_settings, site_timezone
 
@@ -148,6 +149,12 @@ def front_matter(path: Path) -> tuple[dict[str, tuple[str, int]], str | None]:
     return meta, None
 
 
+def mode_message(value: str) -> str:
+    """What is wrong with an article's `Comments:` value, with the mode it was probably meant as."""
+    meant = near_choice(value, list(MODES))
+    return f"'Comments: {value}' must be one of {', '.join(MODES)}" + (f"; did you mean '{meant}'?" if meant else "")
+
+
 def _slug_for(path: Path, meta: dict[str, tuple[str, int]], settings: dict[str, Any]) -> str | None:
     """The article's slug: its `Slug:` metadata, or what Pelican derives from the title or file name."""
     if "slug" in meta:
@@ -192,5 +199,5 @@ def find_articles(site: Site) -> tuple[dict[str, Article], list[Problem]]:
         article = Article(slug, meta["title"][0], shown, mode, mode_line, _authors(meta, site.settings))
         articles.setdefault(slug, article)
         if mode is not None and mode.strip().lower() not in MODES:
-            problems.append(Problem(shown, f"'Comments: {mode}' must be one of {', '.join(MODES)}", mode_line))
+            problems.append(Problem(shown, mode_message(mode), mode_line))
     return articles, problems

@@ -151,6 +151,7 @@ class CommentRenderer:
             "@id": view.url,
             "url": view.url,
             "dateCreated": view.date_iso,
+            "datePublished": view.date_iso,
             "author": author,
             "text": view.body_text,
         }

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from support.build import build_site
 from support.git import PEOPLE, REPO, copy_project, files_on, sh, wait_for
 from support.intake import IntakeServer, free_port, service_env
 
@@ -88,12 +89,17 @@ class Server:
 
     def get(self, path: str, encoding: str = "identity") -> tuple[int, dict[str, str], bytes]:
         """One GET through nginx."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        conn.request("GET", path, headers={"Accept-Encoding": encoding})
-        response = conn.getresponse()
-        body = response.read()
-        conn.close()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+        return fetch(self.port, path, encoding)
+
+
+def fetch(port: int, path: str, encoding: str = "identity") -> tuple[int, dict[str, str], bytes]:
+    """One GET to 127.0.0.1:`port`: status, headers (lower-case names) and body."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", path, headers={"Accept-Encoding": encoding})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
 
 def start_nginx(tmp: Path, live: Path, port: int, intake_port: int) -> subprocess.Popen[bytes]:
@@ -152,6 +158,28 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield Server(tmp_path, bare, live, port, intake)
     finally:
         intake.stop()
+        nginx.terminate()
+        nginx.wait(10)
+
+
+def test_nginx_serves_feeds_as_atom_and_refuses_what_only_the_intake_reads(tmp_path: Path) -> None:
+    """The shipped site config: Atom feeds as application/atom+xml; the manifest and the intake's page templates refused."""
+    live = build_site(shutil.copytree(REPO / "content", tmp_path / "content"), tmp_path / "live", conf="publishconf.py").output
+    port = free_port()
+    nginx = start_nginx(tmp_path, live, port, free_port())
+    try:
+        for feed in ("/feeds/all.atom.xml", "/feeds/category/work.atom.xml", "/feeds/comments/thank-you-note.atom.xml"):
+            status, headers, body = fetch(port, feed)
+            assert status == 200 and headers["content-type"] == "application/atom+xml", (feed, headers)
+            assert body.startswith(b"<?xml") and headers["cache-control"] == "max-age=900", feed
+        status, headers, _ = fetch(port, "/sitemap.xml")
+        assert status == 200 and headers["content-type"].startswith("text/xml")
+        for hidden in ("/comments-manifest.json", "/comments-intake/error.html.in", "/comments-intake/received.html.in",
+                       "/comments-intake/"):
+            assert (live / hidden.lstrip("/")).exists(), f"{hidden} is built, so a 404 is a refusal"
+            status, _, body = fetch(port, hidden)
+            assert status == 404 and b"[[intake:" not in body, hidden
+    finally:
         nginx.terminate()
         nginx.wait(10)
 

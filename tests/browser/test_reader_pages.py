@@ -63,3 +63,23 @@ def test_a_refused_comment_comes_back_whole_at_320_px(browser: Any, reader: Read
         page.wait_for_url(f"{reader.site}/{ARTICLE_URL}")
     finally:
         context.close()
+
+
+def test_without_javascript_a_long_comment_is_not_cut_and_the_service_says_so(browser: Any, reader: ReaderSite) -> None:
+    """No maxlength cuts the text: the service refuses it naming the limit and the length, and gives all of it back."""
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(f"{reader.site}/{ARTICLE_URL}")
+        text = "word " * 2_010
+        page.fill("#comment-author", NAME)
+        page.fill("#comment-body", text)
+        assert page.input_value("#comment-body") == text
+        with page.expect_navigation():
+            page.click("button.comment-submit")
+        assert page.url.startswith(f"http://127.0.0.1:{reader.intake.port}/")
+        message = " ".join(page.locator(".intake-errors").inner_text().split())
+        assert "10,000" in message and f"{len(text.strip()):,}" in message
+        assert page.input_value("#comment-body").strip() == text.strip()
+    finally:
+        context.close()

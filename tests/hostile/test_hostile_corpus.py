@@ -200,7 +200,7 @@ def check_direct_render(body: str) -> None:
 
 def check_fields(site: CorpusSite, cid: str, attack: Attack, article: Any) -> None:
     """A published case's name and website come out exactly as written: text and attribute values, never markup."""
-    name = find(article, "span", "comment-author")
+    name = find(article, "h3", "comment-author")
     assert name is not None
     links = [e for e in elements(name) if e.tag == "a"]
     if attack.field == "author":

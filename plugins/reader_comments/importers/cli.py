@@ -1,6 +1,6 @@
 """The import and export commands.
 
-    reader-comments-migrate import FORMAT FILE [--dry-run] [--map CSV]
+    reader-comments-migrate import FORMAT FILE [--dry-run] [--map CSV] [--mark-authors]
     reader-comments-migrate export FILE
 
 (`python -m pelican.plugins.reader_comments.importers` is the same command.)
@@ -66,7 +66,8 @@ def _undo(folders: list[Path], reason: str) -> str:
     return f"{reason}; nothing was written"
 
 
-def run_import(site: Site, kind: str, source: Path, dry_run: bool = False, map_file: Path | None = None) -> int:
+def run_import(site: Site, kind: str, source: Path, dry_run: bool = False, map_file: Path | None = None,
+               authors: bool = False) -> int:
     """Import one source into the site's comments folder; print the report."""
     try:
         articles = load_articles(site)
@@ -76,7 +77,7 @@ def run_import(site: Site, kind: str, source: Path, dry_run: bool = False, map_f
     except SourceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    plan = plan_import(data, site, articles, f"{kind} {source}")
+    plan = plan_import(data, site, articles, f"{kind} {source}", authors=authors)
     print("\n".join(plan.report.lines(dry_run or bool(plan.report.problems))))
     if plan.report.problems:
         for problem in plan.report.problems:
@@ -121,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="the export file, database or folder")
     imp.add_argument("--dry-run", action="store_true", help="print the report and write nothing")
     imp.add_argument("--map", type=Path, default=None, metavar="CSV", help="old URL or identifier,slug rows")
+    imp.add_argument("--mark-authors", action="store_true",
+                     help="give role: author to comments written under the exact name of their article's author")
     exp = commands.add_parser("export", parents=[common], help="write every comment as one JSON file")
     exp.add_argument("file", type=Path, help="the JSON file to write")
     return parser
@@ -137,4 +140,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.command == "export":
         return run_export(site, args.file)
-    return run_import(site, args.format, args.file, args.dry_run, args.map)
+    return run_import(site, args.format, args.file, args.dry_run, args.map, args.mark_authors)

@@ -14,6 +14,8 @@ from ..site_model import Site
 
 FORMAT = "reader-comments"
 VERSION = 1
+# The export holds every comment, rejected and spam ones and private notes included: for its owner's eyes only.
+PRIVATE = 0o600
 
 
 def collect(site: Site) -> tuple[list[dict[str, Any]], list[str]]:
@@ -61,7 +63,7 @@ def write_export(site: Site, path: Path) -> int:
         raise ExportError("Fix these files first (make check-comments): nothing was written.", problems)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, (json.dumps(document(entries), ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+        atomic_write(path, (json.dumps(document(entries), ensure_ascii=False, indent=1) + "\n").encode("utf-8"), mode=PRIVATE)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}") from exc
     return len(entries)

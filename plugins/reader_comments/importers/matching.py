@@ -88,6 +88,8 @@ class Articles:
     slugs: set[str] = field(default_factory=set)
     by_path: dict[str, str] = field(default_factory=dict)
     overrides: dict[str, str] = field(default_factory=dict)
+    # Each article's authors, by slug: `--mark-authors` gives their own comments `role: author`.
+    authors: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def match(self, thread: SourceThread) -> str | None:
         """The slug of the article a thread belongs to, or None."""
@@ -112,7 +114,7 @@ def load_articles(site: Site) -> Articles:
     for problem in problems:
         logger.warning("%s", problem)
     prefix = url_path(site.settings.get("SITEURL") or "")
-    articles = Articles(slugs=set(found))
+    articles = Articles(slugs=set(found), authors={slug: article.authors for slug, article in found.items()})
     for slug, article in found.items():
         meta, _ = front_matter(article.source)
         url = article_url(slug, {key: value for key, (value, _) in meta.items()}, site.settings)

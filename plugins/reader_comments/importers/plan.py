@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import comment_format
 from ..comment_format import Comment
+from ..names import same_name
 from ..site_model import Site
 from ..threads import build
 from .fields import DELETED_BODY, EMPTY_BODY
@@ -104,8 +105,16 @@ def _files(folder: Path) -> list[Path]:
                   if name.endswith(comment_format.EXTENSIONS) and not name.startswith("."))
 
 
-def plan_import(export: Export, site: Site, articles: Articles, source: str) -> Plan:
-    """Everything an import of `export` would write, checked; nothing is written here."""
+def mark_authors(chosen: list[_Chosen], articles: Articles) -> None:
+    """Give `role: author` to each comment written under the very name of its article's author."""
+    for item in chosen:
+        name = str(item.source.fields.get("author", ""))
+        if any(same_name(name, real) for real in articles.authors.get(item.folder.name, ())):
+            item.source.fields["role"] = "author"
+
+
+def plan_import(export: Export, site: Site, articles: Articles, source: str, authors: bool = False) -> Plan:
+    """Everything an import of `export` would write, checked; nothing is written here (`authors`: mark the authors' own comments)."""
     plan = Plan(report=Report(source))
     plan.report.skipped.update(export.skipped)
     plan.report.problems.extend(export.problems)
@@ -120,6 +129,8 @@ def plan_import(export: Export, site: Site, articles: Articles, source: str) -> 
             plan.report.unmatched.append((thread.label, len(thread.comments)))
             continue
         chosen.extend(_choose(export, thread, slug, site, plan, taken))
+    if authors:
+        mark_authors(chosen, articles)
     if export.html_bodies:
         convert_bodies([item.source for item in chosen])  # only what will be written: a repeat run converts nothing
     new: dict[str, list[Comment]] = {}

@@ -30,7 +30,8 @@ honeypot `homepage`. Other fields are ignored; multipart bodies are refused with
 
 - 403 when an Origin header is present and not allowed (`null` included). Allowed:
   COMMENTS_ALLOWED_ORIGINS, the origin of SITEURL when it is absolute, and, when
-  SITEURL is empty (development), http://127.0.0.1:8000 and http://localhost:8000.
+  SITEURL is empty (development), a page on any port of 127.0.0.1, localhost or
+  [::1] (plain http: the developer's own, as `make serve PORT=...` serves it).
   A request without Origin (not a browser) passes. The page and the log name the
   refused origin and the allowed ones.
 - 415 for any other content type; 413 when Content-Length, or the body as it is

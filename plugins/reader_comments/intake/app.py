@@ -18,12 +18,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import comment_format
+from .. import comment_format, reader_pages
 from ..comment_format import Comment, CommentFileError
 from ..fileio import clean_temp_files
 from ..gitsync import GitRecorder
 from .akismet_check import AkismetCheck
-from .config import Config, origin_of
+from .config import Config
 from .form import (
     HONEYPOT,
     LABELS,
@@ -121,7 +121,7 @@ class Service:
     def check_head(self, request: Request) -> None:
         """Check the request's origin, type and size before reading it; raise Rejected."""
         origin = request.headers.get("origin")
-        if origin is not None and origin_of(origin) not in self.config.origins:
+        if origin is not None and not self.config.allows(origin):
             allowed = ", ".join(sorted(self.config.origins)) or "none"
             logger.warning("refused a post from origin %r: allowed are %s (COMMENTS_ALLOWED_ORIGINS, SITEURL)",
                            origin[:MAX_ORIGIN_SHOWN], allowed)
@@ -248,7 +248,8 @@ class Service:
         url = self.article_url(slug)
         entry = (self.manifest.articles() or {}).get(slug)
         title = entry.get("title") if isinstance(entry, dict) else None
-        page = self.pages.received(url, title if isinstance(title, str) else "the article") if url else None
+        shown = reader_pages.quoted_title(title) if isinstance(title, str) else "the article"
+        page = self.pages.received(url, shown) if url else None
         return page or RedirectResponse(self.config.thanks, status_code=303)
 
     def failure(self, refusal: Rejected, as_json: bool, form: dict[str, str]) -> Response:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
+import socket
 from pathlib import Path
 
 import uvicorn
@@ -36,6 +38,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why the service cannot listen on host:port (taken, say), or None when it can; checked before starting."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"port {port} on {host} is already in use; stop the other service or pick another port: "
+                        f"make inbox INBOX_PORT={port + 1} (and build with the same INBOX_PORT so the form posts there)")
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the service until interrupted."""
     args = parse_args(argv)
@@ -51,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     if not named.is_dir():
         logger.error("cannot start: the comments folder %s does not exist", named)
         return 2
+    problem = port_problem(args.host, args.port)
+    if problem:
+        logger.error("cannot start: %s", problem)
+        return 1
     try:
         app = create_app(config)
     except GitError as exc:

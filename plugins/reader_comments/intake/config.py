@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 DEV_SITE = "http://127.0.0.1:8000"
 DEV_ORIGINS = ("http://127.0.0.1:8000", "http://localhost:8000")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# In development (no absolute SITEURL) a page on any port of these is the developer's own (make serve PORT=...).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def origin_of(url: str | None) -> str | None:
@@ -36,6 +38,12 @@ def origin_of(url: str | None) -> str | None:
         return None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+
+
+def is_loopback_origin(origin: str | None) -> bool:
+    """Whether an origin is a page on this computer (127.0.0.1, localhost or [::1], any port, plain http)."""
+    parts = urlsplit(origin or "")
+    return parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
 
 
 def allowed_origins(siteurl: str, extra: Sequence[str] | None) -> frozenset[str]:
@@ -102,6 +110,13 @@ class Config:
     akismet_key: str | None = None
     akismet_endpoint: str | None = None
     language: str = "en"
+    # Development (SITEURL not absolute): accept pages on any loopback port, not only the dev server's 8000.
+    any_loopback_port: bool = False
+
+    def allows(self, origin: str) -> bool:
+        """Whether a post from a page at `origin` is accepted."""
+        shown = origin_of(origin)
+        return shown in self.origins or (self.any_loopback_port and is_loopback_origin(shown))
 
 
 def build_config(settings: dict[str, Any], comments: Path | None = None, manifest: Path | None = None) -> Config:
@@ -139,6 +154,7 @@ def build_config(settings: dict[str, Any], comments: Path | None = None, manifes
         akismet_key=akismet_key(options.akismet_key),
         akismet_endpoint=options.akismet_endpoint or None,
         language=str(settings.get("DEFAULT_LANG") or "en"),
+        any_loopback_port=not siteurl,
     )
 
 

@@ -24,6 +24,21 @@ ONE_LINE = ("article", "author", "website", "reply_to")
 HONEYPOT = "homepage"
 
 
+# The heading and the advice of a refusal page, by cause: only a mistake in the form asks for a correction.
+FIX_IT = ("Your comment was not sent", "Correct what is listed here and send it again.")
+REFUSALS = {
+    429: ("Please wait a moment before sending", "Nothing needs correcting: wait as long as it says here, then send it again."),
+    503: ("Comments cannot be taken right now", "Nothing needs correcting: please send it again later."),
+    403: ("This comment cannot be sent here", "It cannot be sent from this page, for the reason listed here."),
+    404: ("This comment cannot be sent here", "What it answers is not here any more, as listed here."),
+}
+
+
+def refusal_words(status: int) -> tuple[str, str]:
+    """The heading and the one-line advice of the page refusing a post with `status`."""
+    return REFUSALS.get(status, FIX_IT)
+
+
 class Rejected(Exception):
     """A submission refused with an HTTP status and a message per field."""
 
@@ -201,8 +216,9 @@ async def read_body(request: Request, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-def error_page(errors: dict[str, str], back: str, body: str) -> str:
-    """A small HTML page listing what was wrong, with a link back and the text to copy."""
+def error_page(errors: dict[str, str], back: str, body: str, status: int = 400) -> str:
+    """A small HTML page listing what was wrong (its heading fitting the cause), with a link back and the text to copy."""
+    heading, advice = (html.escape(text) for text in refusal_words(status))
     items = "".join(f"<li>{html.escape(message)}</li>" for message in errors.values())
     kept = ""
     if body.strip():
@@ -213,7 +229,7 @@ def error_page(errors: dict[str, str], back: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>Your comment was not sent</title></head><body>"
-        f"<h1>Your comment was not sent</h1><ul>{items}</ul>{kept}"
+        f"<title>{heading}</title></head><body>"
+        f"<h1>{heading}</h1><p>{advice}</p><ul>{items}</ul>{kept}"
         f'<p><a href="{html.escape(back)}">Go back to the article</a></p></body></html>'
     )

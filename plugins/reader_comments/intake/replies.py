@@ -10,7 +10,7 @@ from starlette.responses import HTMLResponse
 from .. import reader_pages
 from ..fileio import read_capped
 from .config import Config, origin_of
-from .form import LABELS, error_page
+from .form import LABELS, error_page, refusal_words
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +55,9 @@ class ReaderPages:
         """The 'not sent' page with every field the reader typed kept, or the plain page."""
         page = self.built("error")
         if page is None:
-            return HTMLResponse(error_page(errors, back, form.get("body", "")), status_code=status, headers=headers)
-        values = {name: form.get(name, "") for name in LABELS} | {"back": back}
+            return HTMLResponse(error_page(errors, back, form.get("body", ""), status), status_code=status, headers=headers)
+        heading, advice = refusal_words(status)
+        values = {name: form.get(name, "") for name in LABELS} | {"back": back, "heading": heading, "advice": advice}
         text = reader_pages.fill(page, values, errors.values(), self.config.site)
         return HTMLResponse(text, status_code=status, headers={**(headers or {}), "content-security-policy": self.policy})
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from .. import comment_format
 from ..comment_format import PUBLISHED, Tree
 from ..errors import Problem
-from ..names import display_name, resembles, visible
+from ..names import display_name, resembles, same_name, visible
 from ..render import cost_problems
 from ..settings import options_of
 from ..site_model import Article, Site, find_articles
@@ -83,8 +83,9 @@ def look_alikes(result: Survey, site: Site) -> list[str]:
         real = resembles(comment.author, [*authors, *moderators])
         if real is not None:
             who = "the article's author" if real in authors else "a moderator"
+            how = "is the same name as" if same_name(comment.author, real) else "resembles"
             warnings.append(
-                f"{comment.path}: warning: the name {visible(display_name(comment.author))!r} resembles {real!r} "
+                f"{comment.path}: warning: the name {visible(display_name(comment.author))!r} {how} {real!r} "
                 f"({who}); only a moderator's `role:` gives the badge"
             )
     return warnings

@@ -45,10 +45,10 @@ def cmd_check(site: Site) -> int:
     return EXIT_OK
 
 
-def cmd_moderate(site: Site, ids: Sequence[str], status: str, **how: Any) -> int:
-    """Set `status` on every named comment (`how`: the rest of `edit.moderate`'s arguments) and say what happened."""
+def cmd_moderate(site: Site, ids: Sequence[str], status: str, *args: Any, **kwargs: Any) -> int:
+    """Set `status` on every named comment (the rest of `edit.moderate`'s arguments passed on) and say what happened."""
     try:
-        outcome = moderate(site, ids, status, **how)
+        outcome = moderate(site, ids, status, *args, **kwargs)
     except ModerationError as exc:
         for message in exc.messages:
             print(f"error: {message}", file=sys.stderr)
@@ -131,6 +131,8 @@ def report_record(record: Record | None) -> None:
         print(f"Committed: {record.message}. Publish it with: git push")
     else:
         print("Record the decision in git, then publish it:")
+        if record.add:
+            print(f"  {record.add}")
         print(f"  {record.command}")
         print("  git push")
 

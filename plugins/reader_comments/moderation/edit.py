@@ -60,6 +60,8 @@ class Record:
     committed: bool
     command: str | None = None
     error: str | None = None
+    # The `git add` a file git does not know yet needs before that commit.
+    add: str | None = None
 
 
 @dataclass(slots=True)
@@ -340,6 +342,14 @@ def work_tree(folder: Path) -> Path | None:
     return Path(done.stdout.strip()) if done.returncode == 0 else None
 
 
+def _tracked(top: Path, path: Path) -> bool:
+    """Whether git knows the file already (a `git commit -- path` of a file it does not know fails)."""
+    try:
+        return git(top, ["ls-files", "--error-unmatch", "--", str(path.resolve())], check=False).returncode == 0
+    except GitError:
+        return False
+
+
 def record_decision(paths: Sequence[Path], status: str, commit: bool, message: str | None = None) -> Record | None:
     """Commit the changed comment files alone, or give the git command that would; None outside git."""
     top = work_tree(paths[0].parent)
@@ -348,7 +358,9 @@ def record_decision(paths: Sequence[Path], status: str, commit: bool, message: s
     message = message or decision_message(status, [label(path) for path in paths])
     if not commit:
         relative = [os.path.relpath(path.resolve(), Path.cwd()) for path in paths]
-        return Record(message, False, shlex.join(["git", "commit", "-m", message, "--", *relative]))
+        new = [shown for path, shown in zip(paths, relative, strict=True) if not _tracked(top, path)]
+        add = shlex.join(["git", "add", "--", *new]) if new else None
+        return Record(message, False, shlex.join(["git", "commit", "-m", message, "--", *relative]), add=add)
     absolute = [str(path.resolve()) for path in paths]
     try:
         git(top, ["add", "--", *absolute])

@@ -88,6 +88,17 @@ def spam_flags(result: Survey, site: Site, pending: Sequence[Comment]) -> tuple[
     return flags, None
 
 
+def parent_line(comment: Comment, comments: dict[tuple[str, str], Comment], width: int) -> str | None:
+    """What a reply answers: its parent's author, status and first line, cut to `width` cells; None for a top-level comment."""
+    if not comment.reply_to:
+        return None
+    parent = comments.get((comment.article, comment.reply_to))
+    if parent is None:
+        return fit(f"in reply to {_clean(comment.reply_to)!r}, which does not exist (see Problems)", width).rstrip()
+    said = f"in reply to {_clean(parent.author)} ({parent.status}): "
+    return said + fit(f"“{first_line(parent.body)}”", max(10, width - text_width(said))).rstrip()
+
+
 def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
     """The moderation queue as a terminal table (comments the spam rules flag apart), then problems and counts."""
     pending = sorted((c for c in result.tree.comments() if c.status == "pending"), key=lambda c: (c.date, c.article, c.id))
@@ -95,10 +106,11 @@ def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
     flagged = [c for c in pending if str(c.path) in flags]
     pending = [c for c in pending if str(c.path) not in flags]
     out: list[str] = []
+    everything = {(c.article, c.id): c for c in result.tree.comments()}
     if pending:
         out.append(f"Pending comments, oldest first ({len(pending)}):")
         out.append("")
-        out.extend(_table(pending, result.articles, site, now, width))
+        out.extend(_table(pending, result.articles, site, now, width, everything))
     elif not flagged:
         out.append("No comments are waiting for moderation.")
     if flagged:
@@ -107,7 +119,7 @@ def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
             out.append("")
         out.append(f"Pending comments the spam rules flag, oldest first ({len(flagged)}):")
         out.append("")
-        out.extend(_table(flagged, result.articles, site, now, width, flags))
+        out.extend(_table(flagged, result.articles, site, now, width, everything, flags))
     if rules_error:
         out.append("")
         out.append(f"Spam rules not used: {rules_error}")
@@ -130,11 +142,9 @@ def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def _table(
-    pending: Sequence[Comment], articles: dict[str, Article], site: Site, now: datetime, width: int,
-    flags: dict[str, str] | None = None,
-) -> list[str]:
-    """One row per pending comment, with its file path (and what flagged it) on the lines below it."""
+def _table(pending: Sequence[Comment], articles: dict[str, Article], site: Site, now: datetime, width: int,
+           everything: dict[tuple[str, str], Comment], flags: dict[str, str] | None = None) -> list[str]:
+    """One row per pending comment, with its file path on the line below it (and, for a reply, what it answers; what flagged it)."""
     rows = []
     for comment in pending:
         article = articles.get(comment.article)
@@ -150,6 +160,9 @@ def _table(
     for comment, row in zip(pending, rows, strict=True):
         lines.append(gap.join(fit(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip())
         lines.append(f"{indent}{comment.path}")
+        answers = parent_line(comment, everything, width - len(indent))
+        if answers:
+            lines.append(f"{indent}{answers}")
         if flags and str(comment.path) in flags:
             lines.append(f"{indent}flagged by the spam rules: {visible(flags[str(comment.path)])}")
         lines.extend(body_lines(comment.body, indent))
