@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..decisions import ModerationError, Outcome, Record, moderate
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ReaderCommentsError, SiteError
 from ..site_model import Site, load_site
 from .check import look_alikes, survey
-from .edit import ModerationError, Outcome, Record, moderate
 from .pin import set_pinned
 from .queue import format_queue
 from .reply import ROLES, edit_body, find_target, read_body_file, write_reply

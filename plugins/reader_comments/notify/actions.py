@@ -1,7 +1,7 @@
 """What a moderator's link does: the same decision as `reader-comments approve|reject|spam`, confirmed by a POST.
 
 Opening a link only reads (`look`); the confirmation (`decide`) spends the link
-and calls `moderation.edit.moderate`, the domain function behind the moderation
+and calls `decisions.moderate`, the domain function behind the moderation
 commands, so the file gets the same byte-preserving edit and the moderator's
 name; the caller then records it in git through the intake's own git path.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import comment_format
 from ..comment_format import Comment
-from ..moderation.edit import ModerationError, Outcome, decision_message, moderate
+from ..decisions import ModerationError, Outcome, decision_message, moderate
 from ..site_model import Site
 from .alerts import ACTIONS, MODERATE_PURPOSE
 from .config import Moderator, NotifyConfig
