@@ -196,3 +196,12 @@ def test_a_new_address_is_asked_once_a_day_at_most(tmp_path: Path) -> None:
     assert subscribers.add("a@mail.example", SLUG, "c1", True, False, now=0.0)[1]
     assert not subscribers.add("a@mail.example", SLUG, "c2", True, False, now=3600.0)[1]
     assert subscribers.add("a@mail.example", SLUG, "c3", True, False, now=25 * 3600.0)[1]
+
+
+def test_a_moderator_without_a_name_is_never_recorded_by_address() -> None:
+    from pelican.plugins.reader_comments.notify.config import moderators_of
+
+    named, unnamed = moderators_of(("Mona Moderator <mona@example.org>", "ed@example.org"))
+    assert (named.name, named.address) == ("Mona Moderator", "mona@example.org")
+    assert unnamed.address == "ed@example.org"
+    assert unnamed.name == "an editor, from an alert"

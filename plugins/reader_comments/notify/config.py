@@ -68,6 +68,10 @@ def links_base(submit_url: str | None, site: str) -> str:
     return f"{site}/{(submit_url or 'comments').strip('/')}"
 
 
+# Who a decision from a link is recorded as when COMMENTS_NOTIFY_MODERATORS gives the address no name.
+UNNAMED_MODERATOR = "an editor, from an alert"
+
+
 def moderators_of(entries: tuple[str, ...]) -> tuple[Moderator, ...]:
     """COMMENTS_NOTIFY_MODERATORS read: "address" or "Name <address>" each; SettingsError naming a bad one."""
     found = []
@@ -76,7 +80,8 @@ def moderators_of(entries: tuple[str, ...]) -> tuple[Moderator, ...]:
             name, address = parse_mailbox(entry)
         except MailError:
             raise SettingsError(f"COMMENTS_NOTIFY_MODERATORS: {entry!r} is not an address or 'Name <address>'") from None
-        found.append(Moderator(name or address, address))
+        # A decision is recorded in the comment file and git under this name: never the address itself.
+        found.append(Moderator(name or UNNAMED_MODERATOR, address))
     return tuple(found)
 
 
