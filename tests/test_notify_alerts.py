@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pelican.plugins.reader_comments.notify.alerts import Alerter
-from pelican.plugins.reader_comments.notify.config import notify_config
+from pelican.plugins.reader_comments.notify.config import moderators_of, notify_config
 from pelican.plugins.reader_comments.notify.links import Signer
 from pelican.plugins.reader_comments.notify.mail import MailQueue
 from pelican.plugins.reader_comments.notify.subscribers import Subscribers
@@ -199,8 +199,6 @@ def test_a_new_address_is_asked_once_a_day_at_most(tmp_path: Path) -> None:
 
 
 def test_a_moderator_without_a_name_is_never_recorded_by_address() -> None:
-    from pelican.plugins.reader_comments.notify.config import moderators_of
-
     named, unnamed = moderators_of(("Mona Moderator <mona@example.org>", "ed@example.org"))
     assert (named.name, named.address) == ("Mona Moderator", "mona@example.org")
     assert unnamed.address == "ed@example.org"
