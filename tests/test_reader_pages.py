@@ -11,7 +11,7 @@ import html5lib
 import pytest
 
 from support.intake import IntakeServer, Reply, send, write_manifest
-from support.reader_site import ARTICLE, ARTICLE_TITLE, ARTICLE_URL, PUBLISHED, ReaderSite, reader_site
+from support.reader_site import ARTICLE, ARTICLE_TITLE, ARTICLE_URL, PUBLISHED, ReaderSite, form_values, reader_site
 
 FORM = "application/x-www-form-urlencoded"
 # Typed by a reader: quotes, markup and even the pages' own placeholder syntax stay plain text.
@@ -36,15 +36,6 @@ def post(reader: ReaderSite, fields: dict[str, str], source: str | None = None, 
     sent = {"Accept": "text/html,application/xhtml+xml", "Content-Type": FORM,
             **{name.replace("_", "-"): value for name, value in headers.items()}}
     return send(reader.intake.port, "POST", "/comments", urlencode(fields), sent, source)
-
-
-def form_values(page: str) -> dict[str, str]:
-    """What the page's comment form holds, field by field."""
-    tree = html5lib.parse(page, namespaceHTMLElements=False)
-    form = tree.find(".//form[@id='comment-form']")
-    values = {field.get("name"): field.get("value") or "" for field in form.iter("input")}
-    values["body"] = form.find(".//textarea").text or ""
-    return values
 
 
 def test_the_error_page_keeps_every_field_in_the_sites_look(reader):

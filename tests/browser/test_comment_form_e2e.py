@@ -164,3 +164,67 @@ def test_comment_and_reply_from_the_form_are_published_after_approval(browser: A
         assert reply_box["x"] > parent_box["x"]
     finally:
         context.close()
+
+
+PREVIEW_BODY = "Thank you **so much**, <b>truly</b>.\n\n- one\n- two"
+
+
+def fill_form(page: Any, author: str, body: str) -> None:
+    """Type a name and a comment into the form."""
+    page.get_by_label("Name").fill(author)
+    page.get_by_label("Comment", exact=True).fill(body)
+
+
+def test_preview_without_javascript_shows_the_rendering_and_sends_from_there(browser: Any, rig: Rig) -> None:
+    """Without scripts, Preview goes to the service's page: rendered comment, form filled in; Send then stores it once."""
+    before = set(rig.folder.glob("*.yaml"))
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(rig.base + ARTICLE)
+        fill_form(page, "Pre Viewer", PREVIEW_BODY)
+        page.get_by_role("button", name="Preview").click()
+        expect(page).to_have_url(f"{rig.submit_url}/preview")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Preview of your comment")
+        rendered = page.locator(".comment-preview-body")
+        expect(rendered.locator("strong")).to_have_text("so much")
+        expect(rendered.locator("li")).to_have_text(["one", "two"])
+        assert rendered.locator("b").count() == 0
+        expect(rendered).to_contain_text("<b>truly</b>")
+        assert page.get_by_label("Comment", exact=True).input_value() == PREVIEW_BODY
+        assert page.get_by_label("Name").input_value() == "Pre Viewer"
+        assert set(rig.folder.glob("*.yaml")) == before
+        with page.expect_response(lambda r: r.url == rig.submit_url and r.request.method == "POST") as posted:
+            page.get_by_role("button", name="Post comment").click()
+        assert posted.value.status == 303
+        new = pending_files(rig.folder, before)
+        assert list(new) == ["Pre Viewer"] and new["Pre Viewer"].body == PREVIEW_BODY
+    finally:
+        context.close()
+
+
+def test_preview_with_javascript_fills_the_area_in_place_and_stores_nothing(browser: Any, rig: Rig) -> None:
+    """With scripts, Preview shows the rendering under the form; the page stays, nothing is stored."""
+    before = set(rig.folder.glob("*.yaml"))
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(rig.base + ARTICLE)
+        area = page.locator("#comment-preview")
+        expect(area).to_be_hidden()
+        fill_form(page, "Pre Viewer", PREVIEW_BODY)
+        with page.expect_response(lambda r: r.url == f"{rig.submit_url}/preview") as answered:
+            page.get_by_role("button", name="Preview").click()
+        assert answered.value.status == 200
+        expect(area).to_be_visible()
+        expect(area.locator("strong")).to_have_text("so much")
+        assert area.locator("b").count() == 0
+        expect(area).to_contain_text("<b>truly</b>")
+        assert page.url == rig.base + ARTICLE
+        page.get_by_label("Name").fill("\u200b")
+        page.get_by_role("button", name="Preview").click()
+        expect(area.locator(".intake-errors")).to_contain_text("Name must have something visible")
+        assert page.get_by_label("Comment", exact=True).input_value() == PREVIEW_BODY
+        assert set(rig.folder.glob("*.yaml")) == before
+    finally:
+        context.close()

@@ -15,6 +15,8 @@ from .form import LABELS, error_page, refusal_words
 logger = logging.getLogger(__name__)
 
 MAX_PAGE_BYTES = 1024 * 1024
+# A page holding the form posts back here: a browser names its origin only if the policy allows a same-origin referrer.
+FORM_REFERRER = {"referrer-policy": "same-origin"}
 
 
 def page_policy(site: str) -> str:
@@ -22,8 +24,14 @@ def page_policy(site: str) -> str:
     origin = origin_of(site) or "'none'"
     return (
         f"default-src 'none'; style-src {origin} 'unsafe-inline'; img-src {origin} data:; font-src {origin}; "
-        f"script-src {origin}; base-uri {origin}; form-action 'self'; frame-ancestors 'none'"
+        f"script-src {origin}; connect-src 'self'; base-uri {origin}; form-action 'self'; frame-ancestors 'none'"
     )
+
+
+def typed(form: dict[str, str]) -> dict[str, str]:
+    """What the reader typed, as the form's placeholders take it (each field, and the notice choices ticked)."""
+    return {name: form.get(name, "") for name in LABELS} | {
+        f"{choice}_checked": "checked" if form.get(f"notify_{choice}") else "" for choice in ("published", "replies")}
 
 
 class ReaderPages:
@@ -57,10 +65,19 @@ class ReaderPages:
         if page is None:
             return HTMLResponse(error_page(errors, back, form.get("body", ""), status), status_code=status, headers=headers)
         heading, advice = refusal_words(status)
-        values = {name: form.get(name, "") for name in LABELS} | {"back": back, "heading": heading, "advice": advice} | {
-            f"{choice}_checked": "checked" if form.get(f"notify_{choice}") else "" for choice in ("published", "replies")}
+        values = typed(form) | {"back": back, "heading": heading, "advice": advice}
         text = reader_pages.fill(page, values, errors.values(), self.config.site)
-        return HTMLResponse(text, status_code=status, headers={**(headers or {}), "content-security-policy": self.policy})
+        return HTMLResponse(text, status_code=status,
+                            headers={**(headers or {}), "content-security-policy": self.policy, **FORM_REFERRER})
+
+    def preview(self, rendered: str, form: dict[str, str], back: str) -> HTMLResponse | None:
+        """The preview page: `rendered` (sanitized by the renderer) above the form as the reader filled it; None when not built."""
+        page = self.built("preview")
+        if page is None:
+            return None
+        values = typed(form) | {"back": back, "preview": rendered}
+        text = reader_pages.fill(page, values, (), self.config.site)
+        return HTMLResponse(text, headers={"content-security-policy": self.policy, **FORM_REFERRER})
 
     def received(self, back: str, title: str) -> HTMLResponse | None:
         """The 'comment received' page linking back to the article, or None when it is not built."""
