@@ -64,13 +64,23 @@ def test_the_received_page_links_back_to_the_article(reader):
     reply = post(reader, fields)
     assert reply.status == 303
     location = reply.headers["location"]
-    assert location == f"comments/received?article={ARTICLE}"
+    assert location.startswith(f"comments/received?article={ARTICLE}&t=")
     page = send(reader.intake.port, "GET", f"/{location}")
     assert page.status == 200
     tree = html5lib.parse(page.text, namespaceHTMLElements=False)
     back = [a for a in tree.iter("a") if a.get("href") == f"{reader.site}/{ARTICLE_URL}"]
     assert back and ARTICLE_TITLE in "".join(back[0].itertext())
     assert "waiting for moderation" in page.text
+    # The reader's private link, shown as its own text so it can be copied or bookmarked, opens the comment's form.
+    shown = tree.find(".//a[@class='intake-edit-address']")
+    assert shown is not None and shown.text == shown.get("href") and "/comments/edit?t=" in shown.get("href")
+    edit = send(reader.intake.port, "GET", "/comments/edit?" + shown.get("href").split("?", 1)[1])
+    assert edit.status == 200
+    edit_tree = html5lib.parse(edit.text, namespaceHTMLElements=False)
+    assert edit_tree.find(".//header[@class='site-header']") is not None
+    form = edit_tree.find(".//form[@id='comment-edit-form']")
+    assert form.find(".//input[@name='author']").get("value") == "Ann Lee"
+    assert (form.find(".//textarea").text or "").strip() == "Thank you."
 
 
 def test_an_unknown_article_on_the_received_page_goes_to_the_sites_thank_you_page(reader):

@@ -24,10 +24,13 @@ from ..comment_format import Comment, CommentFileError
 from ..fileio import clean_temp_files
 from ..gitsync import GitError, GitRecorder
 from ..notify.actions import Outcome, decision_message
+from ..notify.links import LinkError
 from ..notify.readers import ReaderChoice
 from ..notify.service import Notifier
 from .akismet_check import AkismetCheck
 from .config import Config
+from .edits import PURPOSE as EDIT_PURPOSE
+from .edits import EditLinks
 from .form import (
     HONEYPOT,
     LABELS,
@@ -81,6 +84,11 @@ class Service:
         akismet = AkismetCheck(config.akismet_key, config.site, config.akismet_endpoint, config.language) if config.akismet_key else None
         self.screen = Screen(config.spam_rules, config.comments, config.protected_names, akismet=akismet)
         self._locks: dict[str, asyncio.Lock] = {}
+        # The readers' private links to their pending comments, signed with the notices' secret once it is open.
+        self.edits: EditLinks | None = None
+        if notifier is not None and notifier.opened:
+            self.edits = EditLinks(notifier.signer, config.edit_days, config.comments, self.pages,
+                                   notifier.config.links_base, self.recorder, render_comment, self._locks)
         self._manifest_loads = 0
         self.notifier = notifier
         if notifier is not None:
@@ -164,9 +172,7 @@ class Service:
 
     async def render(self, body: str) -> str:
         """The comment's HTML by the build's own renderer, rendered off the event loop."""
-        from ..render import render_body
-
-        return await run_in_threadpool(render_body, body)
+        return await run_in_threadpool(render_comment, body)
 
     def with_origin(self, request: Request, response: Response) -> Response:
         """Let the article's page read the answer from its script, when the page's origin is an allowed one."""
@@ -323,12 +329,14 @@ class Service:
         return Rejected(503, {"request": "Comments cannot be stored right now; please try again later."}, RETRY_STORAGE)
 
     def success(self, comment_id: str, as_json: bool, slug: str) -> Response:
-        """The answer to an accepted (or silently dropped) submission."""
+        """The answer to an accepted (or silently dropped) submission, with the reader's edit link when links are on."""
+        link = self.edits.link(slug, comment_id) if self.edits else None
         if as_json:
-            return JSONResponse({"id": comment_id, "status": "pending"}, status_code=201)
+            return JSONResponse({"id": comment_id, "status": "pending", **({"edit": link} if link else {})}, status_code=201)
         if self.article_url(slug) and self.pages.has("received"):
+            query = {"article": slug, **({"t": link.partition("?t=")[2]} if link else {})}
             # Relative, so it works behind a proxy that maps a path prefix to this service.
-            return RedirectResponse(f"{RECEIVED_PATH.lstrip('/')}?{urlencode({'article': slug})}", status_code=303)
+            return RedirectResponse(f"{RECEIVED_PATH.lstrip('/')}?{urlencode(query)}", status_code=303)
         return RedirectResponse(self.config.thanks, status_code=303)
 
     def received(self, request: Request) -> Response:
@@ -338,8 +346,18 @@ class Service:
         entry = (self.manifest.articles() or {}).get(slug)
         title = entry.get("title") if isinstance(entry, dict) else None
         shown = reader_pages.quoted_title(title) if isinstance(title, str) else "the article"
-        page = self.pages.received(url, shown) if url else None
+        page = self.pages.received(url, shown, self.edit_link(request.query_params.get("t", ""))) if url else None
         return page or RedirectResponse(self.config.thanks, status_code=303)
+
+    def edit_link(self, token: str) -> str:
+        """The reader's private link for a genuine edit token, else nothing."""
+        if self.edits is None or not token:
+            return ""
+        try:
+            self.edits.signer.read(token, EDIT_PURPOSE)
+        except LinkError:
+            return ""
+        return f"{self.edits.base}/edit?{urlencode({'t': token})}"
 
     def failure(self, refusal: Rejected, as_json: bool, form: dict[str, str]) -> Response:
         """The answer to a refused submission: JSON errors, or the site's page with the form as the reader filled it."""
@@ -361,6 +379,13 @@ def same_origin(request: Request, origin: str) -> bool:
     """Whether the post comes from one of this service's own pages (the preview and error pages post back here)."""
     own = request.base_url
     return origin.rstrip("/") == f"{own.scheme}://{own.netloc}"
+
+
+def render_comment(body: str) -> str:
+    """A comment's HTML by the build's own renderer (imported on first use: starting the service loads none of the build)."""
+    from ..render import render_body
+
+    return render_body(body)
 
 
 class SecurityHeaders:
@@ -469,6 +494,7 @@ def create_app(config: Config, notifier: Notifier | None = None) -> Starlette:
             Route(PREVIEW_PATH, preview, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             *links,
+            *(service.edits.routes() if service.edits else []),
         ],
         middleware=[Middleware(SecurityHeaders), Middleware(RequestFraming)],
         lifespan=lifespan,

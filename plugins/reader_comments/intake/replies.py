@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 
@@ -79,10 +80,48 @@ class ReaderPages:
         text = reader_pages.fill(page, values, (), self.config.site)
         return HTMLResponse(text, headers={"content-security-policy": self.policy, **FORM_REFERRER})
 
-    def received(self, back: str, title: str) -> HTMLResponse | None:
-        """The 'comment received' page linking back to the article, or None when it is not built."""
+    def received(self, back: str, title: str, edit_link: str = "") -> HTMLResponse | None:
+        """The 'comment received' page linking back to the article (and, given, to the reader's edit link), or None."""
         page = self.built("received")
         if page is None:
             return None
-        text = reader_pages.fill(page, {"back": back, "title": title}, (), self.config.site)
+        values = {"back": back, "title": title, "edit_link": edit_link, "edit_hidden": "" if edit_link else "hidden"}
+        text = reader_pages.fill(page, values, (), self.config.site)
         return HTMLResponse(text, headers={"content-security-policy": self.policy})
+
+    def edit(self, status: int, values: dict[str, str], errors: tuple[str, ...]) -> HTMLResponse:
+        """The reader's page for their pending comment, or a plain page before a build."""
+        values = {"back": f"{self.config.site}/", **values}
+        page = self.built("edit")
+        if page is None:
+            return HTMLResponse(plain_edit_page(values, errors), status_code=status,
+                                headers={"content-security-policy": PLAIN_EDIT_POLICY, **FORM_REFERRER})
+        text = reader_pages.fill(page, values, errors, self.config.site)
+        return HTMLResponse(text, status_code=status, headers={"content-security-policy": self.policy, **FORM_REFERRER})
+
+
+# The plain edit page (before a build) has no styles or scripts; its one form posts back here.
+PLAIN_EDIT_POLICY = "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+
+def plain_edit_page(values: dict[str, str], errors: tuple[str, ...]) -> str:
+    """A small page behind a reader's edit link, before the site is built: what happened, and the form when it applies."""
+    e = html.escape
+    items = "".join(f"<li>{e(message)}</li>" for message in errors)
+    field = "".join(f'<input type="hidden" name="{name}" value="{e(values.get(key, ""), quote=True)}">'
+                    for name, key in (("t", "token"), ("digest", "digest")))
+    form = "" if values.get("form_hidden") else (
+        f'<form method="post" action="{e(values.get("action", ""), quote=True)}">{field}'
+        f'<p><label>Name <input name="author" value="{e(values.get("author", ""), quote=True)}"></label></p>'
+        f'<p><label>Website <input name="website" value="{e(values.get("website", ""), quote=True)}"></label></p>'
+        f'<p><label>Comment <textarea name="body" rows="8">\n{e(values.get("body", ""))}</textarea></label></p>'
+        '<p><button name="action" value="save">Save changes</button> <button name="action" value="preview">Preview</button> '
+        '<button name="action" value="withdraw">Withdraw this comment</button></p></form>')
+    kept = "" if not values.get("form_hidden") or not values.get("body") else (
+        f'<p>Your text:</p><textarea readonly rows="8">\n{e(values["body"])}</textarea>')
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, '
+        f'initial-scale=1"><title>{e(values.get("heading", ""))}</title></head><body><h1>{e(values.get("heading", ""))}</h1>'
+        f'<p>{e(values.get("message", ""))}</p><ul>{items}</ul><div>{values.get("preview", "")}</div>{form}{kept}'
+        f'<p><a href="{e(values.get("back", ""), quote=True)}">Go to the site</a></p></body></html>'
+    )
