@@ -30,6 +30,8 @@ PYTEST_ARGS ?=
 # Kinds of test a run opts out of when this machine lacks their tools (browser nginx git tmpfs systemd java);
 # without it a test whose tool is missing fails, naming what to install.
 SKIP ?=
+# The mutation testing part to run (names, editors, importers, core); empty: every part in turn.
+PART ?=
 FROM ?=
 FILE ?=
 MAP ?=
@@ -172,8 +174,8 @@ bench-import: $(DEV_STAMP) ## [developer] Time an import of 10,000 comments (Wor
 soak: $(DEV_STAMP) ## [developer] Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
 
-mutation: $(DEV_STAMP) ## [developer] Mutation testing of the pure core with mutmut (about 5 minutes; see tests/MUTATION.md)
-	$(BIN)/python tests/mutation/mutate.py
+mutation: $(DEV_STAMP) ## [developer] Mutation testing with mutmut, every part in turn or one: make mutation PART=core (see tests/MUTATION.md)
+	$(BIN)/python tests/mutation/mutate.py $(if $(PART),--part $(PART))
 
 screenshots: $(DEV_STAMP) ## [developer] Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
