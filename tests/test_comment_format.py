@@ -637,3 +637,13 @@ def test_a_batch_killed_before_its_links_leaves_only_files_the_clean_up_removes(
         (folder / name).write_bytes(b"part")
     assert clean_temp_files(tmp_path) == 2
     assert sorted(p.name for p in folder.iterdir()) == ["c.yaml", "d.yaml"]
+
+
+def test_a_mode_given_to_the_atomic_write_is_the_files_mode_new_or_replaced(tmp_path):
+    new = tmp_path / "export.json"
+    atomic_write(new, b"{}", create=True, mode=0o600)
+    assert new.stat().st_mode & 0o7777 == 0o600
+    replaced = put(tmp_path, "post/r.yaml", HEAD)
+    os.chmod(replaced, 0o644)
+    atomic_write(replaced, b"new\n", mode=0o640)
+    assert replaced.stat().st_mode & 0o7777 == 0o640 and replaced.read_bytes() == b"new\n"
