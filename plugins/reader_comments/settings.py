@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_STRICT": False,
     # Reply lists indent this many levels; deeper replies stay at that level.
     "COMMENTS_MAX_INDENT": 4,
+    # Under one comment, show this many replies; fold the rest into a <details> ("12 more replies"). None: never fold.
+    "COMMENTS_COLLAPSE_AFTER": 10,
     # Default for articles without `Comments:` metadata: open, closed or off.
     "COMMENTS_DEFAULT_MODE": "open",
     # Close an article's comments this many days after it is published (None: never).
@@ -71,6 +73,15 @@ DEFAULTS: dict[str, Any] = {
     # Names of the moderators: `make comments` and `make check-comments` warn about look-alikes of these
     # and of each article's Author(s). The badge itself is only ever the `role:` a moderator sets.
     "COMMENTS_MODERATORS": [],
+    # Spam rules the moderators edit (YAML; see MODERATING.md), relative to PATH, read by the intake for every new
+    # comment and by `make comments`. A missing file means no rules; None turns them off.
+    "COMMENTS_SPAM_RULES": "spam-rules.yaml",
+    # Intake service: an Akismet API key to also ask Akismet about comments the spam rules leave clean or suspect
+    # (sends the reader's IP address, browser, name, website and text to Automattic; see MODERATING.md).
+    # None, the default, asks nobody. Set it in the environment, not in a file kept in git.
+    "COMMENTS_AKISMET_KEY": None,
+    # Intake service: another server speaking Akismet's API (scheme://host:port) instead of Akismet's own.
+    "COMMENTS_AKISMET_ENDPOINT": None,
     # Intake service: commit each comment file it writes, alone, in the git repository holding it.
     "COMMENTS_GIT_COMMIT": False,
     # Intake service: author and committer of those commits, as "Name <address>".
@@ -84,6 +95,38 @@ DEFAULTS: dict[str, Any] = {
     # Intake service: seconds between fetches of the remote, which bring moderators' decisions into its clone
     # (and so into its count of pending comments); a newly published manifest fetches at once.
     "COMMENTS_GIT_FETCH_SECONDS": 60,
+    # Notices: folder outside the repository for the link secret, the subscribers, the mail queue and outbox
+    # (None: $STATE_DIRECTORY from systemd, else $XDG_STATE_HOME or ~/.local/state, then reader-comments).
+    "COMMENTS_STATE_PATH": None,
+    # Notices: the secret that signs the links in messages (None: secret in the state folder; created 0600).
+    "COMMENTS_SECRET_FILE": None,
+    # Notices: days a link in a message works (each works once).
+    "COMMENTS_LINK_DAYS": 7,
+    # Notices: addresses told of each accepted comment, as "address" or "Name <address>"; empty turns alerts off.
+    "COMMENTS_NOTIFY_MODERATORS": [],
+    # Notices: at most one alert to the moderators every this many seconds; 0 sends one per comment.
+    "COMMENTS_NOTIFY_INTERVAL": 600,
+    # Notices: URL that also receives each alert as a JSON POST (chat or push services); None posts nothing.
+    "COMMENTS_NOTIFY_WEBHOOK": None,
+    # Notices: offer readers an e-mail address and the two notices on the form.
+    "COMMENTS_READER_NOTICES": True,
+    # Notices: days after posting during which a reader who asked is told of replies.
+    "COMMENTS_REPLY_NOTICE_DAYS": 90,
+    # Notices: SQLite database of readers' addresses, outside the repository (None: subscribers.sqlite3 in the state folder).
+    "COMMENTS_SUBSCRIBERS_DB": None,
+    # Notices: the From of every message, "Name <address>" (None: comments@ the site's host).
+    "COMMENTS_MAIL_FROM": None,
+    # Notices: Maildir folder messages are written to when there is no SMTP server (None: outbox in the state folder).
+    "COMMENTS_MAIL_OUTBOX": None,
+    # Notices: SMTP server; None writes messages to the outbox instead.
+    "COMMENTS_SMTP_HOST": None,
+    # Notices: SMTP port (None: 465 with tls, else 587 with starttls, 25 with none).
+    "COMMENTS_SMTP_PORT": None,
+    # Notices: starttls, tls or none.
+    "COMMENTS_SMTP_SECURITY": "starttls",
+    # Notices: SMTP user name, and the file holding its password (None: no login).
+    "COMMENTS_SMTP_USER": None,
+    "COMMENTS_SMTP_PASSWORD_FILE": None,
 }
 
 MODES = ("open", "closed", "off")
@@ -102,6 +145,7 @@ class Options:
     path: str
     strict: bool
     max_indent: int
+    collapse_after: int | None
     default_mode: str
     close_after_days: int | None
     date_format: str
@@ -125,12 +169,31 @@ class Options:
     body_timeout: float | None
     max_connections: int | None
     moderators: tuple[str, ...]
+    spam_rules: str | None
+    akismet_key: str | None
+    akismet_endpoint: str | None
     git_commit: bool
     git_author: str
     git_push: str | None
     git_branch: str | None
     git_timeout: float | None
     git_fetch_seconds: float | None
+    state_path: str | None
+    secret_file: str | None
+    link_days: float
+    notify_moderators: tuple[str, ...]
+    notify_interval: float
+    notify_webhook: str | None
+    reader_notices: bool
+    reply_notice_days: float
+    subscribers_db: str | None
+    mail_from: str | None
+    mail_outbox: str | None
+    smtp_host: str | None
+    smtp_port: int | None
+    smtp_security: str | None
+    smtp_user: str | None
+    smtp_password_file: str | None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Options:
@@ -168,6 +231,15 @@ def comments_folder(settings: dict[str, Any], content: Path | None = None) -> Pa
     """The folder of comment files: COMMENTS_PATH inside PATH (or inside `content`, PATH as shown to a user)."""
     base = content if content is not None else Path(settings.get("PATH") or ".")
     return base / resolve(settings)["COMMENTS_PATH"]
+
+
+def spam_rules_path(settings: dict[str, Any], content: Path | None = None) -> Path | None:
+    """The spam rules file: COMMENTS_SPAM_RULES inside PATH (or `content`), or None when the rules are off."""
+    name = options_of(settings).spam_rules
+    if not name:
+        return None
+    base = content if content is not None else Path(settings.get("PATH") or ".")
+    return base / name
 
 
 TRUE = frozenset({"1", "true", "yes", "on"})

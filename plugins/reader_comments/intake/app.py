@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlencode
@@ -21,7 +22,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import comment_format, reader_pages
 from ..comment_format import Comment, CommentFileError
 from ..fileio import clean_temp_files
-from ..gitsync import GitRecorder
+from ..gitsync import GitError, GitRecorder
+from ..notify.actions import Outcome, decision_message
+from ..notify.readers import ReaderChoice
+from ..notify.service import Notifier
+from .akismet_check import AkismetCheck
 from .config import Config
 from .form import (
     HONEYPOT,
@@ -35,8 +40,10 @@ from .form import (
     validate,
     wants_json,
 )
+from .notices import LinkPages, reader_choice
 from .ratelimit import RateLimiter, client_key, how_long
 from .replies import ReaderPages
+from .screen import Asked, Screen
 from .storage import ManifestCache, PendingCounter, new_id, write_comment
 
 logger = logging.getLogger(__name__)
@@ -60,16 +67,21 @@ SECURITY_HEADERS = {
 class Service:
     """The intake service's state: settings, manifest, rate limits, pending counts."""
 
-    def __init__(self, config: Config) -> None:
-        """Set up the service for `config`; nothing is read until it starts (a bad git setup raises GitError)."""
+    def __init__(self, config: Config, notifier: Notifier | None = None) -> None:
+        """Set up the service for `config` (and its notices); nothing is read until it starts (a bad git setup raises GitError)."""
         self.recorder = GitRecorder(config.checkout or config.comments, config.git) if config.git else None
         self.config = config
         self.manifest = ManifestCache(config.manifest)
         self.limiter = RateLimiter(config.rate_limit, config.rate_window)
         self.pending = PendingCounter(config.comments, config.tz)
         self.pages = ReaderPages(config)
+        akismet = AkismetCheck(config.akismet_key, config.site, config.akismet_endpoint, config.language) if config.akismet_key else None
+        self.screen = Screen(config.spam_rules, config.comments, config.protected_names, akismet=akismet)
         self._locks: dict[str, asyncio.Lock] = {}
         self._manifest_loads = 0
+        self.notifier = notifier
+        if notifier is not None:
+            notifier.articles = self.manifest.articles
 
     def start(self) -> None:
         """Commit what a crash left, remove temporary files an interrupted write left, and read the manifest."""
@@ -79,6 +91,8 @@ class Service:
         if removed:
             logger.warning("removed %d temporary files left by an interrupted write", removed)
         self.manifest.articles()
+        if self.notifier:
+            self.notifier.start()
         logger.info(
             "taking comments into %s; origins %s; rate limit %s; at most %s pending per article",
             self.config.comments,
@@ -101,9 +115,10 @@ class Service:
                 logger.info("honeypot filled; answered as usual and stored nothing")
                 return self.success(new_id(), as_json, form.get("article", ""))
             submission = validate(form)
+            choice = reader_choice(form, bool(self.notifier and self.notifier.config.reader_notices))
             await self.check_cost(submission)
             self.check_article(submission)
-            comment = await self.store(submission)
+            comment = await self.store(submission, self.asked(request, submission))
         except Rejected as refusal:
             self.refund(counted)
             logger.info("submission refused: %d %s", refusal.status, "; ".join(refusal.errors.values()))
@@ -113,7 +128,30 @@ class Service:
             logger.info("client went away before sending the whole form")
             return PlainTextResponse("incomplete request", status_code=400)
         logger.info("comment %s/%s stored, pending moderation", comment.article, comment.id)
+        await self.announce(comment, choice)
         return self.success(comment.id, as_json, comment.article)
+
+    async def announce(self, comment: Comment, choice: ReaderChoice | None) -> None:
+        """Tell the notices a comment was stored; a failure there is logged and never fails the post."""
+        if self.notifier is None:
+            return
+        try:
+            await run_in_threadpool(self.notifier.accepted, comment, choice)
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            logger.error("comment %s/%s stored, but its notices failed: %s", comment.article, comment.id, exc)
+
+    def record_decision(self, outcome: Outcome) -> None:
+        """Commit a decision taken from a moderator's link through the intake's git path (and push it)."""
+        if self.recorder is None:
+            return
+        labels = [w.label for w in outcome.written if w.old not in (None, outcome.status) and not w.error]
+        paths = [path for label in labels for path in self.config.comments.glob(f"{label}.y*ml")]
+        if not paths:
+            return
+        try:
+            self.recorder.commit_files(paths, decision_message(outcome.status, labels))
+        except (GitError, ValueError) as exc:
+            logger.error("decision on %s saved but not committed: %s", ", ".join(labels), exc)
 
     def check_head(self, request: Request) -> None:
         """Check the request's origin, type and size before reading it; raise Rejected."""
@@ -178,9 +216,25 @@ class Service:
             if self.recorder:
                 self.recorder.sync()
 
-    async def store(self, submission: Submission) -> Comment:
-        """Write the submission as a pending comment file, one writer per article at a time."""
-        text = comment_format.dump(submission.fields(self.config.tz))
+    def asked(self, request: Request, submission: Submission) -> Asked | None:
+        """What Akismet is told of this post besides the comment, when the check is on (never stored or logged)."""
+        if self.screen.akismet is None:
+            return None
+        peer = request.client.host if request.client else None
+        ip = client_key(peer, request.headers.getlist("x-forwarded-for"), self.config.proxies).split("/")[0]
+        entry = (self.manifest.articles() or {}).get(submission.article) or {}
+        permalink = f"{self.config.site}/{entry.get('url', '')}"
+        return Asked(ip, request.headers.get("user-agent", "")[:512], permalink)
+
+    async def store(self, submission: Submission, asked: Asked | None = None) -> Comment:
+        """Write the submission as a pending comment file (spam when the screen says so), one writer per article at a time."""
+        fields = submission.fields(self.config.tz)
+        verdict = await run_in_threadpool(
+            self.screen.judge, self.manifest.articles(), submission.author, submission.body, submission.website, asked
+        )
+        if verdict.kind != "clean":
+            fields.update({"status": "spam" if verdict.kind == "spam" else "pending", "note": verdict.note()})
+        text = comment_format.dump(fields)
         lock = self._locks.setdefault(submission.article, asyncio.Lock())
         async with lock:
             try:
@@ -193,6 +247,9 @@ class Service:
         if not submission.matches(comment):
             await run_in_threadpool(self._unstore, comment)
             raise Rejected(400, {"request": "The comment contains characters that cannot be stored."})
+        if comment.status == "spam":
+            self.screen.remember_spam(comment.body)
+            logger.info("comment %s/%s matched the spam rules; stored as spam", comment.article, comment.id)
         if self.recorder:
             await run_in_threadpool(self.recorder.record, comment.path, comment.article, comment.id)
         return comment
@@ -332,25 +389,30 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def create_app(config: Config) -> Starlette:
-    """The Starlette application for `config`."""
+def create_app(config: Config, notifier: Notifier | None = None) -> Starlette:
+    """The Starlette application for `config`, with the notices' routes when there is a `notifier`."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         """Start the service when the server starts."""
         app.state.service.start()
         yield
+        if app.state.service.notifier:
+            await run_in_threadpool(app.state.service.notifier.close)
         if app.state.service.recorder:
             await run_in_threadpool(app.state.service.recorder.close)
 
+    service = Service(config, notifier)
+    links = LinkPages(notifier, service.pages, config.site, service.record_decision).routes() if notifier else []
     app = Starlette(
         routes=[
             Route("/comments", submit, methods=["POST"]),
             Route(RECEIVED_PATH, received, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            *links,
         ],
         middleware=[Middleware(SecurityHeaders), Middleware(RequestFraming)],
         lifespan=lifespan,
     )
-    app.state.service = Service(config)
+    app.state.service = service
     return app

@@ -1,5 +1,8 @@
 """Approve, reject and spam: find the named files, plan every change, then write them one by one.
 
+The core every way of deciding shares: the moderation commands, and the links in
+the moderators' alerts (`notify.actions`).
+
 Nothing here prints: `moderate` returns an `Outcome` (or raises `ModerationError`
 when nothing could be changed) and the command line (`cli`) says what happened.
 """
@@ -16,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from .. import comment_format
-from ..comment_format import LIMITS, PUBLISHED, Comment, edit_fields
-from ..errors import Problem, ReaderCommentsError
-from ..fileio import atomic_write, read_capped
-from ..gitsync import GitError, git
-from ..site_model import Site, display_path
+from . import comment_format
+from .comment_format import LIMITS, PUBLISHED, Comment, edit_fields
+from .errors import Problem, ReaderCommentsError
+from .fileio import atomic_write, read_capped
+from .gitsync import GitError, git
+from .site_model import Site, display_path
 
 logger = logging.getLogger(__name__)
 
@@ -350,12 +353,12 @@ def _tracked(top: Path, path: Path) -> bool:
         return False
 
 
-def record_decision(paths: Sequence[Path], status: str, commit: bool) -> Record | None:
+def record_decision(paths: Sequence[Path], status: str, commit: bool, message: str | None = None) -> Record | None:
     """Commit the changed comment files alone, or give the git command that would; None outside git."""
     top = work_tree(paths[0].parent)
     if top is None:
         return None
-    message = decision_message(status, [label(path) for path in paths])
+    message = message or decision_message(status, [label(path) for path in paths])
     if not commit:
         relative = [os.path.relpath(path.resolve(), Path.cwd()) for path in paths]
         new = [shown for path, shown in zip(paths, relative, strict=True) if not _tracked(top, path)]
