@@ -22,6 +22,7 @@ KINDS = {
              "sysctl kernel.unprivileged_userns_clone=1 where it is off)",
     "systemd": "systemd-analyze (apt-get install systemd)",
     "java": "Java (apt-get install default-jre-headless)",
+    "tls": "openssl (apt-get install openssl)",
 }
 
 
