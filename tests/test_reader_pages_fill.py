@@ -35,7 +35,9 @@ def test_without_a_base_the_head_is_left_alone_and_only_the_first_head_gets_one(
 def test_placeholders_name_every_field_and_the_errors() -> None:
     assert reader_pages.placeholders() == {
         name: f"[[intake:{name}]]"
-        for name in ("article", "author", "website", "reply_to", "body", "back", "title", "heading", "advice", "errors")
+        for name in ("article", "author", "website", "reply_to", "body", "back", "title", "heading", "advice",
+                     "email", "published_checked", "replies_checked", "message", "comment_hidden", "action",
+                     "form_hidden", "token", "button", "errors")
     }
 
 
