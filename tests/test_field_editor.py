@@ -128,7 +128,9 @@ def test_a_value_in_a_form_that_cannot_be_edited_is_a_problem_naming_the_field_a
     text = "author: Hana\ndate: 2024-01-07 09:00\nstatus: |-\n  pending\nbody: Hi.\n"
     problem = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text), {"status": "approved"})
     assert isinstance(problem, Problem) and problem.line == 3 and problem.path == PATH
-    assert problem.message.startswith("'status' is written in a form that cannot be changed in place")
+    assert problem.message == ("'status' is written in a form that cannot be changed in place (a block scalar, a flow "
+                               "mapping or a value on the next line); write it as `status: <value>` on one line, "
+                               "or edit the file by hand")
 
 
 def test_verify_says_what_a_candidate_would_break() -> None:
@@ -139,3 +141,33 @@ def test_verify_says_what_a_candidate_would_break() -> None:
     assert edit.verify(PATH, before, "author: Hana\nstatus: pending\n", {"status": "approved"}) == "'status' would not read back as 'approved'"
     assert edit.verify(PATH, before, "author: Hanna\nstatus: approved\n", {"status": "approved"}) == "'author' would change too"
     assert edit.verify(PATH, before, "author: Hana\nstatus: approved\nx: y\n", {"status": "approved"}) == "fields would be added or lost"
+
+
+def test_a_value_the_kept_style_cannot_hold_is_written_double_quoted() -> None:
+    """A carriage return would be folded away in single quotes: the second pass writes the value double-quoted."""
+    text = "author: A\ndate: 2024-01-07 09:00\nstatus: pending\nmoderator: 'Old'\nbody: Hi.\n"
+    edited = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text), {"moderator": "Mo\rX"})
+    assert edited == text.replace("moderator: 'Old'", 'moderator: "Mo\\rX"')
+
+
+def test_a_value_no_form_can_hold_is_a_problem_naming_the_reason_field_and_line() -> None:
+    text = "author: A\ndate: 2024-01-07 09:00\nstatus: pending\nbody: Hi.\n"
+    problem = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text), {"status": "a\ufffeb"})
+    assert problem == Problem(
+        PATH, "cannot change 'status' in place: the edit would break the file (invalid YAML: character #xfffe: "
+        "control characters are not allowed); edit the file by hand", 3, field="status")
+
+
+def test_a_file_of_one_line_without_a_break_gets_new_fields_on_lines_of_their_own() -> None:
+    text = "status: pending"
+    edited = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text), {"status": "approved", "moderator": "Mo"})
+    assert edited == 'status: approved\nmoderator: "Mo"\n'
+
+
+@pytest.mark.parametrize(("line", "key", "expected"), [
+    ("moderator: Xavier\n", "moderator", "moderator: Yves\n"),  # a plain value starting with X
+    ("Xray: 1\n", "Xray", "Xray: Yves\n"),  # a key starting with X
+    ("moderator: \u00a0Old\n", "moderator", "moderator: Yves\n"),  # a no-break space begins the value itself
+])
+def test_only_spaces_and_tabs_stand_between_the_colon_and_the_value(line: str, key: str, expected: str) -> None:
+    assert edit.set_value(line, key, "Yves") == expected
