@@ -70,8 +70,10 @@ def stage(part: str) -> Path:
         if INSTALLED_NAME in text:
             test.write_text(text.replace(INSTALLED_NAME, IMPORT_NAME), encoding="utf-8")
     shutil.copyfile(PARTS_DIR / f"{part}.cfg", folder / "setup.cfg")
-    # The site's settings, which the importer and moderation tests load (`also_copy` takes them into mutants/).
+    # The site's settings and the theme they name, which the importer and moderation tests load
+    # (`also_copy` takes them into mutants/).
     shutil.copyfile(REPO / "pelicanconf.py", folder / "pelicanconf.py")
+    shutil.copytree(REPO / "theme", folder / "theme", ignore=_IGNORE)
     return folder
 
 
