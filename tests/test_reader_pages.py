@@ -166,3 +166,27 @@ def test_a_title_with_quotation_marks_is_not_nested_in_the_same_marks(reader, tm
     assert text.count("\u201c") == 1 and text.count("\u201d") == 1, text
     assert "\u2018Quick\u2019" in text and "Host\u2019s" in text
     assert text.index("\u201c") < text.index("The Napkin") and text.rstrip().endswith("Guide\u201d")
+
+
+def test_values_that_need_escaping_reach_the_pages_as_text(reader, tmp_path):
+    """A title and address from the manifest, and a refused origin, holding markup, quotes and ampersands, read back as typed."""
+    output = tmp_path / "output"
+    shutil.copytree(reader.intake.manifest.parent / "comments-intake", output / "comments-intake")
+    title = 'Tea & <b>Toast</b>: a "Plain" Guide'
+    entry = {"title": title, "url": "2011/tea&toast/?q=\"x\"<i>", "mode": "open"}
+    manifest = write_manifest(output / "comments-manifest.json", {"tea": entry})
+    (tmp_path / "comments").mkdir()
+    origin = 'http://elsewhere.example/"><script>alert(1)</script>&amp;'
+    with IntakeServer(tmp_path / "comments", manifest, env={"COMMENTS_RATE_LIMIT": "0"}) as server:
+        received = send(server.port, "GET", "/comments/received?article=tea")
+        refused = send(server.port, "POST", "/comments", urlencode({**TYPED, "article": "tea", "website": ""}),
+                       {"Accept": "text/html", "Content-Type": FORM, "Origin": origin})
+    assert received.status == 200 and refused.status == 403
+    for page in (received.text, refused.text):
+        assert "<b>" not in page and "<i>" not in page and "<script>" not in page
+    tree = html5lib.parse(received.text, namespaceHTMLElements=False)
+    [link] = [a for a in tree.iter("a") if title in "".join(a.itertext())]
+    assert link.get("href").endswith('/2011/tea&toast/?q="x"<i>')
+    tree = html5lib.parse(refused.text, namespaceHTMLElements=False)
+    [message] = ["".join(li.itertext()) for li in tree.find(".//ul[@class='intake-errors']")]
+    assert origin in message, message
