@@ -15,6 +15,8 @@ APPROVED = "content/comments/dinner-guest/20110421T143000-marcus-webb.yaml"
 NEW = "content/comments/dinner-guest/20240102T100000-ann.yaml"
 OTHER = "content/comments/dinner-guest/20240103T100000-bob.yaml"
 EDITED = "content/comments/dinner-guest/20240104T100000-cy.yaml"
+# The published comment the accepted removal request is pushed on (the refused ones use APPROVED, left as it was).
+ASKED = "content/comments/dinner-guest/20110422T120500-oscar-lindqvist.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +97,50 @@ def merge_with_a_change(site: Hooked, marker: Path) -> None:
     sh(site.site, "git", "branch", "--quiet", "-D", "side")
 
 
+REQUEST = 'removal_requested: "2026-12-07T05:00:00+00:00"\nremoval_reason: "It was written in haste."\n'
+
+
+def removal_with_a_body_change(site: Hooked, marker: Path) -> None:
+    """A removal request on a published comment that also changes its text."""
+    text = (site.site / APPROVED).read_text()
+    site.commit("Removal requested", {APPROVED: text.replace("A jar is perfect.", "A jar is awful.") + REQUEST})
+
+
+def removal_asked_twice(site: Hooked, marker: Path) -> None:
+    """A second request rewriting the reason of the first, which the intake never does."""
+    text = (site.site / APPROVED).read_text() + REQUEST
+    site.commit("Removal requested", {APPROVED: text})
+    site.commit("Removal requested again", {APPROVED: text.replace("in haste", "by someone else")})
+
+
+def removal_lines_inside_the_file(site: Hooked, marker: Path) -> None:
+    """The request's lines put before the body rather than at the end of the file."""
+    text = (site.site / APPROVED).read_text()
+    site.commit("Removal requested", {APPROVED: text.replace("body: |", REQUEST + "body: |")})
+
+
+def removal_reason_unquoted(site: Hooked, marker: Path) -> None:
+    """A reason written plain, which YAML would continue onto indented lines after it."""
+    text = (site.site / APPROVED).read_text()
+    site.commit("Removal requested", {APPROVED: text + 'removal_requested: "2026-12-07T05:00:00+00:00"\nremoval_reason: fine\n'})
+
+
+def removal_without_a_date(site: Hooked, marker: Path) -> None:
+    """Only a reason, no removal_requested line."""
+    site.commit("Removal requested", {APPROVED: (site.site / APPROVED).read_text() + 'removal_reason: "Why not."\n'})
+
+
+def removal_unpublishing(site: Hooked, marker: Path) -> None:
+    """A removal request that also takes the comment off the site by its status."""
+    text = (site.site / APPROVED).read_text().replace("status: approved", "status: rejected")
+    site.commit("Removal requested", {APPROVED: text + REQUEST})
+
+
 HOSTILE: list[Callable[[Hooked, Path], None]] = [
     settings_change, approved_comment, linked_comment, approved_made_pending, comment_deleted, hidden_file,
     pending_beside_a_post, merge_with_a_change, post_deleted, pending_and_approved_deleted,
+    removal_with_a_body_change, removal_asked_twice, removal_lines_inside_the_file, removal_reason_unquoted,
+    removal_without_a_date, removal_unpublishing,
 ]
 
 
@@ -123,6 +166,16 @@ def test_the_intake_key_edits_then_withdraws_a_pending_comment(clean: Hooked) ->
     assert clean.tip() == sh(clean.site, "git", "rev-parse", "HEAD").stdout.strip()
     listed = sh(clean.site, "git", "ls-tree", "-r", "--name-only", clean.tip(), "content/comments/dinner-guest").stdout
     assert EDITED not in listed and APPROVED in listed
+
+
+def test_the_intake_key_records_a_removal_request_on_a_published_comment(clean: Hooked) -> None:
+    """Two lines added at the end of an approved file, every other line kept, pass the gate (the reason is optional)."""
+    text = (clean.site / ASKED).read_text()
+    clean.commit("Removal requested: dinner-guest/20110422T120500-oscar-lindqvist", {ASKED: text + REQUEST})
+    done = clean.try_push(env=INTAKE)
+    assert done.returncode == 0, done.stderr
+    assert clean.tip() == sh(clean.site, "git", "rev-parse", "HEAD").stdout.strip()
+    assert sh(clean.site, "git", "show", f"{clean.tip()}:{ASKED}").stdout == text + REQUEST
 
 
 @pytest.mark.parametrize("change", HOSTILE, ids=lambda change: change.__name__)

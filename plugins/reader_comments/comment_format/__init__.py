@@ -7,7 +7,7 @@ The rest of the package imports the format through this face:
 - `yaml_text`: the strict YAML reader (every scalar text; no aliases, tags or duplicate keys).
 - `hints`: plain-language hints for YAML syntax errors.
 - `files`: reading one file or a whole tree (with the read cache), and writing new files.
-- `edit`: changing one field's value in place, every other byte kept.
+- `edit`: changing one field's value in place, every other byte kept (`changed_bytes` reads the result back).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .files import (
     NewFile,
     ReadCache,
     Tree,
+    changed_bytes,
     check_new,
     comment_files,
     dump,
@@ -38,6 +39,7 @@ from .rules import (
     LIMITS,
     LINE_BREAK,
     LINE_CONTROL,
+    REMOVAL_FIELDS,
     SCHEMA,
     SCHEMA_PATH,
     comment_id,
@@ -51,8 +53,8 @@ from .yaml_text import BOM, MAX_FILE_BYTES, Parsed, decode, parse
 
 __all__ = [
     "BOM", "EXTENSIONS", "FIELDS", "FORM_CONTROL", "ID_MAX", "LIMITS", "LINE_BREAK", "LINE_CONTROL", "MAX_FILE_BYTES",
-    "PUBLISHED", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "STATUSES", "Comment", "CommentFileError", "NewFile",
-    "Parsed", "ReadCache", "Tree", "check_new", "comment_files", "comment_id", "decode", "dump",
+    "PUBLISHED", "REMOVAL_FIELDS", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "STATUSES", "Comment", "CommentFileError", "NewFile",
+    "Parsed", "ReadCache", "Tree", "changed_bytes", "check_new", "comment_files", "comment_id", "decode", "dump",
     "edit_fields", "is_comment_name", "is_http_url", "is_valid_id", "load_tree", "near_choice", "new_id", "parse", "quote", "read",
     "read_bytes", "validate", "write_new", "write_new_all",
 ]

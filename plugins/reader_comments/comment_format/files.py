@@ -24,6 +24,7 @@ from ..cache import JsonCache
 from ..errors import Problem
 from ..fileio import atomic_write, create_all, read_capped
 from ..names import is_blank
+from .edit import edit_fields
 from .model import Comment, CommentFileError
 from .rules import (
     CONTROL,
@@ -31,6 +32,7 @@ from .rules import (
     FIELDS,
     LINE_CONTROL,
     MULTI_LINE,
+    REMOVAL_FIELDS,
     SCHEMA,
     YAML_SPECIAL,
     comment_id,
@@ -41,7 +43,7 @@ from .rules import (
     schema_check,
     schema_message,
 )
-from .yaml_text import MAX_FILE_BYTES, Parsed, decode, fail, parse
+from .yaml_text import BOM, MAX_FILE_BYTES, Parsed, decode, fail, parse
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +156,7 @@ def _build(path: Path, known: dict[str, Any], date: datetime) -> Comment:
         website=known.get("website"),
         role=known.get("role"),
         pinned=known.get("pinned") == "true",
-        extra={k: known.get(k) for k in ("moderated_at", "moderator", "note") if known.get(k)},
+        extra={k: known.get(k) for k in ("moderated_at", "moderator", "note", *REMOVAL_FIELDS) if known.get(k)},
     )
 
 
@@ -356,3 +358,15 @@ def write_new(path: Path, text: str, tz: tzinfo) -> Comment:
 def write_new_all(files: Sequence[NewFile]) -> None:
     """Create every checked file, all of them or none (`fileio.create_all`); never overwrite (FileExistsError)."""
     create_all([(new.path, new.data) for new in files])
+
+
+def changed_bytes(path: Path, data: bytes, changes: dict[str, str], tz: tzinfo) -> tuple[NewFile | None, list[Problem]]:
+    """A valid file's bytes with `changes` made in place (every other byte kept), read back with the loader."""
+    text = decode(path, data)
+    edited = edit_fields(path, text, parse(path, text), changes)
+    if isinstance(edited, Problem):
+        return None, [edited]
+    # A byte-order mark the file started with stays, like every other byte not changed.
+    new = data[: len(data) - len(data.removeprefix(BOM))] + edited.encode("utf-8")
+    comment, problems = read(path, tz, new)
+    return (None if comment is None else NewFile(path, new, comment)), problems

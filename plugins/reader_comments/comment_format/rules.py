@@ -27,7 +27,9 @@ LIMITS: dict[str, int] = {name: rules["maxLength"] for name, rules in SCHEMA["pr
 ID_MAX = 64
 ID_PATTERN = re.compile(rf"[A-Za-z0-9_-]{{1,{ID_MAX}}}\Z")
 EXTENSIONS = (".yaml", ".yml")
-MULTI_LINE = ("body", "note")
+MULTI_LINE = ("body", "note", "removal_reason")
+# What the intake records when a published comment's author asks for its removal (never published).
+REMOVAL_FIELDS = ("removal_requested", "removal_reason")
 
 # Characters YAML and browsers treat as line breaks.
 BREAK_CHARS = r"\r\n\x85\u2028\u2029"
