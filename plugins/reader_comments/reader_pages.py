@@ -29,7 +29,9 @@ FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title", "
           # The preview page: the comment as the build renders it (already sanitized markup, never escaped again).
           "preview",
           # The reader's private link to a pending comment, and the digest of the file its form was filled from.
-          "edit_link", "edit_hidden", "digest")
+          "edit_link", "edit_hidden", "digest",
+          # A published comment's removal request: the form's visibility and the reader's reason.
+          "removal_hidden", "reason")
 # Placeholders whose value is markup the renderer has already sanitized, put in as it is.
 MARKUP = frozenset({"preview"})
 _PLACEHOLDER = re.compile(r"\[\[intake:([a-z_]+)\]\]")

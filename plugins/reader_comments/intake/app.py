@@ -27,6 +27,7 @@ from ..notify.actions import Outcome, decision_message
 from ..notify.links import LinkError
 from ..notify.readers import ReaderChoice
 from ..notify.service import Notifier
+from ..spam import Verdict
 from .akismet_check import AkismetCheck
 from .config import Config
 from .edits import PURPOSE as EDIT_PURPOSE
@@ -88,7 +89,7 @@ class Service:
         self.edits: EditLinks | None = None
         if notifier is not None and notifier.opened:
             self.edits = EditLinks(notifier.signer, config.edit_days, config.comments, self.pages,
-                                   notifier.config.links_base, self.recorder, render_comment, self._locks)
+                                   notifier.config.links_base, self.recorder, render_comment, self._locks, self)
         self._manifest_loads = 0
         self.notifier = notifier
         if notifier is not None:
@@ -139,7 +140,7 @@ class Service:
             logger.info("client went away before sending the whole form")
             return PlainTextResponse("incomplete request", status_code=400)
         logger.info("comment %s/%s stored, pending moderation", comment.article, comment.id)
-        await self.announce(comment, choice)
+        await self.announce(comment, choice, self.edits.link(comment.article, comment.id) if self.edits else None)
         return self.success(comment.id, as_json, comment.article)
 
     async def preview(self, request: Request) -> Response:
@@ -182,12 +183,12 @@ class Service:
             response.headers["vary"] = "Origin"
         return response
 
-    async def announce(self, comment: Comment, choice: ReaderChoice | None) -> None:
-        """Tell the notices a comment was stored; a failure there is logged and never fails the post."""
+    async def announce(self, comment: Comment, choice: ReaderChoice | None, edit_link: str | None = None) -> None:
+        """Tell the notices a comment was stored (with the reader's edit link); a failure there is logged and never fails the post."""
         if self.notifier is None:
             return
         try:
-            await run_in_threadpool(self.notifier.accepted, comment, choice)
+            await run_in_threadpool(self.notifier.accepted, comment, choice, edit_link)
         except (OSError, sqlite3.Error, ValueError) as exc:
             logger.error("comment %s/%s stored, but its notices failed: %s", comment.article, comment.id, exc)
 
@@ -261,12 +262,22 @@ class Service:
         if submission.reply_to and submission.reply_to not in (entry.get("comments") or {}):
             raise Rejected(404, {"reply_to": "The comment you are replying to does not exist."})
 
+    def catch_up(self) -> None:
+        """Read the manifest when it changed and, after a publish, fetch the moderators' decisions (a reader's link asks this)."""
+        self.manifest.articles()
+        self._sync_after_publish()
+
     def _sync_after_publish(self) -> None:
         """When a new manifest shows the site was published, fetch the moderators' decisions into the clone."""
         if self.manifest.loads != self._manifest_loads:
             self._manifest_loads = self.manifest.loads
             if self.recorder:
                 self.recorder.sync()
+
+    def verdict(self, request: Request, submission: Submission) -> Verdict:
+        """The spam screen's verdict on a submission (a reader's edit is screened as a new comment is); runs in a worker thread."""
+        return self.screen.judge(self.manifest.articles(), submission.author, submission.body, submission.website,
+                                 self.asked(request, submission))
 
     def asked(self, request: Request, submission: Submission) -> Asked | None:
         """What Akismet is told of this post besides the comment, when the check is on (never stored or logged)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from urllib.parse import parse_qsl
@@ -129,6 +130,23 @@ def check_body(raw: str) -> tuple[str | None, str | None]:
     if len(text) > FIELD_LIMITS["body"]:
         return None, f"Comment must be at most {FIELD_LIMITS['body']:,} characters (it has {len(text):,})."
     return text, None
+
+
+# Something shaped like an e-mail address: a reason is kept with the comment, where no address may go.
+ADDRESS_LIKE = re.compile(r"[^\s@<>()]+@[^\s@<>()]+\.[^\s@<>()]+")
+
+
+def check_reason(raw: str) -> tuple[str | None, str | None]:
+    """A removal request's optional reason with line breaks normalised (None when empty), and what is wrong with it."""
+    text = LINE_BREAK.sub("\n", raw)
+    if FORM_CONTROL.search(text):
+        return None, "Reason contains control characters."
+    text = text.strip()
+    if len(text) > LIMITS["removal_reason"]:
+        return None, f"Reason must be at most {LIMITS['removal_reason']:,} characters (it has {len(text):,})."
+    if ADDRESS_LIKE.search(text):
+        return None, "Reason must not hold an e-mail address: it is kept with the comment, where no address is kept."
+    return text or None, None
 
 
 def validate(form: dict[str, str]) -> Submission:

@@ -89,15 +89,17 @@ class ReaderPages:
         text = reader_pages.fill(page, values, (), self.config.site)
         return HTMLResponse(text, headers={"content-security-policy": self.policy})
 
-    def edit(self, status: int, values: dict[str, str], errors: tuple[str, ...]) -> HTMLResponse:
-        """The reader's page for their pending comment, or a plain page before a build."""
-        values = {"back": f"{self.config.site}/", **values}
+    def edit(self, status: int, values: dict[str, str], errors: tuple[str, ...],
+             headers: dict[str, str] | None = None) -> HTMLResponse:
+        """The reader's page for their comment (the removal form hidden unless asked for), or a plain page before a build."""
+        values = {"back": f"{self.config.site}/", "removal_hidden": "hidden", **values}
         page = self.built("edit")
         if page is None:
             return HTMLResponse(plain_edit_page(values, errors), status_code=status,
-                                headers={"content-security-policy": PLAIN_EDIT_POLICY, **FORM_REFERRER})
+                                headers={**(headers or {}), "content-security-policy": PLAIN_EDIT_POLICY, **FORM_REFERRER})
         text = reader_pages.fill(page, values, errors, self.config.site)
-        return HTMLResponse(text, status_code=status, headers={"content-security-policy": self.policy, **FORM_REFERRER})
+        return HTMLResponse(text, status_code=status,
+                            headers={**(headers or {}), "content-security-policy": self.policy, **FORM_REFERRER})
 
 
 # The plain edit page (before a build) has no styles or scripts; its one form posts back here.
@@ -117,11 +119,16 @@ def plain_edit_page(values: dict[str, str], errors: tuple[str, ...]) -> str:
         f'<p><label>Comment <textarea name="body" rows="8">\n{e(values.get("body", ""))}</textarea></label></p>'
         '<p><button name="action" value="save">Save changes</button> <button name="action" value="preview">Preview</button> '
         '<button name="action" value="withdraw">Withdraw this comment</button></p></form>')
-    kept = "" if not values.get("form_hidden") or not values.get("body") else (
-        f'<p>Your text:</p><textarea readonly rows="8">\n{e(values["body"])}</textarea>')
+    removal = "" if values.get("removal_hidden") else (
+        f'<form method="post" action="{e(values.get("action", ""), quote=True)}">{field}'
+        f'<p><label>Reason (optional) <textarea name="reason" rows="4">\n{e(values.get("reason", ""))}</textarea></label></p>'
+        '<p><button name="action" value="remove">Ask the editors to remove this comment</button></p></form>')
+    kept = "".join(
+        f'<p>Your text:</p><textarea readonly rows="8">\n{e(values[name])}</textarea>'
+        for name in ("body", "reason") if values.get(name) and values.get("form_hidden") and values.get("removal_hidden"))
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, '
         f'initial-scale=1"><title>{e(values.get("heading", ""))}</title></head><body><h1>{e(values.get("heading", ""))}</h1>'
-        f'<p>{e(values.get("message", ""))}</p><ul>{items}</ul><div>{values.get("preview", "")}</div>{form}{kept}'
+        f'<p>{e(values.get("message", ""))}</p><ul>{items}</ul><div>{values.get("preview", "")}</div>{form}{removal}{kept}'
         f'<p><a href="{e(values.get("back", ""), quote=True)}">Go to the site</a></p></body></html>'
     )

@@ -40,16 +40,16 @@ def confirm_link(config: NotifyConfig, signer: Signer, address_id: int) -> str:
 
 
 def reader_letter(config: NotifyConfig, signer: Signer, address: str, address_id: int, subject: str,
-                  paragraphs: list[str], link: tuple[str, str]) -> Letter:
-    """A message to a reader: paragraphs, one link, and the unsubscribe link and headers."""
+                  paragraphs: list[str], link: tuple[str, str], *more: tuple[str, str]) -> Letter:
+    """A message to a reader: paragraphs, one link (or more), and the unsubscribe link and headers."""
     leave = unsubscribe_link(config, signer, address_id)
-    label, url = link
-    text = "\n\n".join([*paragraphs, f"{label}:\n{url}",
+    links = (link, *more)
+    text = "\n\n".join([*paragraphs, *(f"{label}:\n{url}" for label, url in links),
                         f"To stop all messages from {config.site} and delete your address now:\n{leave}"])
     e = html.escape
     page = (
         "<!doctype html><html><body>" + "".join(f"<p>{e(p)}</p>" for p in paragraphs)
-        + f'<p><a href="{e(url, quote=True)}">{e(label)}</a></p>'
+        + "".join(f'<p><a href="{e(url, quote=True)}">{e(label)}</a></p>' for label, url in links)
         + f'<p><small><a href="{e(leave, quote=True)}">Stop all messages and delete my address</a></small></p>'
         + "</body></html>"
     )
@@ -57,15 +57,19 @@ def reader_letter(config: NotifyConfig, signer: Signer, address: str, address_id
     return Letter(address, subject, text, page, headers)
 
 
-def confirmation_letter(config: NotifyConfig, signer: Signer, address: str, address_id: int, title: str) -> Letter:
-    """The one message sent to an unconfirmed address: it asks to confirm, nothing else."""
+def confirmation_letter(config: NotifyConfig, signer: Signer, address: str, address_id: int, title: str,
+                        edit_link: str | None = None) -> Letter:
+    """The one message sent to an unconfirmed address: it asks to confirm, and carries the comment's private link when given."""
+    keep = ["Your private link to the comment lets you change or withdraw it while it waits for moderation, "
+            "and ask the editors to remove it once it is published. Keep it to yourself."] if edit_link else []
     return reader_letter(
         config, signer, address, address_id, f"Please confirm your address for comments on {config.site}",
         [f"Someone, hopefully you, left a comment on “{title}” and asked to be told by e-mail when it is "
          "published or answered.",
          "Nothing more is sent to this address until you confirm it. If it was not you, ignore this message: "
-         "the address is deleted within 48 hours."],
+         "the address is deleted within 48 hours.", *keep],
         ("Confirm my address", confirm_link(config, signer, address_id)),
+        *((("Change, withdraw or ask to remove your comment", edit_link),) if edit_link else ()),
     )
 
 

@@ -77,8 +77,8 @@ class Notifier:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def accepted(self, comment: Comment, choice: ReaderChoice | None) -> None:
-        """A comment was stored: announce it, and record the reader's wish (asking to confirm a new address)."""
+    def accepted(self, comment: Comment, choice: ReaderChoice | None, edit_link: str | None = None) -> None:
+        """A comment was stored: announce it, and record the reader's wish (asking to confirm a new address, with `edit_link`)."""
         self.alerter.announce(comment)
         if choice is not None and (choice.published or choice.replies):
             address_id, ask = self.subscribers.add(choice.address, comment.article, comment.id,
@@ -86,7 +86,7 @@ class Notifier:
             if ask:
                 entry = (self.articles() or {}).get(comment.article) or {}
                 title = str(entry.get("title") or comment.article)
-                self.queue.put(confirmation_letter(self.config, self.signer, choice.address, address_id, title))
+                self.queue.put(confirmation_letter(self.config, self.signer, choice.address, address_id, title, edit_link))
         self._wake.set()
 
     def reader_link(self, token: str, purpose: str) -> int:
