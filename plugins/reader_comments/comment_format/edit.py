@@ -156,8 +156,11 @@ def verify(path: Path, before: Parsed, text: str, changes: dict[str, str]) -> st
 
 
 def edit_fields(path: Path, text: str, parsed: Parsed, changes: dict[str, str]) -> str | Problem:
-    """`text` with `changes` made in place, checked by reading it back; new fields go after the first one changed."""
-    anchor = next(iter(changes))
+    """`text` with `changes` made in place, checked by reading it back; new fields go at the end, else after the first one changed.
+
+    When every changed field is new, the file's last field is the anchor.
+    """
+    anchor = next((key for key in changes if key in parsed.lines), None) or max(parsed.lines, key=parsed.lines.__getitem__)
     reason = "no edit was possible"
     for keep_style in (True, False):
         edits = _edits(path, parsed, text, changes, keep_style, anchor)
