@@ -245,7 +245,7 @@ def test_an_expired_link_asks_for_nothing(site: Path, tmp_path: Path) -> None:
 
 
 def test_the_links_posts_pass_the_origin_check_and_the_rate_limit(site: Path, tmp_path: Path) -> None:
-    """A post from a foreign page is refused; past the submissions' limit, edits wait like submissions; refusals cost nothing."""
+    """A post from a foreign page is refused; past the submissions' limit, edits wait like submissions; refusals count for nothing."""
     port = free_port()
     env = intake_env(tmp_path, port, COMMENTS_RATE_LIMIT="3", COMMENTS_RATE_WINDOW="600")
     with IntakeServer(site / "content" / "comments", tmp_path / "manifest.json", env=env,
@@ -264,7 +264,9 @@ def test_the_links_posts_pass_the_origin_check_and_the_rate_limit(site: Path, tm
                            {"Origin": "https://evil.example"})
         assert status == 403 and "not accepted from the page at https://evil.example" in page
         unchanged(site, path, before, log)
-        # The foreign post did not count: two edits still fit in the limit of three.
+        status, page = act(server, {**fields, "t": "forged", "digest": digest(), "body": "Refused, so not counted."})
+        assert status == 403
+        # Neither refused post counted: two edits still fit in the limit of three.
         for text in ("Second post.", "Third post."):
             status, page = act(server, {**fields, "digest": digest(), "body": text},
                                {"Origin": f"http://127.0.0.1:{port}"})
