@@ -149,6 +149,10 @@ spam: $(PLUGIN_STAMP) ## [moderator] Mark comments as spam: make spam ID=... [CO
 	$(call need_id,spam)
 	@$(MODERATE) spam $(if $(COMMIT),--commit) $(ID)
 
+remove: $(PLUGIN_STAMP) ## [moderator] Take comments off the site, as a reader's removal request asks: make remove ID=... [COMMIT=1]
+	$(call need_id,remove)
+	@$(MODERATE) remove $(if $(COMMIT),--commit) $(ID)
+
 pin: $(PLUGIN_STAMP) ## [moderator] Show comments first in their thread, "pinned by the editors": make pin ID=... [COMMIT=1]
 	$(call need_id,pin)
 	@$(MODERATE) pin $(if $(COMMIT),--commit) $(ID)
@@ -207,4 +211,4 @@ mutation: $(DEV_STAMP) ## [developer] Mutation testing with mutmut, every part i
 screenshots: $(DEV_STAMP) ## [developer] Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam pin unpin reply check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import bench-page spam-check soak mutation screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam remove pin unpin reply check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import bench-page spam-check soak mutation screenshots

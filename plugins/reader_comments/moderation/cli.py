@@ -1,4 +1,4 @@
-"""The moderation command line: `reader-comments queue|approve|reject|spam|check|reply|pin|unpin`."""
+"""The moderation command line: `reader-comments queue|approve|reject|spam|remove|check|reply|pin|unpin`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from ..site_model import Site, load_site
 from .check import look_alikes, survey
 from .pin import set_pinned
 from .queue import format_queue
+from .remove import remove
 from .reply import ROLES, edit_body, find_target, read_body_file, write_reply
 
 ACTIONS = {"approve": "approved", "reject": "rejected", "spam": "spam"}
@@ -122,6 +123,25 @@ def cmd_pin(site: Site, ids: Sequence[str], pinned: bool, commit: bool) -> int:
     return EXIT_PROBLEMS if result.record and result.record.error else EXIT_OK
 
 
+def cmd_remove(site: Site, ids: Sequence[str], commit: bool) -> int:
+    """Take the named comments off the site and say what became of each file and of git history."""
+    try:
+        removal = remove(site, ids, commit)
+    except ModerationError as exc:
+        for message in exc.messages:
+            print(f"error: {message}", file=sys.stderr)
+        print("No file was changed.", file=sys.stderr)
+        return EXIT_USAGE
+    for name in removal.deleted:
+        print(f"removed {name}: its file is deleted")
+    for name in removal.stubbed:
+        print(f"removed {name}: its replies keep their place, so the file stays with none of its words (status rejected)")
+    print("Rebuild the site (make html) to see the change. The words stay in git history until it is rewritten:")
+    print("see docs/deploying.md, \"What git history keeps\".")
+    report_record(removal.record)
+    return EXIT_PROBLEMS if removal.record and removal.record.error else EXIT_OK
+
+
 def report(outcome: Outcome) -> None:
     """One line for each warning and each file, then how the decision is (or can be) recorded in git."""
     for warning in outcome.warnings:
@@ -171,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(action, parents=[common], help=f"set status: {status}")
         sub.add_argument("ids", nargs="*", metavar="ID", help="<article-slug>/<comment-id> or a file path")
         sub.add_argument("--commit", action="store_true", help="commit the changed files in git, and nothing else")
+    remover = commands.add_parser("remove", parents=[common], help="take comments off the site (a reader's removal request)")
+    remover.add_argument("ids", nargs="*", metavar="ID", help="<article-slug>/<comment-id> or a file path")
+    remover.add_argument("--commit", action="store_true", help="commit the change in git, and nothing else")
     commands.add_parser("check", parents=[common], help="validate every comment file; exit 1 on any problem")
     notify = commands.add_parser("notify", parents=[common], help="after a publish, tell readers who asked (never fails it)")
     notify.add_argument("--previous", type=Path, metavar="FILE", help="the manifest before the publish (none: empty)")
@@ -211,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_notify(site, args.previous, args.manifest)
     if args.command == "reply":
         return cmd_reply(site, args)
+    if args.command == "remove":
+        return cmd_remove(site, args.ids, args.commit)
     if args.command in ("pin", "unpin"):
         return cmd_pin(site, args.ids, args.command == "pin", args.commit)
     return cmd_moderate(site, args.ids, ACTIONS[args.command], commit=args.commit)

@@ -1,4 +1,4 @@
-"""The moderation queue: pending comments, oldest first, as a table that fits the terminal."""
+"""The moderation queue: readers' removal requests first, then pending comments, oldest first, as tables that fit the terminal."""
 
 from __future__ import annotations
 
@@ -107,6 +107,7 @@ def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
     pending = [c for c in pending if str(c.path) not in flags]
     out: list[str] = []
     everything = {(c.article, c.id): c for c in result.tree.comments()}
+    out.extend(removal_requests(result, site, now, width, everything))
     if pending:
         out.append(f"Pending comments, oldest first ({len(pending)}):")
         out.append("")
@@ -142,8 +143,23 @@ def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def removal_requests(result: Survey, site: Site, now: datetime, width: int,
+                     everything: dict[tuple[str, str], Comment]) -> list[str]:
+    """The published comments whose authors asked for their removal, oldest request first, and how to act on them."""
+    asked = sorted((c for c in result.tree.comments() if c.published and c.extra.get("removal_requested")),
+                   key=lambda c: (str(c.extra["removal_requested"]), c.article, c.id))
+    if not asked:
+        return []
+    reasons = {str(c.path): f"asked {str(c.extra['removal_requested'])[:16].replace('T', ' ')}; reason: "
+               f"{c.extra.get('removal_reason') or '(none given)'}" for c in asked}
+    return [f"Removal requests by their authors, oldest first ({len(asked)}):", "",
+            *_table(asked, result.articles, site, now, width, everything, reasons, "removal requested"),
+            "To take one off the site: make remove ID=<slug/id> (MODERATING.md, \"Removing a comment\").", ""]
+
+
 def _table(pending: Sequence[Comment], articles: dict[str, Article], site: Site, now: datetime, width: int,
-           everything: dict[tuple[str, str], Comment], flags: dict[str, str] | None = None) -> list[str]:
+           everything: dict[tuple[str, str], Comment], flags: dict[str, str] | None = None,
+           flagged_by: str = "flagged by the spam rules") -> list[str]:
     """One row per pending comment, with its file path on the line below it (and, for a reply, what it answers; what flagged it)."""
     rows = []
     for comment in pending:
@@ -164,7 +180,7 @@ def _table(pending: Sequence[Comment], articles: dict[str, Article], site: Site,
         if answers:
             lines.append(f"{indent}{answers}")
         if flags and str(comment.path) in flags:
-            lines.append(f"{indent}flagged by the spam rules: {visible(flags[str(comment.path)])}")
+            lines.append(f"{indent}{flagged_by}: {visible(flags[str(comment.path)])}")
         lines.extend(body_lines(comment.body, indent))
     return lines
 
