@@ -103,7 +103,7 @@ DEFAULTS: dict[str, Any] = {
     # Notices: days a link in a message works (each works once).
     "COMMENTS_LINK_DAYS": 7,
     # Intake service: days the private link on the "comment received" page lets a reader change or withdraw
-    # their comment while it waits for moderation.
+    # their comment while it waits for moderation, or ask the editors to remove it once published.
     "COMMENTS_EDIT_DAYS": 7.0,
     # Notices: addresses told of each accepted comment, as "address" or "Name <address>"; empty turns alerts off.
     "COMMENTS_NOTIFY_MODERATORS": [],
