@@ -271,3 +271,39 @@ def test_the_private_link_edits_then_withdraws_the_pending_comment(browser: Any,
         expect(page.get_by_role("heading", level=1)).to_have_text("This link cannot change the comment")
     finally:
         context.close()
+
+
+def test_the_private_link_asks_for_a_published_comments_removal_without_javascript(browser: Any, rig: Rig) -> None:
+    """Once approved, the link offers only the removal request: a refused reason is kept, then the request is recorded once."""
+    before = set(rig.folder.glob("*.yaml"))
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(rig.base + ARTICLE)
+        submit(page, rig, "Second Thoughts", "I said too much here.")
+        (path,) = set(rig.folder.glob("*.yaml")) - before
+        link = page.locator(".intake-edit-address").get_attribute("href")
+        assert link is not None
+        approve(rig, [f"{SLUG}/{path.stem}"])
+        approved = path.read_text()
+        page.goto(link)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your comment is published")
+        expect(page.get_by_label("Name")).to_be_hidden()
+        reason = page.get_by_label("Reason")
+        reason.fill("<b>Mine</b>, write to me at me@mail.example")
+        page.get_by_role("button", name="Ask the editors to remove this comment").click()
+        expect(page.locator(".intake-errors")).to_contain_text("must not hold an e-mail address")
+        expect(page.get_by_label("Reason")).to_have_value("<b>Mine</b>, write to me at me@mail.example")
+        assert path.read_text() == approved
+        page.get_by_label("Reason").fill("<b>Mine</b>, and I would rather it went.")
+        page.get_by_role("button", name="Ask the editors to remove this comment").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your request was sent")
+        expect(page.get_by_role("button", name="Ask the editors to remove this comment")).to_be_hidden()
+        text = path.read_text()
+        assert text.startswith(approved) and text[len(approved):].split("\n")[1] == (
+            'removal_reason: "<b>Mine</b>, and I would rather it went."')
+        page.goto(link)
+        expect(page.locator("main")).to_contain_text("You asked on")
+        assert path.read_text() == text
+    finally:
+        context.close()
