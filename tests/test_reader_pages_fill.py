@@ -37,7 +37,8 @@ def test_placeholders_name_every_field_and_the_errors() -> None:
         name: f"[[intake:{name}]]"
         for name in ("article", "author", "website", "reply_to", "body", "back", "title", "heading", "advice",
                      "email", "published_checked", "replies_checked", "message", "comment_hidden", "action",
-                     "form_hidden", "token", "button", "preview", "edit_link", "edit_hidden", "digest", "errors")
+                     "form_hidden", "token", "button", "preview", "edit_link", "edit_hidden", "digest", "removal_hidden", "reason",
+                     "errors")
     }
 
 
