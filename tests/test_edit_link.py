@@ -11,15 +11,14 @@ import html
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
 from support.git import sh, wait_for
-from support.intake import FORM, IntakeServer, free_port, send, write_manifest
-
-SLUG = "dinner-guest"
+from support.intake import IntakeServer, free_port, send, write_manifest
+from support.private_link import SLUG, act, post_comment, remote_log, token_of
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -57,33 +56,13 @@ def intake(site: Path, tmp_path: Path) -> Iterator[IntakeServer]:
         yield server
 
 
-def remote_log(site: Path) -> list[str]:
-    """The remote's commit subjects, newest first."""
-    return git(site.parent / "remote.git", "log", "--format=%s", "main").splitlines()
 
-
-def post_comment(intake: IntakeServer, author: str, body: str) -> tuple[str, str]:
-    """Post a comment as a JSON client; its id and its edit link."""
-    fields = {"article": SLUG, "author": author, "body": body, "website": "", "reply_to": "", "homepage": ""}
-    reply = send(intake.port, "POST", "/comments", urlencode(fields), {"Content-Type": FORM, "Accept": "application/json"})
-    assert reply.status == 201, reply.body
-    return reply.json()["id"], reply.json()["edit"]
-
-
-def token_of(link: str) -> str:
-    """The token in an edit link."""
-    return urlsplit(link).query.removeprefix("t=")
 
 
 def digest(path: Path) -> str:
     """The digest of a file's bytes as the edit form carries it (first 32 hex digits of SHA-256)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:32]
 
-
-def act(intake: IntakeServer, fields: dict[str, str]) -> tuple[int, str]:
-    """POST the edit form; the status and the page, unescaped."""
-    reply = send(intake.port, "POST", "/comments/edit", urlencode(fields), {"Content-Type": FORM, "Accept": "text/html"})
-    return reply.status, html.unescape(reply.text)
 
 
 @pytest.fixture

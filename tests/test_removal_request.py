@@ -23,9 +23,9 @@ import yaml
 
 from support.git import REPO, sh, wait_for
 from support.intake import FORM, IntakeServer, free_port, send, write_manifest
+from support.private_link import SLUG, act, post_comment, remote_log, token_of
 from support.smtp import SmtpServer, text_of
 
-SLUG = "dinner-guest"
 REASON = "I wrote it in haste.\nPlease take it down — merci."
 
 
@@ -74,29 +74,8 @@ def intake(site: Path, tmp_path: Path) -> Iterator[IntakeServer]:
         yield server
 
 
-def remote_log(site: Path) -> list[str]:
-    """The remote's commit subjects, newest first."""
-    return git(site.parent / "remote.git", "log", "--format=%s", "main").splitlines()
 
 
-def post_comment(intake: IntakeServer, author: str, body: str) -> tuple[str, str]:
-    """Post a comment as a JSON client; its id and its private link."""
-    fields = {"article": SLUG, "author": author, "body": body, "website": "", "reply_to": "", "homepage": ""}
-    reply = send(intake.port, "POST", "/comments", urlencode(fields), {"Content-Type": FORM, "Accept": "application/json"})
-    assert reply.status == 201, reply.body
-    return reply.json()["id"], reply.json()["edit"]
-
-
-def token_of(link: str) -> str:
-    """The token in a private link."""
-    return urlsplit(link).query.removeprefix("t=")
-
-
-def act(intake: IntakeServer, fields: dict[str, str], headers: dict[str, str] | None = None) -> tuple[int, str]:
-    """POST the link's form; the status and the page, unescaped."""
-    reply = send(intake.port, "POST", "/comments/edit", urlencode(fields),
-                 {"Content-Type": FORM, "Accept": "text/html", **(headers or {})})
-    return reply.status, html.unescape(reply.text)
 
 
 def look(intake: IntakeServer, link: str) -> tuple[int, str]:

@@ -159,7 +159,7 @@ class EditLinks:
         return self.pages.edit(status, {
             "heading": heading,
             "message": "Your comment is waiting for moderation. Until a moderator decides, you can change it or withdraw it.",
-            "removal_hidden": "hidden", "author": typed.get("author", ""), "website": typed.get("website", ""), "body": typed.get("body", ""),
+            "author": typed.get("author", ""), "website": typed.get("website", ""), "body": typed.get("body", ""),
             "token": token, "digest": form.get("digest", held.digest) if form else held.digest,
             "preview": preview, "form_hidden": "", "action": f"{self.base}/edit",
         }, errors)
