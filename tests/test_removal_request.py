@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 import yaml
 
-from support.git import REPO, sh, wait_for
+from support.git import REPO, comments_repository, sh, wait_for
 from support.intake import FORM, IntakeServer, free_port, send, write_manifest
 from support.private_link import SLUG, act, post_comment, remote_log, token_of
 from support.smtp import SmtpServer, text_of
@@ -43,17 +43,8 @@ def publish(tmp_path: Path, comments: dict[str, str]) -> None:
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A clone of a bare remote guarded by the site's push gate, with one open article."""
-    bare = tmp_path / "remote.git"
-    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(bare))
-    shutil.copy2(REPO / "deploy" / "pre-receive", bare / "hooks" / "pre-receive")
-    clone = tmp_path / "site"
-    git(tmp_path, "clone", "--quiet", str(bare), str(clone))
-    git(clone, "checkout", "--quiet", "-B", "main")
-    (clone / "content" / "comments" / SLUG).mkdir(parents=True)
-    (clone / "content" / "comments" / SLUG / ".keep").write_text("")
-    git(clone, "add", ".")
-    git(clone, "commit", "--quiet", "-m", "Site")
-    git(clone, "push", "--quiet", "origin", "main")
+    clone = comments_repository(tmp_path / "site", SLUG, tmp_path / "remote.git")
+    shutil.copy2(REPO / "deploy" / "pre-receive", tmp_path / "remote.git" / "hooks" / "pre-receive")
     publish(tmp_path, {})
     return clone
 
