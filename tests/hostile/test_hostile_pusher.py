@@ -15,6 +15,7 @@ APPROVED = "content/comments/dinner-guest/20110421T143000-marcus-webb.yaml"
 NEW = "content/comments/dinner-guest/20240102T100000-ann.yaml"
 OTHER = "content/comments/dinner-guest/20240103T100000-bob.yaml"
 EDITED = "content/comments/dinner-guest/20240104T100000-cy.yaml"
+HELD = "content/comments/dinner-guest/20240105T100000-dee.yaml"
 # The published comment the accepted removal request is pushed on (the refused ones use APPROVED, left as it was).
 ASKED = "content/comments/dinner-guest/20110422T120500-oscar-lindqvist.yaml"
 
@@ -136,11 +137,17 @@ def removal_unpublishing(site: Hooked, marker: Path) -> None:
     site.commit("Removal requested", {APPROVED: text + REQUEST})
 
 
+def spam_with_a_moderator(site: Hooked, marker: Path) -> None:
+    """A new spam file carrying a moderator's fields, which only a moderator's decision writes."""
+    text = PENDING.replace("status: pending", 'status: spam\nmoderated_at: "2026-12-07T05:00:00+00:00"\nmoderator: "Ed"')
+    site.commit("New comment", {OTHER: text})
+
+
 HOSTILE: list[Callable[[Hooked, Path], None]] = [
     settings_change, approved_comment, linked_comment, approved_made_pending, comment_deleted, hidden_file,
     pending_beside_a_post, merge_with_a_change, post_deleted, pending_and_approved_deleted,
     removal_with_a_body_change, removal_asked_twice, removal_lines_inside_the_file, removal_reason_unquoted,
-    removal_without_a_date, removal_unpublishing,
+    removal_without_a_date, removal_unpublishing, spam_with_a_moderator,
 ]
 
 
@@ -150,6 +157,14 @@ def test_the_intake_key_adds_a_pending_comment(clean: Hooked) -> None:
     done = clean.try_push(env=INTAKE)
     assert done.returncode == 0, done.stderr
     assert "only new pending comments" in done.stderr and clean.tip() == sh(clean.site, "git", "rev-parse", "HEAD").stdout.strip()
+
+
+def test_the_intake_key_adds_a_comment_its_spam_rules_held_back(clean: Hooked) -> None:
+    """A new file the intake's screen marked spam is accepted: like a pending one, it is never published."""
+    clean.commit("New comment", {HELD: PENDING.replace("status: pending", 'status: spam\nnote: "spam rule: link farm"')})
+    done = clean.try_push(env=INTAKE)
+    assert done.returncode == 0, done.stderr
+    assert clean.tip() == sh(clean.site, "git", "rev-parse", "HEAD").stdout.strip()
 
 
 def test_the_intake_key_edits_then_withdraws_a_pending_comment(clean: Hooked) -> None:
