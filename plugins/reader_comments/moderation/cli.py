@@ -89,10 +89,7 @@ def cmd_reply(site: Site, args: argparse.Namespace) -> int:
             body = edit_body(target, os.environ)
         replied = write_reply(site, target, body, args.role, args.name, commit=args.commit)
     except ModerationError as exc:
-        for message in exc.messages:
-            print(f"error: {message}", file=sys.stderr)
-        print("No file was written.", file=sys.stderr)
-        return EXIT_USAGE
+        return refused(exc, "No file was written.")
     for warning in replied.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"wrote {replied.comment.path} (approved, role: {args.role})")
@@ -101,15 +98,20 @@ def cmd_reply(site: Site, args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if replied.record and replied.record.error else EXIT_OK
 
 
+def refused(exc: ModerationError, outcome: str) -> int:
+    """Print why a command did nothing, then what was left as it was; the usage exit code."""
+    for message in exc.messages:
+        print(f"error: {message}", file=sys.stderr)
+    print(outcome, file=sys.stderr)
+    return EXIT_USAGE
+
+
 def cmd_pin(site: Site, ids: Sequence[str], pinned: bool, commit: bool) -> int:
     """Pin or unpin the named comments and say what happened."""
     try:
         result = set_pinned(site, ids, pinned, commit)
     except ModerationError as exc:
-        for message in exc.messages:
-            print(f"error: {message}", file=sys.stderr)
-        print("No file was changed.", file=sys.stderr)
-        return EXIT_USAGE
+        return refused(exc, "No file was changed.")
     word = "pinned" if pinned else "unpinned"
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -128,10 +130,7 @@ def cmd_remove(site: Site, ids: Sequence[str], commit: bool) -> int:
     try:
         removal = remove(site, ids, commit)
     except ModerationError as exc:
-        for message in exc.messages:
-            print(f"error: {message}", file=sys.stderr)
-        print("No file was changed.", file=sys.stderr)
-        return EXIT_USAGE
+        return refused(exc, "No file was changed.")
     for name in removal.deleted:
         print(f"removed {name}: its file is deleted")
     for name in removal.stubbed:
