@@ -44,6 +44,8 @@ AUTHOR_FORM = re.compile(r"\s*(?P<name>[^<>\n]*[^<>\s])\s*<(?P<email>[^<>\s]+)>\
 GIT_TIMEOUT = float(DEFAULTS["COMMENTS_GIT_TIMEOUT"])
 FETCH_SECONDS = float(DEFAULTS["COMMENTS_GIT_FETCH_SECONDS"])
 LOCK_RETRIES = 20
+# How long a post waits for its turn to commit (and for the commit lock) before its file is left to the background.
+LOCK_SECONDS = 1.0
 # While a reader waits: this many tries at the index lock, and this long for each git command; past
 # either, the comment file (already stored) is committed in the background instead.
 READER_LOCK_RETRIES = 3
@@ -279,7 +281,9 @@ class GitRecorder:
         self._abandoned = threading.Event()
         self._index_lock = Path()
         self._waiting: list[Waiting] = []
-        self._waiting_lock = threading.Lock()
+        # Guards the waiting list and who leads: the request committing the group now (the others wait for it).
+        self._turn = threading.Condition()
+        self._leading = False
         self._since_upkeep = 0
         self._origin_top, self.top, self._inside = _places(comments, options)
         self.folder = self.top / self._inside
@@ -321,29 +325,45 @@ class GitRecorder:
     def record(self, path: Path, slug: str, comment_id: str) -> bool:
         """Commit the comment file at `path` with those waiting beside it, quickly; when git is busy or fails, leave it to the background.
 
-        True when committed. Whoever takes the lock commits every file waiting then, its own included, in one commit.
+        True when committed. One request at a time leads: it takes the lock and commits every file waiting then, its
+        own included, in one commit; the others wait for it, return when their file was in its group, and one of those
+        left leads next. Past LOCK_SECONDS without its turn or the lock, the file is left to the background.
         """
         try:
             waiting = Waiting(path.resolve().relative_to(self.top.resolve()).as_posix(), f"{slug}/{comment_id}")
         except ValueError as exc:
             logger.warning("comment %s/%s is stored; committing it in the background: %s", slug, comment_id, exc)
             return self._later()
-        with self._waiting_lock:
+        deadline = time.monotonic() + LOCK_SECONDS
+        with self._turn:
             self._waiting.append(waiting)
-        if not self._lock.acquire(timeout=1.0):
+            while self._leading and not waiting.done.is_set() and time.monotonic() < deadline:
+                self._turn.wait(deadline - time.monotonic())
+            lead = not self._leading and not waiting.done.is_set()
+            self._leading = self._leading or lead
+        if not lead:
+            return waiting.committed if waiting.done.is_set() else self._gave_up(waiting)
+        try:
+            return self._lead(waiting, deadline)
+        finally:
+            with self._turn:
+                self._leading = False
+                self._turn.notify_all()
+
+    def _lead(self, waiting: Waiting, deadline: float) -> bool:
+        """Take the lock and commit the waiting group, `waiting` in it; give up at `deadline` if the lock stays busy."""
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
             return self._gave_up(waiting)
         try:
-            if not waiting.done.is_set():
+            while not waiting.done.is_set():  # more than GROUP_MAX waiting: the first groups, then its own
                 self._commit_waiting()
         finally:
             self._lock.release()
-        if waiting.committed:
-            self._wake.set()
         return waiting.committed
 
     def _gave_up(self, waiting: Waiting) -> bool:
         """The lock stayed busy: leave the file to the background, unless a group commit already took it (then await that)."""
-        with self._waiting_lock:
+        with self._turn:
             if waiting in self._waiting:
                 self._waiting.remove(waiting)
                 return self._later()
@@ -352,13 +372,15 @@ class GitRecorder:
 
     def _commit_waiting(self) -> None:
         """Commit the comment files waiting now (the lock held) in one commit; one by one when that fails. Each is marked done."""
-        with self._waiting_lock:
+        with self._turn:
             group, self._waiting = self._waiting[:GROUP_MAX], self._waiting[GROUP_MAX:]
         try:
             self._commit_group(group)
         finally:
             for waiting in group:
                 waiting.done.set()
+        if any(waiting.committed for waiting in group):
+            self._wake.set()
 
     def _commit_group(self, group: Sequence[Waiting]) -> None:
         """Commit `group` together; when that fails, each alone, so one bad file costs the others nothing."""
