@@ -209,12 +209,12 @@ def test_maintenance_is_off_while_committing_and_runs_when_quiet(site: Path, rec
     assert recorder.upkeep(idle=True) is False
 
 
-def test_busy_upkeep_waits_for_many_commits(site: Path, recorder: GitRecorder) -> None:
-    """While comments keep arriving, maintenance runs only after 200 commits."""
+def test_busy_upkeep_waits_for_many_files(site: Path, recorder: GitRecorder) -> None:
+    """While comments keep arriving, maintenance runs only once 200 files were committed since the last."""
     maintenance_due_after_every_object(site)
     before = packed_objects(site)
-    for n in range(199):
-        recorder.commit_files([write(site, n)[0]], f"Comment {n}")
+    recorder.commit_files([write(site, n)[0] for n in range(198)], "Comments 0 to 197")
+    recorder.commit_files([write(site, 198)[0]], "Comment 198")
     assert recorder.upkeep(idle=False) is False
     assert packed_objects(site) == before
     recorder.commit_files([write(site, 199)[0]], "Comment 199")

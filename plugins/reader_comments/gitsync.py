@@ -12,7 +12,7 @@ and retried, an unreachable remote is retried with growing pauses. Never a force
 
 git's automatic maintenance (gc, repacking) is off for the commands a reader may
 wait on; the background thread runs it when no comment is waiting, or after
-UPKEEP_COMMITS commits, without holding the lock commits take.
+UPKEEP_FILES files committed, without holding the lock commits take.
 
 Everything goes through the git command line, so the repository behaves exactly as
 it does for the people who moderate it (hooks, config, credentials and ssh alike).
@@ -68,8 +68,8 @@ GROUP_MAX = 200
 GROUP_WAIT = 60.0
 # Automatic maintenance off for the commands a post waits on: no `git maintenance run --auto` after each commit.
 QUIET = ("-c", "maintenance.auto=false", "-c", "gc.auto=0")
-# git's own maintenance runs after this many commits even while comments keep arriving.
-UPKEEP_COMMITS = 200
+# git's own maintenance runs after this many files committed, even while comments keep arriving.
+UPKEEP_FILES = 200
 # A fast-forward in `git push --porcelain`: <flag>\t<from>:<to>\t<old>..<new>
 PUSHED_RANGE = re.compile(r"\t(?P<old>[0-9a-f]{4,})\.\.(?P<new>[0-9a-f]{4,})$", re.M)
 PUSH_NAMES_LOGGED = 10
@@ -434,7 +434,7 @@ class GitRecorder:
         self._retrying([*QUIET, "add", "--", *relative], reader_waits)
         self._retrying([*QUIET, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-F", "-", "--only", "--", *relative],
                        reader_waits, message)
-        self._since_upkeep += 1
+        self._since_upkeep += len(relative)
 
     def _retrying(self, args: list[str], reader_waits: bool = False, given: str | None = None) -> None:
         """Run a git command, waiting a little while another git process holds the index lock, clearing a stale one."""
@@ -542,11 +542,11 @@ class GitRecorder:
         self.upkeep(idle=not self._wake.is_set())
 
     def upkeep(self, idle: bool) -> bool:
-        """Run git's automatic maintenance at a quiet time: nothing waiting, or UPKEEP_COMMITS commits since the last. True if run.
+        """Run git's automatic maintenance at a quiet time: nothing waiting, or UPKEEP_FILES files since the last. True if run.
 
         It runs outside the commit lock, as git's own background maintenance does, so no post waits for it.
         """
-        if self._stop.is_set() or not self._since_upkeep or (not idle and self._since_upkeep < UPKEEP_COMMITS):
+        if self._stop.is_set() or not self._since_upkeep or (not idle and self._since_upkeep < UPKEEP_FILES):
             return False
         self._since_upkeep = 0
         done = git(self.top, ["maintenance", "run", "--auto", "--quiet"], self.env, check=False, timeout=self.options.timeout)
