@@ -195,6 +195,38 @@ def test_the_inbox_branch_is_taken_from_the_remote_when_only_it_has_it(tmp_path:
     assert (second.folder / SLUG / "20240101T000000-a.yaml").is_file()
 
 
+def test_a_local_inbox_branch_is_checked_out_again_beside_another(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A branch the clone (and the remote) already has is reused, its comments kept; two inbox branches live side by side."""
+    site = repository(tmp_path)
+    sh(site, "git", "branch", "inbox")
+    sh(site, "git", "push", "--quiet", "origin", "inbox")
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", "inbox"))
+    assert recorder.branch == "inbox"
+    assert f"comments go to branch inbox, checked out in {recorder.top}" in caplog.text
+    other = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", None, "second"))
+    assert other.top.parent == recorder.top.parent and other.branch == "second"
+    sh(site, "git", "worktree", "remove", "--force", str(recorder.top))
+    alone = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", None, "inbox"))
+    assert alone.branch == "inbox"
+
+
+def test_a_file_left_to_the_background_is_committed_by_the_worker(tmp_path: Path) -> None:
+    """While a fresh index.lock stands the post is left to the worker; once the lock goes, the worker commits the file."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", None, None))
+    recorder.start()
+    try:
+        lock = site / ".git" / "index.lock"
+        lock.write_text("")
+        path = write(site, "20240101T000000-a")
+        assert recorder.record(path, SLUG, "20240101T000000-a") is False
+        lock.unlink()
+        wait_for(lambda: sh(site, "git", "status", "--porcelain", "--", "content").stdout == "", what="the worker's commit")
+    finally:
+        recorder.close()
+
+
 def moderator_commits(tmp_path: Path, name: str) -> str:
     """A moderator's clone commits `name` and pushes it to main; the commit."""
     moderator = tmp_path / "moderator"
@@ -239,9 +271,13 @@ def test_catching_up_brings_the_moderators_work_in_and_a_rewritten_remote_is_ref
     recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
     recorder.push()
     moderator_commits(tmp_path, "policy.txt")
-    recorder._catch_up("origin")
-    assert (site / "policy.txt").read_text() == "be kind\n"
-    recorder._catch_up("origin")
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        recorder._catch_up("origin")
+        assert (site / "policy.txt").read_text() == "be kind\n"
+        assert [r.getMessage() for r in caplog.records] == ["the remote branch main moved on; bringing its changes in"]
+        caplog.clear()
+        recorder._catch_up("origin")
+        assert not caplog.records
     known = sh(site, "git", "rev-parse", "main").stdout.strip()
     sh(tmp_path / "remote.git", "git", "update-ref", "refs/heads/main", f"{known}~2")
     moderator_commits(tmp_path, "other.txt")
@@ -256,7 +292,7 @@ def test_the_worker_commits_leftovers_pushes_and_stops(tmp_path: Path, caplog: p
     """start() commits a file a crash left; the worker pushes what is committed; close() ends the thread."""
     site = repository(tmp_path)
     write(site, "20240101T000000-left")
-    recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", None, fetch_seconds=1.0))
+    recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", None, fetch_seconds=600.0))
     with caplog.at_level(logging.INFO, logger=LOGGER):
         recorder.start()
         try:
