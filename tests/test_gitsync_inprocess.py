@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from pelican.plugins.reader_comments.gitsync import (
     is_comment_path,
     options_from,
     recorded_folder,
+    stop_running,
     valid_branch,
 )
 from pelican.plugins.reader_comments.settings import options_of
@@ -102,6 +104,27 @@ def test_the_runner_reports_failures_and_stops_a_command_past_its_time(tmp_path:
     assert not [pid for pid in left if Path(f"/proc/{pid}/cwd").resolve() == tmp_path.resolve()]
 
 
+def test_stop_running_kills_every_git_still_running(tmp_path: Path) -> None:
+    """A git command still running at shutdown is killed, and counted; then none is left."""
+    sh(tmp_path, "git", "init", "--quiet")
+    sh(tmp_path, "git", "config", "alias.wait", "!sleep 30")
+    ended: list[str] = []
+
+    def wait() -> None:
+        try:
+            ended.append(str(git(tmp_path, ["wait"], check=False).returncode))
+        except (OSError, ValueError) as exc:  # its pipes closed under it by the kill
+            ended.append(type(exc).__name__)
+
+    thread = threading.Thread(target=wait)
+    started = time.monotonic()
+    thread.start()
+    wait_for(lambda: stop_running() == 1, what="the running git to be stopped")
+    thread.join(10)
+    assert not thread.is_alive() and ended and time.monotonic() - started < 20
+    assert stop_running() == 0
+
+
 def repository(tmp_path: Path) -> Path:
     """A clone of a bare remote with one article's comments folder."""
     return comments_repository(tmp_path / "site", SLUG, remote=tmp_path / "remote.git")
@@ -131,8 +154,15 @@ def test_a_stale_lock_is_cleared_and_a_fresh_or_live_one_is_kept(tmp_path: Path,
     finally:
         working.kill()
         working.wait()
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
-        assert recorder.clear_stale_lock() is True
+    elsewhere = tmp_path / "elsewhere"
+    sh(tmp_path, "git", "init", "--quiet", str(elsewhere))
+    unrelated = subprocess.Popen(["git", "cat-file", "--batch"], cwd=elsewhere, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    try:
+        with caplog.at_level(logging.WARNING, logger=LOGGER):
+            assert recorder.clear_stale_lock() is True
+    finally:
+        unrelated.kill()
+        unrelated.wait()
     assert not lock.exists()
     assert any(f"removed {lock}, left 11 s ago" in r.getMessage() for r in caplog.records)
 
@@ -324,3 +354,27 @@ def test_an_unreachable_remote_is_retried_with_growing_pauses(tmp_path: Path, ca
             wait_for(lambda: f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(tmp_path / "remote.git"), timeout=30)
         finally:
             recorder.close()
+
+
+def test_a_rebase_that_conflicts_is_abandoned_and_nothing_is_lost(tmp_path: Path) -> None:
+    """The remote holds the same file with other text: the rebase is aborted, the local commit and local edits stay."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", None))
+    path = write(site, "20240101T000000-a")
+    recorder.record(path, SLUG, "20240101T000000-a")
+    mine = sh(site, "git", "rev-parse", "HEAD").stdout.strip()
+    moderator = tmp_path / "moderator"
+    sh(tmp_path, "git", "clone", "--quiet", str(tmp_path / "remote.git"), str(moderator))
+    (moderator / "content" / "comments" / SLUG / path.name).write_text("other text\n")
+    sh(moderator, "git", "add", ".")
+    sh(moderator, "git", "commit", "--quiet", "-m", "Same name")
+    sh(moderator, "git", "push", "--quiet", "origin", "main")
+    (site / "content" / "comments" / SLUG / ".keep").write_text("edited\n")
+    with pytest.raises(GitError, match="^rebase onto origin failed: "):
+        recorder.push()
+    assert sh(site, "git", "rev-parse", "HEAD").stdout.strip() == mine
+    assert sh(site, "git", "symbolic-ref", "--short", "HEAD").stdout.strip() == "main"
+    assert not (site / ".git" / "rebase-merge").exists() and not (site / ".git" / "rebase-apply").exists()
+    assert path.read_text() == PENDING
+    assert sh(site, "git", "status", "--porcelain").stdout == f" M content/comments/{SLUG}/.keep\n"
+    assert sh(site, "git", "stash", "list").stdout == ""
