@@ -6,7 +6,6 @@ last test sends concurrent posts to a real intake over HTTP and reads the bare r
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pelican.plugins.reader_comments.gitsync import GitOptions, GitRecorder
-from support.git import PEOPLE, comments_repository, files_on, sh, wait_for
+from support.git import PEOPLE, comments_repository, files_on, logged, sh, wait_for
 from support.intake import IntakeServer, open_articles, write_manifest
 from support.intake import post_comment as post
 
@@ -222,15 +221,15 @@ def test_busy_upkeep_waits_for_many_files(site: Path, recorder: GitRecorder) -> 
     assert packed_objects(site) > before
 
 
-def test_a_push_names_every_comment_of_a_group(site: Path, recorder: GitRecorder, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_push_names_every_comment_of_a_group(site: Path, recorder: GitRecorder) -> None:
     """The push line counts commits and names each comment, grouped or alone."""
     items = [write(site, n) for n in range(3)]
     record_held(recorder, items)
     alone, alone_id = write(site, 9)
     recorder.record(alone, SLUG, alone_id)
-    with caplog.at_level(logging.INFO, logger="pelican.plugins.reader_comments.gitsync"):
+    with logged() as lines:
         recorder.push()
-    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("pushed ")]
+    [line] = [line for line in lines if line.startswith("pushed ")]
     head, _, names = line.partition(": ")
     assert head.startswith("pushed 2 commits to origin in ")
     assert sorted(names.split(", ")) == sorted(f"{SLUG}/{cid}" for cid in [*(c for _, c in items), alone_id])

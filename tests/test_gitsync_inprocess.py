@@ -6,7 +6,6 @@ mutation of gitsync.py is run by them (tests/mutation/parts/gitsync.cfg).
 
 from __future__ import annotations
 
-import logging
 import os
 import subprocess
 import threading
@@ -29,7 +28,7 @@ from pelican.plugins.reader_comments.gitsync import (
     valid_branch,
 )
 from pelican.plugins.reader_comments.settings import options_of
-from support.git import PEOPLE, comments_repository, files_on, sh, wait_for
+from support.git import PEOPLE, comments_repository, files_on, logged, sh, wait_for
 
 SLUG = "first"
 PENDING = 'author: "A"\ndate: "2024-01-01T00:00:00+00:00"\nstatus: pending\nbody: "x"\n'
@@ -137,7 +136,7 @@ def write(site: Path, name: str, folder: Path | None = None) -> Path:
     return path
 
 
-def test_a_stale_lock_is_cleared_and_a_fresh_or_live_one_is_kept(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_stale_lock_is_cleared_and_a_fresh_or_live_one_is_kept(tmp_path: Path) -> None:
     """An old index.lock no git holds goes (and is logged); a new one, or one a live git works beside, stays."""
     site = repository(tmp_path)
     recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", None, None))
@@ -158,13 +157,13 @@ def test_a_stale_lock_is_cleared_and_a_fresh_or_live_one_is_kept(tmp_path: Path,
     sh(tmp_path, "git", "init", "--quiet", str(elsewhere))
     unrelated = subprocess.Popen(["git", "cat-file", "--batch"], cwd=elsewhere, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     try:
-        with caplog.at_level(logging.WARNING, logger=LOGGER):
+        with logged() as lines:
             assert recorder.clear_stale_lock() is True
     finally:
         unrelated.kill()
         unrelated.wait()
     assert not lock.exists()
-    assert any(f"removed {lock}, left 11 s ago" in r.getMessage() for r in caplog.records)
+    assert any(f"removed {lock}, left 11 s ago" in line for line in lines)
 
 
 def test_a_lock_held_while_a_reader_waits_leaves_the_file_to_the_sweep(tmp_path: Path) -> None:
@@ -225,15 +224,15 @@ def test_the_inbox_branch_is_taken_from_the_remote_when_only_it_has_it(tmp_path:
     assert (second.folder / SLUG / "20240101T000000-a.yaml").is_file()
 
 
-def test_a_local_inbox_branch_is_checked_out_again_beside_another(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_local_inbox_branch_is_checked_out_again_beside_another(tmp_path: Path) -> None:
     """A branch the clone (and the remote) already has is reused, its comments kept; two inbox branches live side by side."""
     site = repository(tmp_path)
     sh(site, "git", "branch", "inbox")
     sh(site, "git", "push", "--quiet", "origin", "inbox")
-    with caplog.at_level(logging.INFO, logger=LOGGER):
+    with logged() as lines:
         recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", "inbox"))
     assert recorder.branch == "inbox"
-    assert f"comments go to branch inbox, checked out in {recorder.top}" in caplog.text
+    assert f"comments go to branch inbox, checked out in {recorder.top}" in "\n".join(lines)
     other = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", None, "second"))
     assert other.top.parent == recorder.top.parent and other.branch == "second"
     sh(site, "git", "worktree", "remove", "--force", str(recorder.top))
@@ -271,7 +270,7 @@ def moderator_commits(tmp_path: Path, name: str) -> str:
 
 
 def test_a_push_after_the_remote_moved_rebases_keeps_local_edits_and_logs_it(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path: Path) -> None:
     """The moderator's commit stays under the comment's; a local edit and a staged change survive; the log says one rebase."""
     site = repository(tmp_path)
     recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", None))
@@ -282,51 +281,50 @@ def test_a_push_after_the_remote_moved_rebases_keeps_local_edits_and_logs_it(
     (site / "staged.txt").write_text("staged\n")
     sh(site, "git", "add", "staged.txt")
     recorder.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b")
-    with caplog.at_level(logging.INFO, logger=LOGGER):
+    with logged() as lines:
         recorder.push()
     sh(tmp_path / "remote.git", "git", "merge-base", "--is-ancestor", theirs, "main")
     assert f"content/comments/{SLUG}/20240101T000001-b.yaml" in files_on(tmp_path / "remote.git")
     assert sorted(sh(site, "git", "status", "--porcelain").stdout.splitlines()) == [
         f" M content/comments/{SLUG}/.keep", "A  staged.txt"]
-    lines = [r.getMessage() for r in caplog.records]
     assert any(line.startswith("pushed 1 commit to origin in ") and line.endswith(
         f" s after 1 rebase: {SLUG}/20240101T000001-b") for line in lines), lines
 
 
 def test_catching_up_brings_the_moderators_work_in_and_a_rewritten_remote_is_refused(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path: Path) -> None:
     """A sync fetches and rebases onto the remote; when the remote lost a commit it had, nothing is replayed."""
     site = repository(tmp_path)
     recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", None))
     recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
     recorder.push()
     moderator_commits(tmp_path, "policy.txt")
-    with caplog.at_level(logging.INFO, logger=LOGGER):
+    with logged() as lines:
         recorder._catch_up("origin")
         assert (site / "policy.txt").read_text() == "be kind\n"
-        assert [r.getMessage() for r in caplog.records] == ["the remote branch main moved on; bringing its changes in"]
-        caplog.clear()
+        assert lines == ["the remote branch main moved on; bringing its changes in"]
+        lines.clear()
         recorder._catch_up("origin")
-        assert not caplog.records
+        assert not lines
     known = sh(site, "git", "rev-parse", "main").stdout.strip()
     sh(tmp_path / "remote.git", "git", "update-ref", "refs/heads/main", f"{known}~2")
     moderator_commits(tmp_path, "other.txt")
     recorder.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b")
-    with caplog.at_level(logging.ERROR, logger=LOGGER), pytest.raises(GitError, match="was rewritten"):
+    with logged() as lines, pytest.raises(GitError, match="was rewritten"):
         recorder.push()
-    assert f"the history of main on origin was rewritten: {known[:12]}, which it had, is no longer in it." in caplog.text
+    assert f"the history of main on origin was rewritten: {known[:12]}, which it had, is no longer in it." in "\n".join(lines)
     assert f"content/comments/{SLUG}/20240101T000001-b.yaml" not in files_on(tmp_path / "remote.git")
 
 
-def test_the_worker_commits_leftovers_pushes_and_stops(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_worker_commits_leftovers_pushes_and_stops(tmp_path: Path) -> None:
     """start() commits a file a crash left; the worker pushes what is committed; close() ends the thread."""
     site = repository(tmp_path)
     write(site, "20240101T000000-left")
     recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", None, fetch_seconds=600.0))
-    with caplog.at_level(logging.INFO, logger=LOGGER):
+    with logged() as lines:
         recorder.start()
         try:
-            assert "committed 1 comment files left uncommitted by an interrupted run" in caplog.text
+            assert sh(site, "git", "log", "-1", "--format=%s").stdout == f"Comment pending moderation: {SLUG}/20240101T000000-left\n"
             assert recorder.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b") is True
             wait_for(lambda: {f"content/comments/{SLUG}/20240101T000000-left.yaml",
                               f"content/comments/{SLUG}/20240101T000001-b.yaml"} <= files_on(tmp_path / "remote.git"))
@@ -336,20 +334,20 @@ def test_the_worker_commits_leftovers_pushes_and_stops(tmp_path: Path, caplog: p
         finally:
             recorder.close()
     assert recorder._thread is not None and not recorder._thread.is_alive()
-    assert f"committing comments on branch main in {site}, pushing to origin" in caplog.text
+    assert f"committing comments on branch main in {site}, pushing to origin" in "\n".join(lines)
 
 
-def test_an_unreachable_remote_is_retried_with_growing_pauses(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unreachable_remote_is_retried_with_growing_pauses(tmp_path: Path) -> None:
     """While the remote is away the worker logs each failure with its pause; once back, the comment reaches it."""
     site = repository(tmp_path)
     (tmp_path / "remote.git").rename(tmp_path / "away.git")
     recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", None))
-    with caplog.at_level(logging.WARNING, logger=LOGGER):
+    with logged() as lines:
         recorder.start()
         try:
             recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
-            wait_for(lambda: "retrying in 2 s" in caplog.text, what="the second failed push")
-            assert "push to origin failed; retrying in 1 s" in caplog.text
+            wait_for(lambda: "retrying in 2 s" in "\n".join(lines), what="the second failed push")
+            assert "push to origin failed; retrying in 1 s" in "\n".join(lines)
             (tmp_path / "away.git").rename(tmp_path / "remote.git")
             wait_for(lambda: f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(tmp_path / "remote.git"), timeout=30)
         finally:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from .build import _Collector
 from .needs import missing
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,3 +79,23 @@ def comments_repository(site: Path, slug: str = "first", remote: Path | None = N
     if remote is not None:
         sh(site, "git", "push", "--quiet", "origin", "main")
     return site
+
+
+@contextmanager
+def logged(name: str = "pelican.plugins.reader_comments.gitsync") -> Iterator[list[str]]:
+    """The messages logger `name` emits at INFO and above while the block runs, from any thread, in order."""
+    logger = logging.getLogger(name)
+    collector = _Collector()
+    collector.setLevel(logging.INFO)
+    lines: list[str] = []
+    collector.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    old_level, old_disabled = logger.level, logger.disabled
+    logger.addHandler(collector)
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(collector)
+        logger.setLevel(old_level)
+        logger.disabled = old_disabled
