@@ -299,20 +299,18 @@ def test_catching_up_brings_the_moderators_work_in_and_a_rewritten_remote_is_ref
     recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
     recorder.push()
     moderator_commits(tmp_path, "policy.txt")
-    with logged() as lines:
-        recorder._catch_up("origin")
-        assert (site / "policy.txt").read_text() == "be kind\n"
-        assert lines == ["the remote branch main moved on; bringing its changes in"]
-        lines.clear()
-        recorder._catch_up("origin")
-        assert not lines
-    known = sh(site, "git", "rev-parse", "main").stdout.strip()
+    recorder._catch_up("origin")
+    assert (site / "policy.txt").read_text() == "be kind\n"
+    after = sh(site, "git", "rev-parse", "main").stdout.strip()
+    recorder._catch_up("origin")
+    assert sh(site, "git", "rev-parse", "main").stdout.strip() == after
+    known = after
     sh(tmp_path / "remote.git", "git", "update-ref", "refs/heads/main", f"{known}~2")
     moderator_commits(tmp_path, "other.txt")
     recorder.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b")
-    with logged() as lines, pytest.raises(GitError, match="was rewritten"):
+    rewritten = f"the history of main on origin was rewritten: {known[:12]}, which it had, is no longer in it."
+    with pytest.raises(GitError, match=rewritten.replace(".", r"\.")):
         recorder.push()
-    assert f"the history of main on origin was rewritten: {known[:12]}, which it had, is no longer in it." in "\n".join(lines)
     assert f"content/comments/{SLUG}/20240101T000001-b.yaml" not in files_on(tmp_path / "remote.git")
 
 
