@@ -206,6 +206,9 @@ def test_maintenance_is_off_while_committing_and_runs_when_quiet(site: Path, rec
     assert recorder.upkeep(idle=True) is True
     assert packed_objects(site) > before
     assert recorder.upkeep(idle=True) is False
+    path, cid = write(site, 9)
+    assert recorder.record(path, SLUG, cid) is True
+    assert recorder.upkeep(idle=True) is True
 
 
 def test_busy_upkeep_waits_for_many_files(site: Path, recorder: GitRecorder) -> None:
