@@ -36,8 +36,13 @@ LOGGER = "pelican.plugins.reader_comments.gitsync"
 
 
 @pytest.fixture(autouse=True)
-def plain_git(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No user or system git configuration reaches the recorder's git."""
+def plain_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No user or system git configuration reaches the recorder's git; a git run without a folder runs in tmp_path.
+
+    A mutant that drops the folder of a git command must not reach the repository the tests run from.
+    """
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     for key in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM"):
         monkeypatch.setenv(key, PEOPLE[key])
     for key in ("GIT_SSH_COMMAND", "GIT_SSH"):
@@ -56,11 +61,13 @@ def test_settings_give_the_author_remote_branch_and_times() -> None:
         "Ann Example", "ann@example.org", "origin", "comments/inbox", 2.5, 1.0)
     assert settings(git_push="  ", git_branch="") == GitOptions("Comment intake", "intake@localhost", None, None, 120.0, 60.0)
     assert settings(git_commit=False) is None
+    assert settings(git_push=None, git_branch=None) == GitOptions("Comment intake", "intake@localhost", None, None, 120.0, 60.0)
 
 
 @pytest.mark.parametrize(("values", "message"), [
     ({"git_author": "Ann"}, "COMMENTS_GIT_AUTHOR must look like 'Name <address>', not 'Ann'"),
     ({"git_author": "<ann@example.org>"}, "COMMENTS_GIT_AUTHOR must look like"),
+    ({"git_author": ""}, "COMMENTS_GIT_AUTHOR must look like 'Name <address>', not ''"),
     ({"git_branch": "two..dots"}, "COMMENTS_GIT_BRANCH: 'two..dots' is not a valid branch name"),
     ({"git_timeout": "soon"}, "COMMENTS_GIT_TIMEOUT must be a number of seconds, not 'soon'"),
     ({"git_fetch_seconds": "often"}, "COMMENTS_GIT_FETCH_SECONDS must be a number of seconds, not 'often'"),
@@ -72,10 +79,11 @@ def test_bad_settings_are_named(values: dict[str, object], message: str) -> None
     assert str(raised.value).startswith(message)
 
 
-def test_branch_names_are_checked_by_git() -> None:
-    """A name git takes is valid; one it refuses, or one that reads as an option, is not."""
+def test_branch_names_are_checked_by_git_quietly(capfd: pytest.CaptureFixture[str]) -> None:
+    """A name git takes is valid; one it refuses, or one that reads as an option, is not; nothing reaches the terminal."""
     assert valid_branch("comments/inbox") and valid_branch("inbox")
     assert not valid_branch("-inbox") and not valid_branch("a b") and not valid_branch("x.lock")
+    assert capfd.readouterr() == ("", "")
 
 
 def test_comment_paths_are_slug_and_file_name() -> None:
