@@ -28,7 +28,7 @@ from pelican.plugins.reader_comments.gitsync import (
     valid_branch,
 )
 from pelican.plugins.reader_comments.settings import options_of
-from support.git import PEOPLE, comments_repository, files_on, logged, sh, wait_for
+from support.git import comments_repository, files_on, in_process_git, logged, sh, wait_for
 
 SLUG = "first"
 PENDING = 'author: "A"\ndate: "2024-01-01T00:00:00+00:00"\nstatus: pending\nbody: "x"\n'
@@ -37,14 +37,8 @@ LOGGER = "pelican.plugins.reader_comments.gitsync"
 
 @pytest.fixture(autouse=True)
 def plain_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No user or system git configuration reaches the recorder's git; a git run without a folder runs in tmp_path.
-
-    A mutant that drops the folder of a git command must not reach the repository the tests run from.
-    """
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
-    for key in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM"):
-        monkeypatch.setenv(key, PEOPLE[key])
+    """No user or system git configuration reaches the recorder's git; a git run without a folder runs in tmp_path."""
+    in_process_git(monkeypatch, tmp_path)
     for key in ("GIT_SSH_COMMAND", "GIT_SSH"):
         monkeypatch.delenv(key, raising=False)
 

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from .build import _Collector
 from .needs import missing
 
@@ -99,3 +101,15 @@ def logged(name: str = "pelican.plugins.reader_comments.gitsync") -> Iterator[li
         logger.removeHandler(collector)
         logger.setLevel(old_level)
         logger.disabled = old_disabled
+
+
+def in_process_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run git in this process's tests as `sh` does (no user or system configuration), from `tmp_path`.
+
+    git's search for a repository stops above tmp_path, so a mutant that drops a git command's folder
+    cannot reach the repository the tests run from.
+    """
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    for key in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM"):
+        monkeypatch.setenv(key, PEOPLE[key])
