@@ -33,7 +33,7 @@ PYTEST_ARGS ?=
 # Kinds of test a run opts out of when this machine lacks their tools (browser nginx git tmpfs systemd java tls);
 # without it a test whose tool is missing fails, naming what to install.
 SKIP ?=
-# The mutation testing part to run (names, editor, importers, moderation, core); empty: every part in turn.
+# The mutation testing part to run (names, editor, gitsync, importers, moderation, core); empty: every part in turn.
 PART ?=
 FROM ?=
 FILE ?=
@@ -191,8 +191,8 @@ bench-build: $(DEV_STAMP) ## [developer] Measure what comments cost a build (tab
 bench-intake: $(DEV_STAMP) ## [developer] Load-test the intake service: 1,000 posts from 20 clients
 	$(BIN)/python -m tests.bench.intake_load --json bench-results/intake-load.json
 
-bench-intake-git: $(DEV_STAMP) ## [developer] The same load with each comment committed and pushed: delay to the remote, git fsck
-	$(BIN)/python -m tests.bench.intake_load --git --json bench-results/intake-load-git.json
+bench-intake-git: $(DEV_STAMP) ## [developer] The same load committed and pushed, beside isso 0.14 (3 pairs): req/s, p99, ratio, git fsck
+	$(BIN)/python -m tests.bench.intake_load --git --isso-pairs 3 --json bench-results/intake-load-git.json
 bench-import: $(DEV_STAMP) ## [developer] Time an import of 10,000 comments (WordPress export): dry run, real run, repeat run
 	$(BIN)/python tests/bench/import_bench.py --json bench-results/import.json
 

@@ -1,10 +1,18 @@
-"""Git as the comments' transport: commit each accepted comment file alone, push in batches.
+"""Git as the comments' transport: commit accepted comment files together as they wait, push in batches.
 
 The intake calls a `GitRecorder`: `start()` once (it commits comment files a crash
 left uncommitted), `record()` after each comment file it writes, and `close()` on
-shutdown. A background thread pushes the branch to the remote, batching commits
-that arrive close together; a rejected push is fetched, rebased and retried, an
-unreachable remote is retried with growing pauses. Never a force push.
+shutdown. `record()` returns once the file is committed: comment files that wait
+for the git lock while another commit runs are committed together by the next
+request to take it, in one `git add` and one `git commit` whose message lists each
+`<slug>/<id>` (one file alone keeps the one-line message). The answer to a reader
+does not wait for the push. A background thread pushes the branch to the remote,
+batching commits that arrive close together; a rejected push is fetched, rebased
+and retried, an unreachable remote is retried with growing pauses. Never a force push.
+
+git's automatic maintenance (gc, repacking) is off for the commands a reader may
+wait on; the background thread runs it when no comment is waiting, or after
+UPKEEP_FILES files committed, without holding the lock commits take.
 
 Everything goes through the git command line, so the repository behaves exactly as
 it does for the people who moderate it (hooks, config, credentials and ssh alike).
@@ -22,7 +30,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +44,8 @@ AUTHOR_FORM = re.compile(r"\s*(?P<name>[^<>\n]*[^<>\s])\s*<(?P<email>[^<>\s]+)>\
 GIT_TIMEOUT = float(DEFAULTS["COMMENTS_GIT_TIMEOUT"])
 FETCH_SECONDS = float(DEFAULTS["COMMENTS_GIT_FETCH_SECONDS"])
 LOCK_RETRIES = 20
+# How long a post waits for its turn to commit (and for the commit lock) before its file is left to the background.
+LOCK_SECONDS = 1.0
 # While a reader waits: this many tries at the index lock, and this long for each git command; past
 # either, the comment file (already stored) is committed in the background instead.
 READER_LOCK_RETRIES = 3
@@ -50,6 +60,16 @@ REBASE_ATTEMPTS = 5
 CLOSE_SECONDS = 8.0
 INBOX_WORKTREES = "comments-inbox"
 COMMIT_PREFIX = "Comment pending moderation: "
+# The subject of a commit of several comment files; its body lists each <slug>/<id>, one a line.
+GROUP_PREFIX = "Comments pending moderation: "
+# At most this many comment files in one commit (the command line stays short).
+GROUP_MAX = 200
+# How long a request that gave up waiting for the lock waits for the group commit that already took its file.
+GROUP_WAIT = 60.0
+# Automatic maintenance off for the commands a post waits on: no `git maintenance run --auto` after each commit.
+QUIET = ("-c", "maintenance.auto=false", "-c", "gc.auto=0")
+# git's own maintenance runs after this many files committed, even while comments keep arriving.
+UPKEEP_FILES = 200
 # A fast-forward in `git push --porcelain`: <flag>\t<from>:<to>\t<old>..<new>
 PUSHED_RANGE = re.compile(r"\t(?P<old>[0-9a-f]{4,})\.\.(?P<new>[0-9a-f]{4,})$", re.M)
 PUSH_NAMES_LOGGED = 10
@@ -66,6 +86,10 @@ _running_lock = threading.Lock()
 
 class GitError(ReaderCommentsError, RuntimeError):
     """A git command failed; the message holds its standard error."""
+
+
+class GitTimeout(GitError):
+    """A git command did not finish in time and was stopped."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +137,17 @@ def valid_branch(name: str) -> bool:
 
 def git(
     cwd: Path, args: Sequence[str], env: Mapping[str, str] | None = None, check: bool = True, timeout: float = GIT_TIMEOUT,
+    given: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run one git command in `cwd`, in a process group of its own; raise GitError when it fails and `check` is set.
 
-    Past `timeout` the whole group is killed: git and what it started (ssh, the remote side), not git alone.
+    `given` is written to its standard input (a commit message for `-F -`). Past `timeout` the whole group is
+    killed: git and what it started (ssh, the remote side), not git alone.
     """
     try:
         process = subprocess.Popen(
-            ["git", *args], cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+            ["git", *args], cwd=cwd, env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL if given is None else subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         )
     except OSError as exc:
@@ -128,10 +155,10 @@ def git(
     with _running_lock:
         _running.add(process)
     try:
-        stdout, stderr = process.communicate(timeout=timeout)
+        stdout, stderr = process.communicate(given, timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(process)
-        raise GitError(f"git {' '.join(args)}: no answer in {timeout:g} s; stopped it and everything it started") from None
+        raise GitTimeout(f"git {' '.join(args)}: no answer in {timeout:g} s; stopped it and everything it started") from None
     finally:
         with _running_lock:
             _running.discard(process)
@@ -193,6 +220,33 @@ def is_comment_path(relative: str) -> bool:
     return len(parts) == 2 and not parts[0].startswith(".") and comment_format.is_comment_name(parts[1])
 
 
+def commit_message(names: Sequence[str]) -> str:
+    """The message of a commit of pending comment files named `<slug>/<id>`: one line for one, a list for several."""
+    if len(names) == 1:
+        return f"{COMMIT_PREFIX}{names[0]}\n"
+    return f"{GROUP_PREFIX}{len(names)} files\n\n" + "".join(f"{name}\n" for name in names)
+
+
+def names_in(message: str) -> list[str]:
+    """The `<slug>/<id>` names a commit message of the intake lists (none for any other message)."""
+    subject, _, body = message.strip("\n").partition("\n")
+    if subject.startswith(COMMIT_PREFIX):
+        return [subject.rpartition(": ")[2]]
+    if subject.startswith(GROUP_PREFIX):
+        return [line for line in body.split("\n") if line]
+    return []
+
+
+@dataclass(eq=False, slots=True)
+class Waiting:
+    """A comment file waiting to be committed: its path in the repository and its name, and what became of it."""
+
+    relative: str
+    name: str
+    done: threading.Event = field(default_factory=threading.Event)
+    committed: bool = False
+
+
 def _places(comments: Path, options: GitOptions) -> tuple[Path, Path, str]:
     """The checked-out tree's top, the top of the tree commits are made in, and the comments folder inside either.
 
@@ -213,7 +267,7 @@ def recorded_folder(comments: Path, options: GitOptions) -> Path:
 
 
 class GitRecorder:
-    """Commits comment files one by one in the repository that holds them, and pushes them."""
+    """Commits comment files in the repository that holds them, together when they wait together, and pushes them."""
 
     def __init__(self, comments: Path, options: GitOptions) -> None:
         """Record comments written under `comments` (a folder inside a git working tree); raise GitError if that cannot be."""
@@ -226,6 +280,11 @@ class GitRecorder:
         self._sync_needed = False
         self._abandoned = threading.Event()
         self._index_lock = Path()
+        self._waiting: list[Waiting] = []
+        # Guards the waiting list and who leads: the request committing the group now (the others wait for it).
+        self._turn = threading.Condition()
+        self._leading = False
+        self._since_upkeep = 0
         self._origin_top, self.top, self._inside = _places(comments, options)
         self.folder = self.top / self._inside
         self.env = {
@@ -264,25 +323,86 @@ class GitRecorder:
         self._wake.set()
 
     def record(self, path: Path, slug: str, comment_id: str) -> bool:
-        """Commit the comment file at `path` alone, quickly; when git is busy or fails, leave it to the background. True when committed."""
-        if not self._lock.acquire(timeout=1.0):
-            return self._later()
+        """Commit the comment file at `path` with those waiting beside it, quickly; when git is busy or fails, leave it to the background.
+
+        True when committed. One request at a time leads: it takes the lock and commits every file waiting then, its
+        own included, in one commit; the others wait for it, return when their file was in its group, and one of those
+        left leads next. Past LOCK_SECONDS without its turn or the lock, the file is left to the background.
+        """
         try:
-            self._commit(path.resolve().relative_to(self.top.resolve()).as_posix(), slug, comment_id, reader_waits=True)
-        except (GitError, ValueError) as exc:
+            waiting = Waiting(path.resolve().relative_to(self.top.resolve()).as_posix(), f"{slug}/{comment_id}")
+        except ValueError as exc:
             logger.warning("comment %s/%s is stored; committing it in the background: %s", slug, comment_id, exc)
             return self._later()
+        deadline = time.monotonic() + LOCK_SECONDS
+        with self._turn:
+            self._waiting.append(waiting)
+            while self._leading and not waiting.done.is_set() and time.monotonic() < deadline:
+                self._turn.wait(deadline - time.monotonic())
+            lead = not self._leading and not waiting.done.is_set()
+            self._leading = self._leading or lead
+        if not lead:
+            return waiting.committed if waiting.done.is_set() else self._gave_up(waiting)
+        try:
+            return self._lead(waiting, deadline)
+        finally:
+            with self._turn:
+                self._leading = False
+                self._turn.notify_all()
+
+    def _lead(self, waiting: Waiting, deadline: float) -> bool:
+        """Take the lock and commit the waiting group, `waiting` in it; give up at `deadline` if the lock stays busy."""
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return self._gave_up(waiting)
+        try:
+            while not waiting.done.is_set():  # more than GROUP_MAX waiting: the first groups, then its own
+                self._commit_waiting()
         finally:
             self._lock.release()
-        self._wake.set()
-        return True
+        return waiting.committed
+
+    def _gave_up(self, waiting: Waiting) -> bool:
+        """The lock stayed busy: leave the file to the background, unless a group commit already took it (then await that)."""
+        with self._turn:
+            if waiting in self._waiting:
+                self._waiting.remove(waiting)
+                return self._later()
+        waiting.done.wait(GROUP_WAIT)
+        return waiting.committed
+
+    def _commit_waiting(self) -> None:
+        """Commit the comment files waiting now (the lock held) in one commit; one by one when that fails. Each is marked done."""
+        with self._turn:
+            group, self._waiting = self._waiting[:GROUP_MAX], self._waiting[GROUP_MAX:]
+        try:
+            self._commit_group(group)
+        finally:
+            for waiting in group:
+                waiting.done.set()
+        if any(waiting.committed for waiting in group):
+            self._wake.set()
+
+    def _commit_group(self, group: Sequence[Waiting]) -> None:
+        """Commit `group` together; when that fails, each alone, so one bad file costs the others nothing."""
+        try:
+            self._commit_paths([w.relative for w in group], commit_message([w.name for w in group]), reader_waits=True)
+        except GitError as exc:
+            if len(group) > 1 and not isinstance(exc, GitTimeout):
+                logger.warning("a commit of %d comment files failed; committing them one by one: %s", len(group), exc)
+                for waiting in group:
+                    self._commit_group([waiting])
+                return
+            logger.warning("comment %s is stored; committing it in the background: %s", ", ".join(w.name for w in group), exc)
+            self._later()
+            return
+        for waiting in group:
+            waiting.committed = True
 
     def commit_files(self, paths: Sequence[Path], message: str) -> None:
         """Commit the changed files `paths` alone with `message` (a moderation decision), then push; raise GitError."""
         relative = [path.resolve().relative_to(self.top.resolve()).as_posix() for path in paths]
         with self._lock:
-            self._retrying(["add", "--", *relative])
-            self._retrying(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message, "--only", "--", *relative])
+            self._commit_paths(relative, message)
         self._wake.set()
     def _later(self) -> bool:
         """Leave comment files to the background worker's next sweep; False (not committed yet)."""
@@ -305,18 +425,23 @@ class GitRecorder:
             self._sweep_needed = False
             return count
 
-    def _commit(self, relative: str, slug: str, comment_id: str, reader_waits: bool = False) -> None:
+    def _commit(self, relative: str, slug: str, comment_id: str) -> None:
         """Stage one path and commit only that path, leaving everything else staged or not as it was."""
-        message = f"{COMMIT_PREFIX}{slug}/{comment_id}"
-        self._retrying(["add", "--", relative], reader_waits)
-        self._retrying(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message, "--only", "--", relative], reader_waits)
+        self._commit_paths([relative], commit_message([f"{slug}/{comment_id}"]))
 
-    def _retrying(self, args: list[str], reader_waits: bool = False) -> None:
+    def _commit_paths(self, relative: Sequence[str], message: str, reader_waits: bool = False) -> None:
+        """Stage `relative` and commit only those paths with `message` (given on standard input), maintenance off."""
+        self._retrying([*QUIET, "add", "--", *relative], reader_waits)
+        self._retrying([*QUIET, "commit", "--quiet", "--no-verify", "--no-gpg-sign", "-F", "-", "--only", "--", *relative],
+                       reader_waits, message)
+        self._since_upkeep += len(relative)
+
+    def _retrying(self, args: list[str], reader_waits: bool = False, given: str | None = None) -> None:
         """Run a git command, waiting a little while another git process holds the index lock, clearing a stale one."""
         attempts = READER_LOCK_RETRIES if reader_waits else LOCK_RETRIES
         timeout = READER_GIT_SECONDS if reader_waits else GIT_TIMEOUT
         for attempt in range(attempts):
-            done = git(self.top, args, self.env, check=False, timeout=timeout)
+            done = git(self.top, args, self.env, check=False, timeout=timeout, given=given)
             if done.returncode == 0:
                 return
             # "Unable to create '…/index.lock': File exists." is another git at work; any other reason (a full disk) is not.
@@ -414,6 +539,20 @@ class GitRecorder:
                 self._sync_needed = False
                 self._catch_up(str(self.options.push))
             self.push()
+        self.upkeep(idle=not self._wake.is_set())
+
+    def upkeep(self, idle: bool) -> bool:
+        """Run git's automatic maintenance at a quiet time: nothing waiting, or UPKEEP_FILES files since the last. True if run.
+
+        It runs outside the commit lock, as git's own background maintenance does, so no post waits for it.
+        """
+        if self._stop.is_set() or not self._since_upkeep or (not idle and self._since_upkeep < UPKEEP_FILES):
+            return False
+        self._since_upkeep = 0
+        done = git(self.top, ["maintenance", "run", "--auto", "--quiet"], self.env, check=False, timeout=self.options.timeout)
+        if done.returncode != 0:
+            logger.warning("git maintenance failed (it is tried again later): %s", (done.stderr or done.stdout).strip())
+        return True
 
     def sync(self) -> None:
         """Bring the remote's changes (moderators' decisions) into the clone soon, in the background."""
@@ -455,10 +594,10 @@ class GitRecorder:
             if "[new branch]" in porcelain:
                 logger.info("pushed the new branch %s to %s in %.2f s", self.branch, remote, seconds)
             return
-        subjects = git(self.top, ["log", "--format=%s", f"{match['old']}..{match['new']}"], check=False).stdout.split("\n")
-        names = [subject.rpartition(": ")[2] for subject in subjects if subject.startswith(COMMIT_PREFIX)]
+        messages = git(self.top, ["log", "-z", "--format=%B", f"{match['old']}..{match['new']}"], check=False).stdout.split("\0")
+        names = [name for message in messages for name in names_in(message)]
         shown = ", ".join(names[:PUSH_NAMES_LOGGED]) + (f" and {len(names) - PUSH_NAMES_LOGGED} more" if len(names) > PUSH_NAMES_LOGGED else "")
-        count = len([subject for subject in subjects if subject])
+        count = len([message for message in messages if message.strip()])
         logger.info("pushed %d commit%s to %s in %.2f s%s: %s", count, "s" * (count != 1), remote, seconds,
                     f" after {rebases} rebase{'s' * (rebases != 1)}" if rebases else "", shown or "no comment files")
 
@@ -478,7 +617,7 @@ class GitRecorder:
             dirty = bool(git(self.top, ["status", "--porcelain", "--untracked-files=no"]).stdout.strip())
             if dirty:
                 git(self.top, ["stash", "push", "--quiet", "-m", "kept aside while comments were rebased"], self.env)
-            done = git(self.top, ["rebase", "--quiet", "FETCH_HEAD"], self.env, check=False)
+            done = git(self.top, [*QUIET, "rebase", "--quiet", "FETCH_HEAD"], self.env, check=False)
             if done.returncode != 0:
                 git(self.top, ["rebase", "--abort"], self.env, check=False)
             if dirty:

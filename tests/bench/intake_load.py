@@ -10,6 +10,10 @@ Exits non-zero when anything was refused, lost, duplicated or altered.
 
 With `--git` every comment is also committed and pushed to a bare remote, and the
 delay to the remote and `git fsck` are reported (intake_git.py; make bench-intake-git).
+With `--isso-pairs N` the same load also goes to isso 0.14 (isso_anchor.py, in its
+own virtual environment) in N pairs of runs, the order alternating, and the
+throughput ratio of each pair is reported (min and median) against the targets:
+at least 250 req/s, at least 1.5 times isso, p99 under 300 ms (medians).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import http.client
 import json
 import queue
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -33,6 +38,7 @@ from pelican.plugins.reader_comments import comment_format
 from pelican.plugins.reader_comments.settings import load_settings, site_timezone
 from tests.bench.intake_git import ENV as GIT_ENV
 from tests.bench.intake_git import RemoteWatcher, git_figures, git_passed, git_rows, remote_delays, setup_git
+from tests.bench.isso_anchor import IssoMissing, ensure_isso, run_isso
 from tests.support.intake import FORM, IntakeServer, open_articles, write_manifest
 
 # ---------------------------------------------------------------- the load run
@@ -231,6 +237,83 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 
 
+# Targets of the side-by-side run (medians over the pairs).
+TARGET_RPS = 250.0
+TARGET_RATIO = 1.5
+TARGET_P99_MS = 300.0
+
+
+def side_by_side(pairs: int, count: int, clients: int, articles: int, git: bool) -> dict[str, Any]:
+    """`pairs` runs of the intake and of isso, the order alternating; every run's figures and the ratios."""
+    command = ensure_isso()
+    runs: list[dict[str, Any]] = []
+    for pair in range(pairs):
+        order = ("intake", "isso") if pair % 2 == 0 else ("isso", "intake")
+        figures: dict[str, Any] = {}
+        for side in order:
+            if side == "intake":
+                figures["intake"] = run(count, clients, articles, None, git)
+            else:
+                base = Path(tempfile.mkdtemp(prefix="isso-load-"))
+                try:
+                    figures["isso"] = run_isso(command, base, count, clients, articles, submission, Outcome, percentile)
+                finally:
+                    shutil.rmtree(base, ignore_errors=True)
+        figures["ratio"] = round(figures["intake"]["throughput_rps"] / figures["isso"]["throughput_rps"], 2)
+        print(f"pair {pair + 1} ({' first, '.join(order)} second): intake {figures['intake']['throughput_rps']} req/s"
+              f" p99 {figures['intake']['latency_p99_ms']} ms, isso {figures['isso']['throughput_rps']} req/s"
+              f" p99 {figures['isso']['latency_p99_ms']} ms, ratio {figures['ratio']}", flush=True)
+        runs.append(figures)
+    return summary(runs, count)
+
+
+def summary(runs: list[dict[str, Any]], count: int) -> dict[str, Any]:
+    """Min and median of the pairs' figures, and the targets met or not."""
+    def spread(values: list[float]) -> dict[str, float]:
+        return {"min": min(values), "median": round(statistics.median(values), 2), "max": max(values)}
+
+    rps = spread([r["intake"]["throughput_rps"] for r in runs])
+    ratio = spread([r["ratio"] for r in runs])
+    p99 = spread([r["intake"]["latency_p99_ms"] for r in runs])
+    checks = {
+        f"intake >= {TARGET_RPS:g} req/s (median)": rps["median"] >= TARGET_RPS,
+        f"intake >= {TARGET_RATIO:g} x isso (median ratio)": ratio["median"] >= TARGET_RATIO,
+        f"intake p99 < {TARGET_P99_MS:g} ms (median)": p99["median"] < TARGET_P99_MS,
+        "every intake run: all accepted, on the remote, fsck clean": all(passed(r["intake"]) for r in runs),
+        "every isso run: all accepted and stored": all(
+            r["isso"]["stored"] == count and set(r["isso"]["statuses"]) <= {"201", "202"} for r in runs),
+    }
+    return {"pairs": runs, "intake_rps": rps, "isso_rps": spread([r["isso"]["throughput_rps"] for r in runs]),
+            "ratio": ratio, "intake_p99_ms": p99, "isso_p99_ms": spread([r["isso"]["latency_p99_ms"] for r in runs]),
+            "checks": checks}
+
+
+def side_table(result: dict[str, Any]) -> str:
+    """The side-by-side figures and the targets."""
+    rows = [(name, f"min {v['min']}, median {v['median']}, max {v['max']}")
+            for name, v in (("intake req/s", result["intake_rps"]), ("isso req/s", result["isso_rps"]),
+                            ("ratio", result["ratio"]), ("intake p99 ms", result["intake_p99_ms"]),
+                            ("isso p99 ms", result["isso_p99_ms"]))]
+    rows += [(name, "PASS" if ok else "FAIL") for name, ok in result["checks"].items()]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def main_side_by_side(args: argparse.Namespace) -> int:
+    """Run the pairs, print every run and the summary, write JSON; non-zero exit when a check fails."""
+    try:
+        result = side_by_side(args.isso_pairs, args.count, args.clients, max(1, args.articles), args.git)
+    except IssoMissing as exc:
+        print(f"isso, the benchmark's anchor, is not available: {exc}", file=sys.stderr)
+        return 1
+    print(table(result["pairs"][-1]["intake"]))
+    print(side_table(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0 if all(result["checks"].values()) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the load test, print the table, write JSON; non-zero exit when anything was lost."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -240,7 +323,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures as JSON here")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     parser.add_argument("--git", action="store_true", help="commit and push every comment to a bare remote; measure the delay")
+    parser.add_argument("--isso-pairs", type=int, default=0,
+                        help="also run isso 0.14 with the same load, in this many alternating pairs (min 3 for the targets)")
     args = parser.parse_args(argv)
+    if args.isso_pairs:
+        return main_side_by_side(args)
     result = run(args.count, args.clients, max(1, args.articles), args.keep, args.git)
     print(table(result))
     for problem in result["problems"][:20]:

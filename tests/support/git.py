@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
+from .build import _Collector
 from .needs import missing
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,3 +81,35 @@ def comments_repository(site: Path, slug: str = "first", remote: Path | None = N
     if remote is not None:
         sh(site, "git", "push", "--quiet", "origin", "main")
     return site
+
+
+@contextmanager
+def logged(name: str = "pelican.plugins.reader_comments.gitsync") -> Iterator[list[str]]:
+    """The messages logger `name` emits at INFO and above while the block runs, from any thread, in order."""
+    logger = logging.getLogger(name)
+    collector = _Collector()
+    collector.setLevel(logging.INFO)
+    lines: list[str] = []
+    collector.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    old_level, old_disabled = logger.level, logger.disabled
+    logger.addHandler(collector)
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(collector)
+        logger.setLevel(old_level)
+        logger.disabled = old_disabled
+
+
+def in_process_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run git in this process's tests as `sh` does (no user or system configuration), from `tmp_path`.
+
+    git's search for a repository stops above tmp_path, so a mutant that drops a git command's folder
+    cannot reach the repository the tests run from.
+    """
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    for key in ("GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM"):
+        monkeypatch.setenv(key, PEOPLE[key])
