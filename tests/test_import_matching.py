@@ -12,6 +12,13 @@ from pelican.plugins.reader_comments.importers import matching
 from pelican.plugins.reader_comments.importers.matching import Articles
 from pelican.plugins.reader_comments.importers.source import SourceError, SourceThread
 from support.importing import tiny_site
+from support.logs import forget_logged_warnings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees its own warnings, whatever was logged before it."""
+    forget_logged_warnings(monkeypatch)
 
 
 @pytest.mark.parametrize(("url", "path"), [
@@ -23,6 +30,7 @@ from support.importing import tiny_site
     ("https://old.example/a%20b/c.html?p=1#top", "a b/c.html"),
     ("/2019/hats", "2019/hats"),
     ("http://[::1/hats", ""),
+    ("https://old.example/Xmas/X", "Xmas/X"),
 ])
 def test_a_url_path_drops_scheme_host_query_slashes_and_index(url: str, path: str) -> None:
     assert matching.url_path(url) == path
@@ -30,6 +38,7 @@ def test_a_url_path_drops_scheme_host_query_slashes_and_index(url: str, path: st
 
 @pytest.mark.parametrize(("url", "segment"), [
     ("https://old.example/2019/hats.html", "hats"),
+    ("https://old.example/2019/05/hats.html", "hats"),
     ("https://old.example/2019/hats.HTM", "hats"),
     ("https://old.example/hats.php", "hats"),
     ("https://old.example/hats.html.php", "hats.html"),
@@ -64,9 +73,11 @@ HATS = {"date": "2019-05-04 10:00", "title": "Hats"}
     ("{category}/{slug}.html", {**HATS, "category": "Dinner Parties"}, {"DEFAULT_CATEGORY": "Other"}, "dinner parties/hats.html"),
     ("{category}/{slug}.html", HATS, {"DEFAULT_CATEGORY": "Misc Things"}, "misc things/hats.html"),
     ("{category}/{slug}.html", HATS, {}, "misc/hats.html"),
+    ("{category}/{slug}.html", HATS, {"SLUGIFY_PRESERVE_CASE": True}, "misc/hats.html"),
     ("{author}/{slug}", {**HATS, "author": "Ann Lee"}, {"AUTHOR": "Bo Ma"}, "ann lee/hats"),
     ("{author}/{slug}", HATS, {"AUTHOR": "Bo Ma"}, "bo ma/hats"),
     ("{author}/{slug}", HATS, {}, "/hats"),
+    ("{author}/{slug}", HATS, {"SLUG_REGEX_SUBSTITUTIONS": [(r"\A", "by-")]}, "/hats"),
     ("{lang}/{slug}", {**HATS, "lang": "fr"}, {"DEFAULT_LANG": "de"}, "fr/hats"),
     ("{lang}/{slug}", HATS, {"DEFAULT_LANG": "de"}, "de/hats"),
     ("{lang}/{slug}", HATS, {}, "en/hats"),
@@ -109,6 +120,12 @@ def test_a_thread_matches_by_map_then_url_path_then_slug() -> None:
     assert articles.match(thread("https://old.example/")) is None, "an empty path matches nothing"
     assert articles.match(thread("https://old.example/2020/mittens.html", "12")) is None
     assert articles.match(thread(None)) is None
+    assert Articles(slugs={"XXXX"}).match(thread(None)) is None, "no URL has no last segment"
+
+
+def test_a_url_path_matches_even_when_its_last_segment_is_no_slug() -> None:
+    articles = Articles(slugs={"hats"}, by_path={"2019/05/beret": "hats"})
+    assert articles.match(thread("https://old.example/2019/05/beret/")) == "hats"
 
 
 def test_an_empty_last_segment_or_identifier_matches_no_slug() -> None:
@@ -141,6 +158,12 @@ def test_two_articles_at_one_path_keep_the_first(tmp_path: Path) -> None:
     assert articles.by_path == {"2019": "hats", "2020": "gloves"}
 
 
+def test_an_article_no_url_can_be_made_for_does_not_stop_the_others(tmp_path: Path) -> None:
+    site = tiny_site(tmp_path)
+    (site.content / "posts" / "a-first.md").write_text("Title: First\nDate: someday\n\nNo date.\n")
+    assert matching.load_articles(site).by_path == {"2019/hats": "hats", "2020/gloves": "gloves"}
+
+
 def test_an_unreadable_article_is_logged_and_left_out(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     site = tiny_site(tmp_path)
     (site.content / "posts" / "broken.md").write_bytes(b"Title: Br\xffoken\n\nText.\n")
@@ -162,6 +185,11 @@ def write_map(folder: Path, text: str | bytes) -> Path:
 
 
 KNOWN = Articles(slugs={"hats", "gloves"})
+
+
+def test_a_map_without_a_header_loses_its_byte_order_mark_and_keeps_breaks_inside_quotes(tmp_path: Path) -> None:
+    path = write_map(tmp_path, b'\xef\xbb\xbfident-12,gloves\r\n"two\r\nlines",hats\r\n')
+    assert matching.read_map(path, KNOWN) == {"ident-12": "gloves", "two\r\nlines": "hats"}
 
 
 def test_a_map_gives_each_url_by_itself_and_by_its_path(tmp_path: Path) -> None:

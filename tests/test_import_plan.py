@@ -132,6 +132,24 @@ def test_authors_own_comments_are_marked_only_when_asked(site: Site) -> None:
     assert [values(new).get("role") for new in planned(site, Export("", threads=[thread])).files] == [None]
 
 
+def test_authors_are_not_marked_by_default_nor_by_a_name_the_comment_lacks(site: Site) -> None:
+    thread = SourceThread("Hats", None, ("hats",), [comment("1", author="Bo Ma")])
+    result = plan.plan_import(Export("", threads=[thread]), site, matching.load_articles(site), "test source")
+    assert [values(new).get("role") for new in result.files] == [None]
+    nameless = comment("2")
+    del nameless.fields["author"]
+    chosen = [plan._Chosen(nameless, "2", None, site.comments / "hats"), plan._Chosen(comment("3"), "3", None, site.comments / "socks")]
+    plan.mark_authors(chosen, matching.Articles(slugs={"hats"}, authors={"hats": ("None", "XXXX")}))
+    assert "role" not in nameless.fields and "role" not in chosen[1].source.fields
+
+
+def test_an_unmatched_thread_does_not_stop_the_threads_after_it(site: Site) -> None:
+    export = Export("", threads=[SourceThread("Lost", "https://old.example/lost/", comments=[comment("a")]),
+                                 SourceThread("Hats", None, ("hats",), [comment("b")])])
+    result = planned(site, export)
+    assert result.report.unmatched == [("Lost", 1)] and [new.path.name for new in result.files] == ["b.yaml"]
+
+
 def test_html_bodies_are_converted_only_for_the_comments_written(site: Site) -> None:
     folder = site.comments / "hats"
     folder.mkdir(parents=True)

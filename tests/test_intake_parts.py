@@ -22,6 +22,14 @@ from starlette.requests import Request
 
 from pelican.plugins.reader_comments.intake import config, form, storage
 from pelican.plugins.reader_comments.intake.form import Rejected, Submission
+from support.logs import forget_logged_warnings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees its own warnings, whatever was logged before it."""
+    forget_logged_warnings(monkeypatch)
+
 
 # ---------------------------------------------------------------- form: refusals
 

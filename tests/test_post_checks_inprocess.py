@@ -19,9 +19,16 @@ from pelican.settings import read_settings
 
 import post_checks
 from post_checks import front_matter, links, plugin
+from support.logs import forget_logged_warnings
 
 # The comments plugin's classes as the checks themselves import them (a mutation run stages the checks alone).
 Problem, Field = plugin.Problem, front_matter.Field
+
+@pytest.fixture(autouse=True)
+def _fresh_log_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees its own warnings, whatever was logged before it."""
+    forget_logged_warnings(monkeypatch)
+
 
 GOOD = "Title: One\nDate: 2024-01-01 10:00\nCategory: Everyday\n\nSee [one]({filename}/posts/one.md).\n"
 
