@@ -7,9 +7,12 @@ its exact messages are pinned, so a changed word, bound or branch fails here.
 from __future__ import annotations
 
 import getpass
+import logging
 import resource
 import shutil
 import signal
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from pelican.plugins.reader_comments import decisions, site_model
 from pelican.plugins.reader_comments.comment_format import parse
 from pelican.plugins.reader_comments.decisions import ModerationError, Outcome, Record, Written
 from support.git import sh
+from support.logs import forget_logged_warnings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "moderate" / "site"
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -30,6 +34,12 @@ ERIN = "garden-party/20240105T050000-erin"
 FRANK = "thank-you-cards/20231230T200000-frank"
 STAMP = {"moderated_at": "2024-03-01T07:00:00-05:00", "moderator": "Mo"}
 PENDING = 'author: "Gus"\ndate: "2024-01-06T08:00:00-05:00"\nstatus: pending\nbody: Hi.\n'
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees its own warnings, whatever was logged before it."""
+    forget_logged_warnings(monkeypatch)
 
 
 @pytest.fixture
@@ -213,6 +223,9 @@ def test_the_moderator_is_the_environment_then_git_then_the_login(no_git_name: P
     sh(no_git_name, "git", "config", "user.name", " Git Person ")
     assert decisions.moderator_name(no_git_name) == ("Git Person", None)
     assert decisions.moderator_name() == ("Git Person", None), "the working folder's git, when none is given"
+    monkeypatch.chdir(no_git_name.parent)
+    assert decisions.moderator_name(no_git_name) == ("Git Person", None), "the given folder's git, wherever the command runs"
+    monkeypatch.chdir(no_git_name)
     sh(no_git_name, "git", "config", "user.name", "")
     assert decisions.moderator_name(no_git_name) == ("login-person", None)
 
@@ -342,7 +355,10 @@ def test_a_file_that_stays_invalid_is_never_written_and_the_error_names_its_prob
         if attempt == 1:
             changed.write_text("author: [\n")
 
+    started = time.monotonic()
     old, error = decisions.write_plan(plan, "approved", STAMP, site.tz, break_it)
+    # Between tries it waits longer each time for the writer to finish: 0.02 s times 1, 2, ... 8, that is 0.72 s.
+    assert time.monotonic() - started >= 0.7
     assert old is None and error is not None
     assert error.startswith(f"the file changed and is now invalid: {path}:")
     assert path.read_text() == "author: [\n"
@@ -382,14 +398,17 @@ def test_moderate_gathers_every_problem_and_touches_nothing(site: site_model.Sit
     monkeypatch.setenv("COMMENTS_MODERATOR", "M" * 81)
     bad = site.comments / "garden-party" / "20240108T000000-bad.yaml"
     bad.write_text("author: [\n")
+    (site.comments / "garden-party" / "20240109T000000-worse.yaml").write_text("status: [\n")
     before = {p: p.read_bytes() for p in site.comments.rglob("*.y*ml")}
     with pytest.raises(ModerationError) as caught:
-        decisions.moderate(site, [ALICE, "nope", "garden-party/20240108T000000-bad", BOB], "approved", None, NOW)
+        decisions.moderate(site, [ALICE, "nope", "garden-party/20240108T000000-bad", BOB, "garden-party/20240109T000000-worse"],
+                           "approved", None, NOW)
     messages = caught.value.messages
     assert messages[0] == "the moderator name from $COMMENTS_MODERATOR must be one line of at most 80 characters"
     assert messages[1] == "'nope': give the article too, as <article-slug>/<comment-id>"
     assert messages[2].startswith("content/comments/garden-party/20240108T000000-bad.yaml:2: invalid YAML: ")
-    assert len(messages) == 3
+    assert messages[3].startswith("content/comments/garden-party/20240109T000000-worse.yaml:2: invalid YAML: ")
+    assert len(messages) == 4
     assert {p: p.read_bytes() for p in site.comments.rglob("*.y*ml")} == before
 
 
@@ -435,6 +454,7 @@ def test_approving_replies_warns_of_parents_that_stay_hidden(site: site_model.Si
 def test_no_warning_when_the_parent_is_approved_too_or_the_decision_is_not_approval(site: site_model.Site) -> None:
     assert decisions.moderate(site, [DAVE, ALICE], "approved", "Mo", NOW).warnings == []
     assert decisions.moderate(site, [ERIN], "spam", "Mo", NOW).warnings == []
+    assert decisions.moderate(site, [DAVE], "rejected", "Mo", NOW).warnings == [], "only approving a reply can warn"
     assert decisions._parent_warnings(site, [], "approved") == []
 
 
@@ -502,9 +522,77 @@ def test_a_commit_that_fails_says_the_files_changed_but_were_not_committed(site:
     top = git_site(site)
     (top / ".git" / "index.lock").write_text("")
     outcome = decisions.moderate(site, [DAVE], "spam", "Mo", NOW, commit=True)
-    assert outcome.record is not None and not outcome.record.committed and outcome.failed
+    assert outcome.record is not None and outcome.record.committed is False and outcome.failed
     assert outcome.record.message == "Mark as spam garden-party/20240104T130000-dave"
     assert outcome.record.error is not None
     assert outcome.record.error.startswith("the files were changed but not committed: git add -- ")
     assert "index.lock" in outcome.record.error
     assert "status: spam" in comment_file(site, DAVE).read_text()
+
+
+def test_a_reply_after_a_comment_that_replies_to_nothing_is_still_warned_about(site: site_model.Site) -> None:
+    assert decisions.moderate(site, [BOB, DAVE], "approved", "Mo", NOW).warnings == [
+        "garden-party/20240104T130000-dave replies to garden-party/20240101T150000-alice, which is pending: the reply "
+        "is published under a placeholder until its parent is approved"]
+
+
+def test_a_moderator_name_given_is_written_as_given(site: site_model.Site) -> None:
+    decisions.moderate(site, [DAVE], "approved", "", NOW)
+    assert parse(comment_file(site, DAVE), comment_file(site, DAVE).read_text()).values["moderator"] == ""
+
+
+def test_the_moderator_comes_from_the_site_s_git_wherever_the_command_runs(
+    site: site_model.Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    top = git_site(site)
+    sh(top, "git", "config", "user.name", "Site Git Person")
+    monkeypatch.delenv("COMMENTS_MODERATOR", raising=False)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    absolute = replace(site, content=site.content.resolve(), comments=site.comments.resolve())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    decisions.moderate(absolute, [DAVE], "approved", None, NOW)
+    assert parse(comment_file(absolute, DAVE), comment_file(absolute, DAVE).read_text()).values["moderator"] == "Site Git Person"
+
+
+def test_the_git_record_is_made_in_the_site_s_repository_wherever_the_command_runs(
+    site: site_model.Site, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    top = git_site(site).resolve()
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    absolute = replace(site, content=site.content.resolve(), comments=site.comments.resolve())
+    new = absolute.comments / "garden-party" / "20240106T000000-gus.yaml"
+    new.write_text(PENDING)
+    monkeypatch.chdir(tmp_path)
+    outcome = decisions.moderate(absolute, [DAVE, "garden-party/20240106T000000-gus"], "approved", "Mo", NOW)
+    dave, gus = "site/content/comments/garden-party/20240104T130000-dave.yaml", "site/content/comments/garden-party/20240106T000000-gus.yaml"
+    assert outcome.record is not None and outcome.record.add == f"git add -- {gus}"
+    assert outcome.record.command == (
+        f"git commit -m 'Approve garden-party/20240104T130000-dave, garden-party/20240106T000000-gus' -- {dave} {gus}")
+    done = decisions.moderate(absolute, [ALICE], "rejected", "Mo", NOW, commit=True)
+    assert done.record == Record("Reject garden-party/20240101T150000-alice", True)
+    assert sh(top, "git", "log", "-1", "--format=%s").stdout.strip() == "Reject garden-party/20240101T150000-alice"
+
+
+def test_whether_git_knows_a_file_is_no_when_git_cannot_be_asked(site: site_model.Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    top = git_site(site)
+    assert decisions._tracked(top, comment_file(site, DAVE)) is True
+    monkeypatch.setenv("PATH", str(site.content))
+    assert decisions._tracked(top, comment_file(site, DAVE)) is False
+
+
+def test_a_file_changed_meanwhile_is_read_again_in_the_site_s_time_zone(site: site_model.Site, caplog: pytest.LogCaptureFixture) -> None:
+    """A date without an offset is read in the site's zone when the changed file is planned again."""
+    dave = comment_file(site, DAVE)
+    dave.write_text(dave.read_text().replace('"2024-01-04T08:00:00-05:00"', '"2024-01-04 08:00"'))
+
+    def edit_once(changed: Path, attempt: int) -> None:
+        if attempt == 1:
+            changed.write_text(changed.read_text().replace("Straw is perfect", "Straw is ideal"))
+
+    with caplog.at_level(logging.WARNING, logger=decisions.__name__):
+        outcome = decisions.moderate(site, [DAVE], "approved", "Mo", NOW, before_write=edit_once)
+    assert outcome.written == [Written(DAVE, "pending")]
+    assert "Straw is ideal" in dave.read_text() and "status: approved" in dave.read_text()
+    assert [r.getMessage() for r in caplog.records] == [f"{dave} changed while it was being moderated; reading it again"]
