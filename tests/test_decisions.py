@@ -596,3 +596,17 @@ def test_a_file_changed_meanwhile_is_read_again_in_the_site_s_time_zone(site: si
     assert outcome.written == [Written(DAVE, "pending")]
     assert "Straw is ideal" in dave.read_text() and "status: approved" in dave.read_text()
     assert [r.getMessage() for r in caplog.records] == [f"{dave} changed while it was being moderated; reading it again"]
+
+
+def test_a_relative_path_is_the_working_folder_s_file_when_there_is_one(site: site_model.Site, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    absolute = replace(site, content=site.content.resolve(), comments=site.comments.resolve())
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "garden-party").mkdir(parents=True)
+    shutil.copyfile(comment_file(absolute, ALICE), elsewhere / "garden-party" / "20240101T150000-alice.yaml")
+    monkeypatch.chdir(elsewhere)
+    raw = "garden-party/20240101T150000-alice.yaml"
+    assert decisions.resolve_id(absolute, raw) == (
+        None, f"{raw!r} is not a comment file: it must be {absolute.comments}/<article-slug>/<comment-id>.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert decisions.resolve_id(absolute, raw) == (Path("site/content/comments") / raw, None)
