@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from pelican import Pelican
+from pelican import Pelican, signals
 from pelican.contents import Article, Page, SkipStub
 from pelican.log import FatalLogger
 from pelican.readers import Readers
@@ -54,6 +54,9 @@ def site(root: Path, posts: dict[str, str], pages: dict[str, str] | None = None)
 def build(root: Path, caplog: pytest.LogCaptureFixture, **extra: object) -> list[tuple[str, str]]:
     """Run Pelican here; the plugin's log lines as (level, message), paths shown relative to `root`."""
     caplog.clear()
+    # Connected by an earlier build in this process: this build's own registration is what is under test.
+    signals.readers_init.disconnect(plugin.check_reads)
+    signals.all_generators_finalized.disconnect(plugin.finish)
     with caplog.at_level(logging.INFO):
         Pelican(settings_for(root, **extra)).run()
     prefix = f"{root}/"
@@ -199,6 +202,7 @@ def test_a_close_word_is_a_likely_typo_ignoring_case() -> None:
     assert front_matter.closest("dat", ["Title", "Date"]) == "Date"
     assert front_matter.closest("TITEL", ["Title", "Date"]) == "Title"
     assert front_matter.closest("banana", ["Title", "Date"]) is None
+    assert front_matter.closest("abcde", ["abcxy"]) is None, "alike by 0.6, under the 0.75 needed"
     assert front_matter.closest("abcd", ["abxy"]) is None and front_matter.closest("abcdefgh", ["abcdefgx"]) == "abcdefgx"
 
 
@@ -249,10 +253,16 @@ def test_pelican_s_unnamed_missing_link_warning_is_held_back_and_others_pass() -
     assert held.filter(record) is False and held.found == ["x.md"]
     other = logging.LogRecord("pelican.contents", logging.WARNING, __file__, 1, "other %s", ("x",), None)
     assert held.filter(other) is True and held.found == ["x.md"]
+
+
+def test_the_held_back_filter_goes_first_on_pelican_s_content_logger_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    contents = logging.getLogger("pelican.contents")
+    others = [f for f in contents.filters if f is not links.HELD]
+    monkeypatch.setattr(contents, "filters", list(others))
     links.hold_back_pelican_warning()
     links.hold_back_pelican_warning()
-    filters = logging.getLogger("pelican.contents").filters
-    assert filters[0] is links.HELD and filters.count(links.HELD) == 1
+    assert contents.filters == [links.HELD, *others] and others, "before Pelican's own duplicate limiter"
+    assert links.HELD not in logging.getLogger().filters and links.HELD not in logging.getLogger("pelican").filters
 
 
 def test_the_line_of_a_link_is_the_first_holding_it(tmp_path: Path) -> None:
@@ -260,3 +270,40 @@ def test_the_line_of_a_link_is_the_first_holding_it(tmp_path: Path) -> None:
     path.write_text("\ufeffone\ntwo {x}\nthree {x}\n", encoding="utf-8")
     assert links.line_of(path, "{x}") == 2 and links.line_of(path, "one") == 1 and links.line_of(path, "none") is None
     assert links.line_of(tmp_path / "missing.md", "x") is None
+    path.write_bytes(b"caf\xe9\nthe {x} link\n")
+    assert links.line_of(path, "{x}") == 2, "a byte that is not UTF-8 does not stop the search"
+
+
+def test_every_broken_link_of_every_post_is_named_with_a_guess_only_when_one_is_close(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    site(tmp_path, {
+        "abc.md": GOOD.replace("({filename}/posts/one.md)", "({filename}/posts/xyz.md)").replace("Title: One", "Title: Abc"),
+        "second-post.md": GOOD.replace("({filename}/posts/one.md)", "({filename}/posts/zzzzzzzzzzzz.md)").replace("One", "Two"),
+    })
+    (tmp_path / "content" / "images").mkdir()
+    (tmp_path / "content" / "images" / "seal.png").write_bytes(b"\x89PNG\r\n")
+    logged = build(tmp_path, caplog)
+    assert logged == [
+        ("WARNING", "content/posts/abc.md:5: the link '{filename}/posts/xyz.md' points to no file; "
+                    "did you mean '{filename}/posts/abc.md'?"),
+        ("WARNING", "content/posts/second-post.md:5: the link '{filename}/posts/zzzzzzzzzzzz.md' points to no file"),
+    ]
+    assert (tmp_path / "output" / "images" / "seal.png").read_bytes() == b"\x89PNG\r\n"
+
+
+def test_a_broken_link_whose_path_holds_a_brace_is_matched_on_the_whole_path(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    site(tmp_path, {"abc.md": GOOD.replace("({filename}/posts/one.md)", "({filename}/posts/a}bc.md)")})
+    assert build(tmp_path, caplog) == [
+        ("WARNING", "content/posts/abc.md:5: the link '{filename}/posts/a}bc.md' points to no file; "
+                    "did you mean '{filename}/posts/abc.md'?")]
+
+
+def test_strict_names_skipped_posts_and_pages_in_one_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    site(tmp_path, {"one.md": GOOD, "two.md": "Title: Two\nCategory: E\n\nTwo.\n"}, {"about.md": "Text: About\n\nAbout.\n"})
+    with pytest.raises(plugin.FrontMatterBuildError):
+        build(tmp_path, caplog, POST_CHECKS_STRICT=True)
+    logged = [r.getMessage().replace(f"{tmp_path}/", "") for r in caplog.records if r.name.startswith("post_checks")]
+    assert logged[-2:] == ["1 page with front matter mistakes: content/pages/about.md; "
+                           "1 post with front matter mistakes: content/posts/two.md",
+                           "The build stops: correct the posts named above."]
