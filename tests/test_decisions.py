@@ -454,7 +454,6 @@ def test_approving_replies_warns_of_parents_that_stay_hidden(site: site_model.Si
 def test_no_warning_when_the_parent_is_approved_too_or_the_decision_is_not_approval(site: site_model.Site) -> None:
     assert decisions.moderate(site, [DAVE, ALICE], "approved", "Mo", NOW).warnings == []
     assert decisions.moderate(site, [ERIN], "spam", "Mo", NOW).warnings == []
-    assert decisions.moderate(site, [DAVE], "rejected", "Mo", NOW).warnings == [], "only approving a reply can warn"
     assert decisions._parent_warnings(site, [], "approved") == []
 
 
@@ -610,3 +609,8 @@ def test_a_relative_path_is_the_working_folder_s_file_when_there_is_one(site: si
         None, f"{raw!r} is not a comment file: it must be {absolute.comments}/<article-slug>/<comment-id>.yaml")
     monkeypatch.chdir(tmp_path)
     assert decisions.resolve_id(absolute, raw) == (Path("site/content/comments") / raw, None)
+
+
+def test_only_approving_a_reply_can_warn_about_its_parent(site: site_model.Site) -> None:
+    """Dave answers Alice, who is still pending: rejecting Dave says nothing about her."""
+    assert decisions.moderate(site, [DAVE], "rejected", "Mo", NOW).warnings == []
