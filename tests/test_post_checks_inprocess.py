@@ -307,3 +307,12 @@ def test_strict_names_skipped_posts_and_pages_in_one_line(tmp_path: Path, caplog
     assert logged[-2:] == ["1 page with front matter mistakes: content/pages/about.md; "
                            "1 post with front matter mistakes: content/posts/two.md",
                            "The build stops: correct the posts named above."]
+
+
+def test_a_link_s_leading_slash_alone_is_dropped_before_guessing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """`X/b.md` is close to `X/a.md`; with its X taken as well (`b.md`) it would not be."""
+    site(tmp_path, {"one.md": GOOD.replace("({filename}/posts/one.md)", "({filename}/X/b.md)")})
+    (tmp_path / "content" / "X").mkdir()
+    (tmp_path / "content" / "X" / "a.md").write_text(GOOD.replace("Title: One", "Title: Ex"))
+    assert build(tmp_path, caplog, ARTICLE_PATHS=["posts", "X"]) == [
+        ("WARNING", "content/posts/one.md:5: the link '{filename}/X/b.md' points to no file; did you mean '{filename}/X/a.md'?")]
