@@ -66,17 +66,52 @@ def closed_after(conn: socket.socket) -> float:
     return time.monotonic() - started
 
 
-def test_a_connection_that_sends_no_headers_is_closed_at_the_header_deadline(server: int) -> None:
-    conn = connect(server)
-    conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
-    assert HEADERS - 0.1 < closed_after(conn) < BODY - 0.1
+def test_a_connection_that_sends_no_headers_is_closed_at_the_header_deadline(server: int, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=guard.__name__):
+        conn = connect(server)
+        conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        assert HEADERS - 0.1 < closed_after(conn) < BODY - 0.1
+        time.sleep(0.1)
+    assert [r.getMessage() for r in caplog.records if r.name == guard.__name__] == [
+        "closed a connection that sent no complete request headers in time"]
 
 
-def test_a_body_that_does_not_arrive_is_closed_at_the_body_deadline(server: int) -> None:
+def test_a_client_trickling_its_headers_is_closed_at_the_deadline_from_its_start(server: int) -> None:
     conn = connect(server)
-    conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
-    waited = closed_after(conn)
+    started = time.monotonic()
+    try:
+        for byte in b"POST / HTTP/1.1\r\nHost: x\r\n":
+            conn.sendall(bytes([byte]))
+            time.sleep(0.1)
+            if time.monotonic() - started > 2 * BODY:
+                break
+    except OSError:
+        pass
+    closed_after(conn)
+    assert time.monotonic() - started < BODY + 0.5, "more bytes of the headers do not move their deadline"
+
+
+def test_connections_closed_at_their_deadline_leave_room_for_new_ones(server: int) -> None:
+    idle = [connect(server) for _ in range(3)]
+    for conn in idle:
+        closed_after(conn)
+    time.sleep(0.1)
+    fresh = [connect(server) for _ in range(2)]
+    for conn in fresh:
+        conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na")
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200"), "the closed ones no longer count"
+        conn.close()
+
+
+def test_a_body_that_does_not_arrive_is_closed_at_the_body_deadline(server: int, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=guard.__name__):
+        conn = connect(server)
+        conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        waited = closed_after(conn)
+        time.sleep(0.1)
     assert BODY - 0.1 < waited < BODY + 1.5, waited
+    assert [r.getMessage() for r in caplog.records if r.name == guard.__name__] == [
+        "closed a connection that sent no complete request body in time"]
 
 
 def test_a_whole_request_is_answered_and_the_kept_connection_waits_for_the_next(server: int) -> None:
@@ -89,16 +124,71 @@ def test_a_whole_request_is_answered_and_the_kept_connection_waits_for_the_next(
     assert closed_after(conn) < 2.0, "then closed by the keep-alive timer"
 
 
-def test_past_the_cap_the_oldest_connection_waiting_for_headers_is_closed(server: int) -> None:
-    first, second, third = connect(server), connect(server), connect(server)
-    time.sleep(0.1)
-    fourth = connect(server)
-    first.settimeout(0.3)
-    assert closed_after(first) < 0.25, "the oldest waiting connection made room"
-    fourth.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na")
-    assert fourth.recv(4096).startswith(b"HTTP/1.1 200")
+def still_open(conn: socket.socket) -> bool:
+    """Whether the server has not closed `conn` (nothing to read, no end of stream)."""
+    conn.settimeout(0.05)
+    try:
+        return conn.recv(1) != b""
+    except TimeoutError:
+        return True
+    except ConnectionResetError:
+        return False
+    finally:
+        conn.settimeout(5)
+
+
+def test_past_the_cap_the_oldest_connection_waiting_for_headers_is_closed(server: int, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=guard.__name__):
+        first, second, third = connect(server), connect(server), connect(server)
+        time.sleep(0.1)
+        assert still_open(first), "three is the cap, not past it"
+        fourth = connect(server)
+        first.settimeout(0.3)
+        assert closed_after(first) < 0.25, "the oldest waiting connection made room"
+        assert still_open(second) and still_open(third)
+        fourth.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na")
+        assert fourth.recv(4096).startswith(b"HTTP/1.1 200")
+    assert [r.getMessage() for r in caplog.records if r.name == guard.__name__][0] == (
+        "4 connections open (cap 3): closed the oldest waiting for its headers")
     for conn in (second, third, fourth):
         conn.close()
+
+
+def test_past_the_cap_with_none_waiting_for_headers_the_new_connection_is_closed(server: int) -> None:
+    answered = []
+    for _ in range(3):
+        conn = connect(server)
+        conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na")
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+        answered.append(conn)
+    late = connect(server)
+    late.settimeout(0.3)
+    assert closed_after(late) < 0.25
+    assert all(still_open(conn) for conn in answered), "kept-alive connections wait for no headers"
+
+
+def test_a_connection_sending_its_body_or_gone_is_not_the_one_closed_to_make_room(server: int) -> None:
+    gone = connect(server)
+    gone.close()
+    sending = connect(server)
+    sending.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+    time.sleep(0.1)
+    waiting, other = connect(server), connect(server)
+    time.sleep(0.1)
+    last = connect(server)
+    waiting.settimeout(0.3)
+    assert closed_after(waiting) < 0.25, "the oldest still waiting for its headers"
+    assert still_open(sending) and still_open(other) and still_open(last)
+
+
+def test_the_connection_cap_follows_the_soft_file_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    lower = 1000 if hard == resource.RLIM_INFINITY or hard > 1000 else hard - 1
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lower, hard))
+    try:
+        assert guard.connection_cap(10**9) == lower - 64 - 256
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_the_connection_cap_keeps_a_full_backlog_under_the_file_limit() -> None:
@@ -204,3 +294,49 @@ def test_log_values_are_escaped_and_an_error_s_lines_marked() -> None:
     safe = record("just text")
     escape.filter(safe)
     assert safe.msg == "just text"
+
+
+def test_the_log_throttle_s_defaults_are_five_lines_in_ten_seconds() -> None:
+    throttle = guard.LogThrottle()
+    assert (throttle.burst, throttle.window) == (5, 10.0)
+
+
+def test_a_window_is_measured_from_its_first_line_on_any_clock() -> None:
+    now = [1000.0]
+    throttle = guard.LogThrottle(burst=1, window=10.0, clock=lambda: now[0])
+    assert throttle.filter(record("a"))
+    now[0] = 1009.9
+    assert not throttle.filter(record("a"))
+    now[0] = 1010.0
+    assert throttle.filter(record("a"))
+
+
+def test_lines_alike_but_for_their_numbers_or_later_lines_count_together() -> None:
+    throttle = guard.LogThrottle(burst=1, window=10.0, clock=lambda: 0.0)
+    assert throttle.filter(record("port # refused"))
+    assert not throttle.filter(record("port 8 refused")), "numbers are blanked out as #"
+    assert throttle.filter(record("x\ny\n1"))
+    assert not throttle.filter(record("x\nz\n2")), "only the first line counts"
+    kinds = guard.LogThrottle(burst=1, window=10.0, clock=lambda: 0.0)
+    passed = [kinds.filter(record(f"refused %s\n{chr(97 + n)}\nend", f"value{chr(97 + n)}")) for n in range(11)]
+    assert passed == [True] * 10 + [False], "one message, whatever its later lines, passes ten bursts at most"
+
+
+def test_old_entries_are_dropped_past_exactly_a_thousand() -> None:
+    now = [0.0]
+    throttle = guard.LogThrottle(burst=1, window=1.0, clock=lambda: now[0])
+    for n in range(998):
+        throttle.filter(record("kind %s", chr(0x4E00 + n)))
+    assert len(throttle._seen) == 999
+    now[0] = 5.0
+    throttle.filter(record("kind %s", "fresh"))
+    assert len(throttle._seen) == 1000, "a thousand entries are kept"
+    throttle.filter(record("kind %s", "fresher"))
+    assert len(throttle._seen) == 3, "past a thousand, those of windows gone are dropped"
+
+
+def test_an_entry_is_forgotten_once_its_window_has_passed_exactly() -> None:
+    throttle = guard.LogThrottle(burst=1, window=1.0, clock=lambda: 0.0)
+    throttle.filter(record("a"))
+    throttle._forget(1.0)
+    assert throttle._seen == {}

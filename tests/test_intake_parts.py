@@ -22,6 +22,7 @@ from starlette.requests import Request
 
 from pelican.plugins.reader_comments.intake import config, form, storage
 from pelican.plugins.reader_comments.intake.form import Rejected, Submission
+from support.git import sh
 from support.logs import forget_logged_warnings
 
 
@@ -236,6 +237,22 @@ def manifest(path: Path, articles: object, version: int = 1) -> None:
     os.utime(path, ns=(path.stat().st_mtime_ns, path.stat().st_mtime_ns + 1_000_000))
 
 
+def test_a_missing_manifest_is_told_once_while_it_stays_missing(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "manifest.json"
+    cache = storage.ManifestCache(path)
+    with caplog.at_level(logging.WARNING, logger=storage.__name__):
+        for _ in range(3):
+            forget_logged_warnings(monkeypatch)  # Pelican's filter would hide a repeat: told here is told by the cache
+            assert cache.articles() is None
+        manifest(path, {"hats": {}})
+        assert cache.articles() == {"hats": {}}
+        path.unlink()
+        forget_logged_warnings(monkeypatch)
+        assert cache.articles() == {"hats": {}}
+    assert [r.getMessage() for r in caplog.records] == [f"no manifest at {path} yet; build the site to create it"] * 2
+
+
 def test_the_manifest_is_read_when_it_changes_and_the_last_good_one_kept(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "manifest.json"
     cache = storage.ManifestCache(path)
@@ -253,7 +270,6 @@ def test_the_manifest_is_read_when_it_changes_and_the_last_good_one_kept(tmp_pat
         manifest(path, {"gloves": {}, "hats": {}})
         assert cache.articles() == {"gloves": {}, "hats": {}} and cache.loads == 2
         path.unlink()
-        assert cache.articles() == {"gloves": {}, "hats": {}}
         assert cache.articles() == {"gloves": {}, "hats": {}}
     # Pelican's log filter lets a message through once per process, so each is asserted once, in order.
     messages = [(r.levelname, r.getMessage()) for r in caplog.records]
@@ -290,8 +306,21 @@ def test_pending_comments_are_counted_on_disk_then_in_memory(tmp_path: Path) -> 
     assert counter.current("hats") == 2, "read again from disk at least every minute"
     (folder / "g.yaml").write_text(PENDING.format(status="pending"))
     assert counter.current("hats") == 3, "a folder changed by other hands is counted again"
+    now[0] += 30
+    counter.added("hats", 4)
+    now[0] += 30
+    assert counter.current("hats") == 3, "the minute runs from the last count on disk, not from the service's own write"
     counter.added("gloves", 1)
     assert counter.current("gloves") == 1, "a folder not made yet keeps the count in memory"
+
+
+def test_dates_without_an_offset_are_read_in_the_site_s_zone(tmp_path: Path) -> None:
+    folder = tmp_path / "hats"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("author: A\ndate: 2024-01-01 10:00\nstatus: approved\nbody: Hi.\n")
+    assert storage.PendingCounter(tmp_path, ZoneInfo("Asia/Tokyo")).current("hats") == 0
+    written = storage.write_comment(folder, "author: A\ndate: 2024-01-02 10:00\nstatus: pending\nbody: Hi.\n", ZoneInfo("Asia/Tokyo"))
+    assert written.date.isoformat() == "2024-01-02T10:00:00+09:00"
 
 
 def test_a_comment_is_written_under_a_fresh_id_and_never_over_another(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -357,6 +386,8 @@ def test_the_site_base_and_the_thank_you_page() -> None:
     assert config.thanks_location("https://guide.example", "/thanks/") == "https://guide.example/thanks/"
     assert config.thanks_location("https://guide.example", "https://other.example/t") == "https://other.example/t"
     assert config.thanks_location("https://guide.example", None) == "https://guide.example/"
+    assert config.site_base("https://guide.example/blogX/") == "https://guide.example/blogX"
+    assert config.thanks_location("https://guide.example", "/Xmas/") == "https://guide.example/Xmas/"
 
 
 def fixed(siteurl: str = "https://guide.example", **settings: object) -> config.Config:
@@ -393,6 +424,30 @@ def test_unset_settings_take_their_defaults() -> None:
     assert fixed(COMMENTS_MAX_CONNECTIONS=0).max_connections == 1
     assert fixed(COMMENTS_RATE_LIMIT=-3, COMMENTS_MAX_PENDING=-1).rate_limit == 0
     assert fixed(COMMENTS_RATE_WINDOW=0).rate_window == 0.0
+
+
+def test_a_site_url_that_is_not_absolute_is_told_with_where_browsers_go(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=config.__name__):
+        fixed("/blog")
+        fixed("https://guide.example")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "SITEURL is not absolute; browsers are sent back to http://127.0.0.1:8000")]
+
+
+def test_committing_comments_takes_the_git_settings(tmp_path: Path) -> None:
+    (tmp_path / "content" / "comments").mkdir(parents=True)
+    sh(tmp_path, "git", "init", "--quiet")
+    built = fixed(COMMENTS_GIT_COMMIT=True, COMMENTS_GIT_AUTHOR="Intake <intake@guide.example>", PATH=str(tmp_path / "content"))
+    assert built.git is not None and (built.git.name, built.git.email, built.git.branch) == ("Intake", "intake@guide.example", None)
+    assert built.comments == tmp_path / "content" / "comments" and built.checkout == tmp_path / "content" / "comments"
+
+
+def test_an_akismet_key_is_taken_only_with_its_client() -> None:
+    if config.importlib.util.find_spec("akismet") is None:
+        with pytest.raises(config.SettingsError):
+            fixed(COMMENTS_AKISMET_KEY="k3y")
+    else:
+        assert fixed(COMMENTS_AKISMET_KEY="k3y").akismet_key == "k3y"
 
 
 def test_a_manifest_given_apart_takes_the_reader_pages_beside_it(tmp_path: Path) -> None:
