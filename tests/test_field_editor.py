@@ -183,6 +183,9 @@ def test_a_value_holding_a_lone_surrogate_is_a_problem_naming_the_field() -> Non
         "nothing was changed", 3, field="moderator")
     problem = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text), {"status": "\udc80"})
     assert isinstance(problem, Problem) and problem.field == "status" and problem.line == 3
+    stamped = text + "moderator: Old\n"
+    problem = comment_format.edit_fields(PATH, stamped, comment_format.parse(PATH, stamped), {"status": "approved", "moderator": "\udc80"})
+    assert isinstance(problem, Problem) and problem.field == "moderator" and problem.line == 5, "the field's own line"
     # The characters just outside the surrogates are text like any other.
     edited = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text), {"status": "approved", "moderator": "\ud7ff\ue000"})
     assert edited == text.replace("pending", "approved") + 'moderator: "\ud7ff\ue000"\n'
