@@ -22,8 +22,15 @@ from starlette.routing import Route
 
 from pelican.plugins.reader_comments.intake import guard
 from support.intake import free_port
+from support.logs import forget_logged_warnings
 
 HEADERS, BODY = 0.4, 0.8
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees its own log lines, whatever was logged before it."""
+    forget_logged_warnings(monkeypatch)
 
 
 async def echo(request: Request) -> PlainTextResponse:
