@@ -15,6 +15,7 @@ import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -73,6 +74,7 @@ def test_a_form_is_decoded_into_single_fields() -> None:
 
 @pytest.mark.parametrize(("body", "errors"), [
     (b"author=\xff", {"request": "The form is not valid UTF-8."}),
+    (b"author=%ff", {"request": "The form is not valid UTF-8."}),
     (b"&".join(b"f%d=1" % n for n in range(21)), {"request": "The form has more than 20 fields."}),
     (b"author=a&author=b&homepage=&homepage=&email=x&email=y&body=1",
      {"author": "Name was sent more than once.", "homepage": "homepage was sent more than once.",
@@ -116,6 +118,16 @@ def test_the_comment_text_is_normalised_or_its_fault_named(raw: str, result: tup
     assert form.check_body(raw) == result
 
 
+def test_a_field_is_optional_unless_said_otherwise() -> None:
+    assert form.check_line("website", "") == (None, None)
+
+
+def test_a_submission_matches_only_the_comment_holding_exactly_it() -> None:
+    submission = Submission("hats", "Ann", "Hi.", None, "c1")
+    assert submission.matches(SimpleNamespace(author="Ann", body="Hi.", website=None, reply_to="c1"))
+    assert not submission.matches(SimpleNamespace(author="Ann", body="Hi!", website=None, reply_to="c1"))
+
+
 def test_a_valid_form_is_a_submission() -> None:
     sent = {"article": " hats ", "author": "Ann", "body": "Hi.", "website": "https://ann.example/", "reply_to": "c1"}
     assert form.validate(sent) == Submission("hats", "Ann", "Hi.", "https://ann.example/", "c1")
@@ -157,6 +169,10 @@ def test_every_bad_field_is_named_at_once(sent: dict[str, str], errors: dict[str
     ("application/json;level=1, text/html;q=0.9", True),
     ("text/html;q=0.9, application/json, application/json;q=0", True),
     ("   ", False),
+    ("text/html;q=0.5, */*;q=0.9", True),
+    ("application/json;q=0.1=0.9, text/html;q=0.5", False),
+    ("application/json;q=bogus, text/html;q=0.2", False),
+    ("application/json;q=5, text/html", False),
 ])
 def test_json_is_answered_when_the_client_ranks_it_above_html(accept: str, json_wanted: bool) -> None:
     assert form.wants_json(accept) is json_wanted
@@ -175,6 +191,8 @@ def test_a_utf8_urlencoded_form_is_accepted(value: str) -> None:
     ("", "Send the form as application/x-www-form-urlencoded."),
     ("application/x-www-form-urlencoded; charset=latin-1", "Send the form in UTF-8."),
     ("application/x-www-form-urlencoded; CHARSET = iso-8859-1", "Send the form in UTF-8."),
+    ("application/x-www-form-urlencoded; charset=utf-8=x", "Send the form in UTF-8."),
+    ("application/x-www-form-urlencoded; charset=Xutf-8X", "Send the form in UTF-8."),
 ])
 def test_another_form_type_or_charset_is_refused(value: str, message: str) -> None:
     with pytest.raises(Rejected) as caught:
@@ -223,7 +241,13 @@ def test_the_error_page_lists_the_faults_escaped_and_keeps_the_text_to_copy() ->
         '<p><a href="https://x.example/a?b=1&amp;c=&quot;2&quot;">Go back to the article</a></p></body></html>'
     )
     plain = form.error_page({"x": "y"}, "/", "  \n ")
-    assert "<textarea" not in plain and "<h1>Your comment was not sent</h1>" in plain
+    assert plain == (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "<title>Your comment was not sent</title></head><body><h1>Your comment was not sent</h1>"
+        "<p>Correct what is listed here and send it again.</p><ul><li>y</li></ul>"
+        '<p><a href="/">Go back to the article</a></p></body></html>'
+    )
     long = form.error_page({"x": "y"}, "/", "z" * 10_005)
     assert ">" + "z" * 10_000 + "</textarea>" in long
 
