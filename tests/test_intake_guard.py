@@ -347,3 +347,15 @@ def test_an_entry_is_forgotten_once_its_window_has_passed_exactly() -> None:
     throttle.filter(record("a"))
     throttle._forget(1.0)
     assert throttle._seen == {}
+
+
+def test_connections_closed_after_their_answer_leave_room_for_new_ones(server: int) -> None:
+    for _ in range(3):
+        conn = connect(server)
+        conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na")
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+        conn.close()
+    time.sleep(0.2)
+    fresh = [connect(server) for _ in range(3)]
+    time.sleep(0.1)
+    assert all(still_open(conn) for conn in fresh), "the closed ones no longer count against the cap"
