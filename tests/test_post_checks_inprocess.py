@@ -57,8 +57,13 @@ def build(root: Path, caplog: pytest.LogCaptureFixture, **extra: object) -> list
     # Connected by an earlier build in this process: this build's own registration is what is under test.
     signals.readers_init.disconnect(plugin.check_reads)
     signals.all_generators_finalized.disconnect(plugin.finish)
-    with caplog.at_level(logging.INFO):
-        Pelican(settings_for(root, **extra)).run()
+    try:
+        with caplog.at_level(logging.INFO):
+            Pelican(settings_for(root, **extra)).run()
+    finally:
+        # Left connected, they would also check every later build in this process, the site's own included.
+        signals.readers_init.disconnect(plugin.check_reads)
+        signals.all_generators_finalized.disconnect(plugin.finish)
     prefix = f"{root}/"
     return [(r.levelname, r.getMessage().replace(prefix, "")) for r in caplog.records if r.name.startswith("post_checks")]
 
