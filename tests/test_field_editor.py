@@ -171,3 +171,21 @@ def test_a_file_of_one_line_without_a_break_gets_new_fields_on_lines_of_their_ow
 ])
 def test_only_spaces_and_tabs_stand_between_the_colon_and_the_value(line: str, key: str, expected: str) -> None:
     assert edit.set_value(line, key, "Yves") == expected
+
+
+def test_a_value_holding_a_lone_surrogate_is_a_problem_naming_the_field() -> None:
+    """A value that is not valid text (a lone surrogate, as from undecodable bytes) is refused, naming the field."""
+    text = "author: A\ndate: 2024-01-07 09:00\nstatus: pending\nbody: Hi.\n"
+    problem = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text),
+                                         {"status": "approved", "moderator": "Mo\udfff\ud800\udfff"})
+    assert problem == Problem(
+        PATH, "cannot change 'moderator': the new value is not valid text (it holds a lone surrogate, \\ud800, \\udfff); "
+        "nothing was changed", 3, field="moderator")
+    problem = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text), {"status": "\udc80"})
+    assert isinstance(problem, Problem) and problem.field == "status" and problem.line == 3
+    stamped = text + "moderator: Old\n"
+    problem = comment_format.edit_fields(PATH, stamped, comment_format.parse(PATH, stamped), {"status": "approved", "moderator": "\udc80"})
+    assert isinstance(problem, Problem) and problem.field == "moderator" and problem.line == 5, "the field's own line"
+    # The characters just outside the surrogates are text like any other.
+    edited = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text), {"status": "approved", "moderator": "\ud7ff\ue000"})
+    assert edited == text.replace("pending", "approved") + 'moderator: "\ud7ff\ue000"\n'

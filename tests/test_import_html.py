@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from bs4 import BeautifulSoup, Tag
 from markdown_it import MarkdownIt
 
+from pelican.plugins.reader_comments.importers.converter import _Tag
 from pelican.plugins.reader_comments.importers.html_to_md import autop, to_markdown, to_markdown_all
 
 CASES = [
@@ -24,6 +26,27 @@ CASES = [
     ("<p>&lt;b&gt;bold?&lt;/b&gt; &amp;amp; &#8220;q&#8221;</p>", "\\<b>bold?\\</b> \\&amp; “q”"),
     ("<p># not a heading</p>", "\\# not a heading"),
     ("<table><tr><td>a</td><td>b</td></tr></table>", "a  b"),
+    # Text that Markdown would read as HTML, an entity, a heading or a quote, each alone in its text.
+    ("<p>a &lt;b and &lt;/i&gt; &amp;lt; x &amp;#1; &amp; y</p>", "a \\<b and \\</i> \\&lt; x \\&#1; & y"),
+    ("<p>&gt; not a quote</p>", "\\> not a quote"),
+    ("<p>a\n# b\n  &gt; c</p>", "a\n\\# b\n\\> c"),
+    ("<p>a # b &gt; c</p>", "a # b > c"),
+    ("<p>*star* _u_</p>", "\\*star\\* \\_u\\_"),
+    # Links: only web pages and mail, whatever the case or the spaces around the address.
+    ('<a href="  https://x.example/">x</a>', "[x](  https://x.example/)"),
+    ('<a href="HTTPS://X.EXAMPLE/">x</a>', "[x](HTTPS://X.EXAMPLE/)"),
+    ('<a href="mailto:a@b.example">mail</a>', "[mail](mailto:a@b.example)"),
+    ("<a>no href</a>", "no href"),
+    ('<a href="ftp://x.example/">ftp</a>', "ftp"),
+    # Images become their (escaped) alt text, or nothing.
+    ('<p>a<img src="x.png">b</p>', "ab"),
+    ('<img alt="&lt;b&gt; *x*">', "\\<b> \\*x\\*"),
+    # Rules, headings and tables become paragraphs; other elements their text.
+    ("<p>a</p><hr><p>b</p>", "a\n\nb"),
+    ("<h1>T</h1>x", "T\n\nx"),
+    ("<table><tr><th> h </th><td> a </td></tr><tr><td>b</td></tr></table>", "h  a\n\nb"),
+    ("x<table><tr><td>a</td></tr></table>y", "x\n\na\n\ny"),
+    ("<del>d</del><s>s</s><sub>1</sub><sup>2</sup><dl><dt>t</dt><dd>d</dd></dl><figure><figcaption>c</figcaption></figure>", "ds12tdc"),
 ]
 
 
@@ -54,3 +77,15 @@ def test_a_large_batch_converts_in_order_as_one_by_one():
 def test_lines_inside_a_pre_block_stay_apart_around_inner_tags():
     # Inside <pre>, markdownify keeps the newlines on both sides of a nested tag (it looks for a <pre> parent).
     assert to_markdown("<pre><code>x\n<b>\ny</b></code></pre>") == "```\nx\n\ny\n```"
+
+
+def test_a_tag_finds_its_closest_parent_by_name_as_beautiful_soup_does() -> None:
+    soup = BeautifulSoup('<div class="o"><p><div class="i"><b>x</b></div></p></div>', "html.parser", element_classes={Tag: _Tag})
+    bold = soup.b
+    assert isinstance(bold, _Tag)
+    assert bold.find_parent("div")["class"] == ["i"]
+    assert bold.find_parent("p").name == "p"
+    assert bold.find_parent("table") is None
+    assert bold.find_parent("div", {"class": "o"})["class"] == ["o"]
+    assert bold.find_parent("div", class_="o")["class"] == ["o"]
+    assert bold.find_parent(["p", "table"]).name == "p"

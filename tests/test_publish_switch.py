@@ -94,12 +94,18 @@ def test_a_reader_reading_during_many_switches_never_finds_the_site_missing(tmp_
     assert len(builds) == 2 and served[-1].split("/")[-1] in builds, builds
 
 
-def test_a_failed_build_leaves_nothing_behind_and_the_link_as_it_was(tmp_path: Path) -> None:
-    """A post Pelican cannot read fails the publish: no new build folder, the same link, the same page."""
-    content, settings = tiny_site(tmp_path)
-    live = tmp_path / "www" / "live"
+def published_once(root: Path) -> tuple[Path, Path, Path]:
+    """The tiny site published once at ROOT/www/live: its content folder, settings and the live link."""
+    content, settings = tiny_site(root)
+    live = root / "www" / "live"
     live.parent.mkdir()
     assert publish(live, content, settings).returncode == 0
+    return content, settings, live
+
+
+def test_a_failed_build_leaves_nothing_behind_and_the_link_as_it_was(tmp_path: Path) -> None:
+    """A post Pelican cannot read fails the publish: no new build folder, the same link, the same page."""
+    content, settings, live = published_once(tmp_path)
     before, page = os.readlink(live), (live / "index.html").read_bytes()
     builds = set((live.parent / ".live-builds").iterdir())
     (content / "posts" / "broken.md").write_text("Title: Broken\nDate: someday\n\nNo date.\n")
@@ -108,3 +114,19 @@ def test_a_failed_build_leaves_nothing_behind_and_the_link_as_it_was(tmp_path: P
     assert f"{live} still serves" in done.stderr
     assert os.readlink(live) == before and (live / "index.html").read_bytes() == page
     assert set((live.parent / ".live-builds").iterdir()) == builds
+
+
+def test_a_switch_that_fails_after_a_good_build_leaves_no_new_build_and_the_link_as_it_was(tmp_path: Path) -> None:
+    """The build succeeds but the live link cannot be switched: the new build folder goes, the link and page stay."""
+    content, settings, live = published_once(tmp_path)
+    before, page = os.readlink(live), (live / "index.html").read_bytes()
+    builds = live.parent / ".live-builds"
+    kept = {entry.name for entry in builds.iterdir()}
+    # A folder where publish-site prepares the new link: the build succeeds, the switch cannot.
+    (builds / ".next-link" / "in-the-way").mkdir(parents=True)
+    (content / "posts" / "one.md").write_text("Title: One\nDate: 2024-01-01 10:00\n\nThe post, edited.\n")
+    done = publish(live, content, settings)
+    assert done.returncode == 1 and f"{live} still serves" in done.stderr, done.stdout + done.stderr
+    assert os.readlink(live) == before and (live / "index.html").read_bytes() == page
+    assert {entry.name for entry in builds.iterdir()} == kept | {".next-link"}
+    assert (builds / ".next-link" / "in-the-way").is_dir() and len(list((builds / ".next-link").iterdir())) == 1

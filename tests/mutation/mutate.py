@@ -24,16 +24,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "plugins" / "reader_comments"
+# The site's own plugin, staged beside the comments plugin as src/post_checks (its tests import it by that name).
+SITE_PLUGIN = REPO / "plugins" / "post_checks"
 IMPORT_NAME = "reader_comments"
 INSTALLED_NAME = "pelican.plugins.reader_comments"
 STAGE = REPO / ".mutation"
 PARTS_DIR = Path(__file__).with_name("parts")
 # Every part, smallest first: `make mutation` runs them in this order, one at a time.
-PARTS = ("names", "editor", "gitsync", "importers", "moderation", "core")
+PARTS = ("post_checks", "names", "editor", "intake", "importers", "moderation", "core", "gitsync")
 EQUIVALENTS = REPO / "tests" / "MUTATION.md"
 MUST_KILL_ALL = ("render.py",)
 MIN_SCORE = 0.90
-_LISTED = re.compile(r"`(" + IMPORT_NAME + r"\.[\w.ǁ]+__mutmut_\d+)`")
+_LISTED = re.compile(r"`((?:" + IMPORT_NAME + r"|post_checks)\.[\w.ǁ]+__mutmut_\d+)`")
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
 # mutmut's exit codes for a mutant the tests detected: killed by a failing test, timed out, or the test
 # process crashed (-11: a mutant that disables the YAML nesting guard lets a deep document overflow the stack).
@@ -63,6 +65,7 @@ def stage(part: str) -> Path:
     folder = STAGE / part
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(PACKAGE, folder / "src" / IMPORT_NAME, ignore=_IGNORE)
+    shutil.copytree(SITE_PLUGIN, folder / "src" / SITE_PLUGIN.name, ignore=_IGNORE)
     shutil.copytree(REPO / "tests", folder / "tests", ignore=shutil.ignore_patterns(
         "__pycache__", "*.pyc", ".hypothesis", "browser", "bench", "mutation"))
     for test in (folder / "tests").rglob("*.py"):
@@ -90,9 +93,11 @@ def run_mutmut(folder: Path, max_children: int | None) -> float:
 def read_results(folder: Path) -> list[Module]:
     """Every mutated module's outcomes in one part's staging folder, from mutmut's .meta files."""
     modules = []
-    top = folder / "mutants" / "src" / IMPORT_NAME
-    for meta in sorted(top.rglob("*.py.meta")):
+    src = folder / "mutants" / "src"
+    for meta in sorted(src.rglob("*.py.meta")):
         data = json.loads(meta.read_text(encoding="utf-8"))
+        # The comments plugin's modules by their path inside it (as before); the site plugin's with its folder.
+        top = src / IMPORT_NAME if meta.is_relative_to(src / IMPORT_NAME) else src
         if data["exit_code_by_key"]:
             modules.append(Module(str(meta.relative_to(top)).removesuffix(".meta"), data["exit_code_by_key"]))
     return modules

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pelican.plugins.reader_comments.importers import cli
 from pelican.plugins.reader_comments.moderation.cli import cmd_check
-from pelican.plugins.reader_comments.site_model import load_site
+from pelican.plugins.reader_comments.site_model import Site, load_site
 
 from .build import REPO, copy_fixture
 
@@ -87,3 +87,24 @@ def top_level(tree, cid: str) -> bool:
         if "comment-thread" in ol.get("class", ""):
             return any(li.find("article") is not None and li.find("article").get("id") == f"comment-{cid}" for li in ol.findall("li"))
     return False
+
+
+TINY_SETTINGS = '''PATH = "content"
+ARTICLE_PATHS = ["posts"]
+TIMEZONE = "UTC"
+COMMENTS_PATH = "comments"
+AUTHOR = "Diane"
+ARTICLE_URL = {url!r}
+SITEURL = {siteurl!r}
+'''
+
+
+def tiny_site(root: Path, url: str = "{date:%Y}/{slug}/", siteurl: str = "") -> Site:
+    """A site with three posts (one of them with a date no URL can be made of) and the given URL settings."""
+    posts = root / "content" / "posts"
+    posts.mkdir(parents=True)
+    (posts / "hats.md").write_text("Title: Hats\nDate: 2019-05-04 10:00\nAuthor: Ann Lee, Bo Ma\n\nHats.\n")
+    (posts / "gloves.md").write_text("Title: Gloves\nDate: 2020-01-02 10:00\n\nGloves.\n")
+    (posts / "undated.md").write_text("Title: Undated\nDate: 2020-13-45\nSlug: undated\n\nNo date.\n")
+    (root / "pelicanconf.py").write_text(TINY_SETTINGS.format(url=url, siteurl=siteurl))
+    return load_site(root / "pelicanconf.py", root / "content")

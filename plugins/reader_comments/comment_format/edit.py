@@ -155,12 +155,21 @@ def verify(path: Path, before: Parsed, text: str, changes: dict[str, str]) -> st
     return None
 
 
+def _lone_surrogates(value: str) -> str:
+    """The lone surrogates in `value` (which UTF-8 cannot write), escaped so they can be shown; "" if none."""
+    return ", ".join(sorted({f"\\u{ord(char):04x}" for char in value if 0xD800 <= ord(char) <= 0xDFFF}))
+
+
 def edit_fields(path: Path, text: str, parsed: Parsed, changes: dict[str, str]) -> str | Problem:
     """`text` with `changes` made in place, checked by reading it back; new fields go at the end, else after the first one changed.
 
     When every changed field is new, the file's last field is the anchor.
     """
     anchor = next((key for key in changes if key in parsed.lines), None) or max(parsed.lines, key=parsed.lines.__getitem__)
+    for key, value in changes.items():
+        if surrogates := _lone_surrogates(value):
+            return Problem(path, f"cannot change {key!r}: the new value is not valid text (it holds a lone surrogate, "
+                           f"{surrogates}); nothing was changed", parsed.lines.get(key, parsed.lines[anchor]), field=key)
     reason = "no edit was possible"
     for keep_style in (True, False):
         edits = _edits(path, parsed, text, changes, keep_style, anchor)
