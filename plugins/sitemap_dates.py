@@ -6,7 +6,8 @@ what it shows: an article's own date and its newest published comment (a page
 whose discussion changed has changed); a listing's articles, the same way; a
 page with no date of its own, the newest date on the site. A rebuild with no
 change therefore changes no date. This replaces `pelican.plugins.sitemap` in
-PLUGINS; format, exclude, priorities and change frequencies are its own.
+PLUGINS; format, exclude, priorities and change frequencies are its own. Each
+build writes its own sitemap (i18n subsites, which share one, are not supported).
 """
 
 from __future__ import annotations
@@ -57,6 +58,15 @@ class DatedSitemap(SitemapGenerator):
 
     # Set by pelican-sitemap when a build starts: the date it gives a page with none.
     now: datetime
+
+    def init(self, pelican: Any) -> None:
+        """Start each build's sitemap afresh, so a build that stopped early leaves no pages or owner behind."""
+        # pelican-sitemap keeps the first build as the sitemap's owner until that build finishes; one
+        # stopped by an error never does, and no later build in the process (autoreload, a second
+        # Pelican) would write a sitemap again. This site has no i18n subsites, so every build owns its own.
+        self._main_pelican = None
+        self.page_queue = []
+        super().init(pelican)
 
     def queue_page(self, path: str, context: dict[str, Any]) -> None:
         """Queue one written page, carrying the newest date of what it shows."""

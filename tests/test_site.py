@@ -323,3 +323,16 @@ def test_the_site_name_gets_curly_apostrophes_like_the_titles(tmp_path):
     assert "Diane's" not in page and "&#8217;" not in page
     feed = feedparser.parse((build.output / "feeds" / "all.atom.xml").read_text(encoding="utf-8"))
     assert feed.feed.title == curly
+
+
+def test_a_build_stopped_by_an_error_does_not_keep_the_next_from_writing_its_sitemap(tmp_path):
+    """After a build in this process stops early (strict post checks), the next build still writes its own sitemap."""
+    broken = copy_fixture(tmp_path / "broken")
+    post = broken / "posts" / "alpha.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("Title:", "Tgas: x\nTitle:", 1), encoding="utf-8")
+    with pytest.raises(SystemExit):
+        build_site(broken, tmp_path / "stopped", "publishconf.py", POST_CHECKS_STRICT=True)
+    good = build_site(copy_fixture(tmp_path / "good"), tmp_path / "out", "publishconf.py")
+    sitemap = good.page("sitemap.xml")
+    assert f"<loc>{SITEURL}/2020/alpha/</loc>" in sitemap
+    assert sitemap.count(f"<loc>{SITEURL}/2020/alpha/</loc>") == 1
