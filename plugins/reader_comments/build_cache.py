@@ -179,9 +179,9 @@ def fingerprint(settings: dict[str, Any]) -> str:
     for package in _LIBRARIES:
         digest.update(version(package).encode())
     digest.update(platform.python_version().encode())
-    # Strictness changes what fails a build, never what a comment looks like: leaving it out
-    # lets `make html` and `make publish` share their caches.
-    options = {k: v for k, v in resolve(settings).items() if k != "COMMENTS_STRICT"}
+    # Strictness and flushing change what fails a build and how it writes, never what a comment looks
+    # like: leaving them out lets `make html` and `make publish` share their caches.
+    options = {k: v for k, v in resolve(settings).items() if k not in ("COMMENTS_STRICT", "COMMENTS_SYNC_OUTPUT")}
     digest.update(repr(sorted(options.items())).encode())
     digest.update(repr(settings.get("TIMEZONE")).encode())
     return digest.hexdigest()[:16]

@@ -56,4 +56,5 @@ class JsonCache:
         for old in self.path.parent.glob(f"{self.kind}-*.json"):
             if old != self.path:
                 old.unlink(missing_ok=True)
-        atomic_write(self.path, json.dumps(self.used).encode("utf-8"))
+        # Not flushed to disk: a cache lost in a crash is only a slower next build.
+        atomic_write(self.path, json.dumps(self.used).encode("utf-8"), durable=False)

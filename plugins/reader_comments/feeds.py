@@ -19,7 +19,7 @@ from typing import Any
 from feedgenerator import Atom1Feed
 
 from .cache import JsonCache
-from .fileio import atomic_write
+from .fileio import write_if_changed
 from .settings import options_of, site_url
 from .titles import plain_title
 
@@ -113,10 +113,9 @@ def _atom(head: dict[str, Any], items: list[dict[str, Any]]) -> str:
     return feed.writeString("utf-8")
 
 
-def _write(text: str, path: Path) -> None:
-    """Write a feed file atomically, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text.encode("utf-8"))
+def _write(text: str, path: Path, durable: bool) -> None:
+    """Write a feed file atomically, creating its folder, unless it holds this text already (flushed when `durable`)."""
+    write_if_changed(path, text.encode("utf-8"), durable=durable)
 
 
 def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list], cache: FeedCache | None = None) -> None:
@@ -138,11 +137,11 @@ def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list
                 path = pattern.format(slug=article.slug)
                 head = _head(settings, f"Comments on “{title}”", f"{site}/{article.url}", f"{site}/{path}")
                 head["quiet_since"] = _content_date(article)
-                _write(cache.text(head, [_item(title, view) for view in article.comments]), output / path)
+                _write(cache.text(head, [_item(title, view) for view in article.comments]), output / path, options.sync_output)
     recent_path = options.feed_recent_atom
     if recent_path:
         head = _head(settings, f"{settings.get('SITENAME', '')}: recent comments", f"{site}/", f"{site}/{recent_path}")
         # Dated by the newest article while empty; its own address as id (the site's is the posts feed's).
         head.update(quiet_since=newest, feed_guid=head["feed_url"])
         recent.sort(key=lambda pair: pair[1].date, reverse=True)
-        _write(_atom(head, [_item(title, view) for title, view in recent[: options.feed_max_items]]), output / recent_path)
+        _write(_atom(head, [_item(title, view) for title, view in recent[: options.feed_max_items]]), output / recent_path, options.sync_output)

@@ -127,7 +127,8 @@ class CommentRenderer:
         article.comment_count = len(published) if visible else 0
         article.comments = published if visible else []
         article.comment_steps = flat if visible else []
-        article.comments_jsonld = [self._jsonld(v) for v in published] if visible else []
+        listed = published[: self.options.jsonld_max_comments]
+        article.comments_jsonld = [self._jsonld(v) for v in listed] if visible else []
         pattern = self.options.feed_atom
         article.comments_feed_url = pattern.format(slug=article.slug) if pattern and visible else None
 
