@@ -336,7 +336,8 @@ def test_feeds_are_rewritten_only_when_they_change_and_flushed_only_when_asked(t
     assert feed in before and out / "feeds/comments.atom.xml" in before
     build_site(content, out)
     assert {p: p.stat().st_ino for p in before} == before
-    write_comment(content / "comments/alpha", "late.yaml", {"author": "Late", "date": "2021-05-01T09:00:00", "status": "approved", "body": "LATE-ONE"})
+    late = {"author": "Late", "date": "2021-05-01T09:00:00", "status": "approved", "body": "LATE-ONE"}
+    write_comment(content / "comments/alpha", "late.yaml", late)
     synced = _synced_during(monkeypatch, lambda: build_site(content, out, COMMENTS_SYNC_OUTPUT=True))
     assert "LATE-ONE" in feed.read_text(encoding="utf-8")
     assert feed.stat().st_ino != before[feed]
