@@ -374,6 +374,64 @@ def test_read_cache_counts_every_hit_and_distrusts_an_incomplete_entry(tmp_path)
     assert found == [] and comment.date == datetime(2010, 6, 2, 9, 15, tzinfo=TZ) and distrusting.hits == 0
 
 
+def _reads_counted(monkeypatch):
+    """A list that grows by the path of every comment file read from disk (the real read still runs)."""
+    from pelican.plugins.reader_comments.comment_format import files
+
+    seen = []
+    real = files.read_bytes
+    monkeypatch.setattr(files, "read_bytes", lambda path: seen.append(path) or real(path))
+    return seen
+
+
+def test_read_cache_does_not_read_a_still_unchanged_file_again(tmp_path, monkeypatch):
+    from pelican.plugins.reader_comments.comment_format import files
+
+    monkeypatch.setattr(files, "STILL_NS", 0)
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    store = tmp_path / "files-x.json"
+    cold = ReadCache(store)
+    comment, _ = cold.read(path, TZ)
+    cold.save()
+    seen = _reads_counted(monkeypatch)
+    warm = ReadCache(store)
+    again, found = warm.read(path, TZ)
+    assert found == [] and again == comment and again.digest == comment.digest
+    assert seen == [] and warm.hits == 1
+
+
+def test_read_cache_sees_an_edit_that_keeps_size_and_modification_time(tmp_path, monkeypatch):
+    from pelican.plugins.reader_comments.comment_format import files
+
+    monkeypatch.setattr(files, "STILL_NS", 0)
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    before = path.stat()
+    store = tmp_path / "files-x.json"
+    cold = ReadCache(store)
+    cold.read(path, TZ)
+    cold.save()
+    time.sleep(0.01)
+    path.write_text(HEAD.replace("hi", "ho"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    seen = _reads_counted(monkeypatch)
+    edited, _ = ReadCache(store).read(path, TZ)
+    assert edited.body == "ho" and seen == [path]
+
+
+def test_read_cache_reads_a_file_changed_just_before_it_was_cached(tmp_path, monkeypatch):
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    store = tmp_path / "files-x.json"
+    cold = ReadCache(store)
+    cold.read(path, TZ)
+    cold.save()
+    seen = _reads_counted(monkeypatch)
+    warm = ReadCache(store)
+    comment, _ = warm.read(path, TZ)
+    # Written a moment ago: within the clock's reach of an unseen edit, so its bytes are read and checked.
+    assert comment.body == "hi" and seen == [path] and warm.hits == 1
+
+
 def test_read_cache_without_a_file_still_reads(tmp_path):
     cache = ReadCache(None)
     comment, _ = cache.read(put(tmp_path, "post/c.yaml", HEAD), TZ)

@@ -29,7 +29,7 @@ from typing import Any
 
 from .cache import JsonCache
 from .comment_format import SCHEMA_PATH, ReadCache
-from .render import plain_text, render_body
+from .render import cost_problems, plain_text, render_body
 from .settings import options_of, resolve
 
 _LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "pyyaml", "jsonschema", "feedgenerator")
@@ -68,7 +68,7 @@ class BuildCaches:
 
 
 class BodyCache(JsonCache):
-    """Rendered comment bodies (sanitized HTML and its plain text), by SHA-256 of the Markdown, kept across builds."""
+    """Rendered comment bodies (sanitized HTML, its plain text, why it costs too much), by SHA-256 of the Markdown."""
 
     kind = "bodies"
 
@@ -76,13 +76,19 @@ class BodyCache(JsonCache):
         """Load the bodies kept at `path`; with `parallel`, a cold build may render in two processes."""
         super().__init__(path)
         self.parallel = parallel
-        self.fresh: dict[str, list[str]] = {}
+        self.fresh: dict[str, list[Any]] = {}
         self.misses = 0
 
     @staticmethod
     def valid(value: Any) -> bool:
-        """Whether a stored value is an [html, text] pair."""
-        return isinstance(value, list) and len(value) == 2 and all(isinstance(part, str) for part in value)
+        """Whether a stored value is [html, text, [cost problems]]."""
+        return (
+            isinstance(value, list)
+            and len(value) == 3
+            and all(isinstance(part, str) for part in value[:2])
+            and isinstance(value[2], list)
+            and all(isinstance(problem, str) for problem in value[2])
+        )
 
     def prefill(self, bodies: Iterable[str]) -> None:
         """Render at once every body the cache lacks (in two processes when there are many)."""
@@ -95,6 +101,15 @@ class BodyCache(JsonCache):
 
     def render(self, body: str) -> tuple[str, str]:
         """The sanitized HTML of `body` and its plain text, from the cache when possible."""
+        entry = self._entry(body)
+        return entry[0], entry[1]
+
+    def problems(self, body: str) -> list[str]:
+        """Why `body` costs too much to publish (render.cost_problems), kept with its render."""
+        return list(self._entry(body)[2])
+
+    def _entry(self, body: str) -> list[Any]:
+        """The cache entry of `body`, rendered now when missing."""
         key = _body_key(body)
         entry = self.entries.get(key)
         if entry is None:
@@ -103,7 +118,7 @@ class BodyCache(JsonCache):
         else:
             self.hits += 1
         self.used[key] = entry
-        return entry[0], entry[1]
+        return entry
 
 
 def _body_key(body: str) -> str:
@@ -111,12 +126,12 @@ def _body_key(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _render_pairs(bodies: list[str]) -> list[list[str]]:
-    """[sanitized HTML, plain text] of each body."""
+def _render_pairs(bodies: list[str]) -> list[list[Any]]:
+    """[sanitized HTML, plain text, cost problems] of each body."""
     pairs = []
     for body in bodies:
         html = render_body(body)
-        pairs.append([html, plain_text(html)])
+        pairs.append([html, plain_text(html), cost_problems(body, html)])
     return pairs
 
 
@@ -136,7 +151,7 @@ def _can_fork() -> bool:
     )
 
 
-def render_pairs(bodies: list[str], parallel: bool = True) -> list[list[str]]:
+def render_pairs(bodies: list[str], parallel: bool = True) -> list[list[Any]]:
     """Render many bodies; with PARALLEL_MIN or more, a forked helper renders the second half meanwhile.
 
     The output does not depend on which process rendered a body. If the helper

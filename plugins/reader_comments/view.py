@@ -18,7 +18,6 @@ from .build_cache import BodyCache
 from .comment_format import Comment
 from .errors import Problem
 from .names import display_name
-from .render import cost_problems
 from .settings import options_of, site_timezone, site_url
 from .threads import Node, Thread, steps
 
@@ -79,8 +78,7 @@ class CommentRenderer:
         """A problem for each comment whose body costs too much to publish (see render.cost_problems)."""
         problems: list[Problem] = []
         for comment in comments:
-            html, _ = self.cache.render(comment.body)
-            problems.extend(Problem(comment.path, message) for message in cost_problems(comment.body, html))
+            problems.extend(Problem(comment.path, message) for message in self.cache.problems(comment.body))
         return problems
 
     def _avatar(self, name: str) -> Markup:
