@@ -26,6 +26,9 @@ REPO ?=
 LIVE ?=
 ID ?=
 COMMIT ?=
+ARTICLE ?=
+ROLE ?=
+NAME ?=
 PYTEST_ARGS ?=
 FROM ?=
 FILE ?=
@@ -138,6 +141,21 @@ spam: $(PLUGIN_STAMP) ## [moderator] Mark comments as spam: make spam ID=... [CO
 	$(call need_id,spam)
 	@$(MODERATE) spam $(if $(COMMIT),--commit) $(ID)
 
+pin: $(PLUGIN_STAMP) ## [moderator] Show comments first in their thread, "pinned by the editors": make pin ID=... [COMMIT=1]
+	$(call need_id,pin)
+	@$(MODERATE) pin $(if $(COMMIT),--commit) $(ID)
+
+unpin: $(PLUGIN_STAMP) ## [moderator] Put pinned comments back in date order: make unpin ID=... [COMMIT=1]
+	$(call need_id,unpin)
+	@$(MODERATE) unpin $(if $(COMMIT),--commit) $(ID)
+
+# BODY, NAME and FILE reach the command through the environment, so quotes in them need no care;
+# BODY given empty or blank is refused rather than opening the editor.
+reply: $(PLUGIN_STAMP) ## [moderator] Reply as the author: make reply ID=<slug>/<id> (or ARTICLE=<slug>) [ROLE=moderator] [NAME=] [BODY= or FILE=, else EDITOR] [COMMIT=1]
+	@test -n "$(strip $(ID)$(ARTICLE))" || { echo 'error: say what to answer: make reply ID=<slug>/<id>, or ARTICLE=<slug> for a top-level comment' >&2; exit 2; }
+	@$(MODERATE) reply $(if $(strip $(ID)),"$$ID") $(if $(strip $(ARTICLE)),--article "$$ARTICLE") $(if $(ROLE),--role "$$ROLE") \
+	  $(if $(NAME),--name "$$NAME") $(if $(filter command line environment,$(origin BODY)),--body "$$BODY") $(if $(FILE),--file "$$FILE") $(if $(COMMIT),--commit)
+
 moderator-setup: $(PLUGIN_STAMP) ## [moderator] Once per clone: `git pull` rebases onto new comments; `git commit` checks comment files
 	@$(TOOLS)/moderator-setup "$(abspath $(MODERATE))"
 
@@ -153,7 +171,7 @@ export: $(IMPORT_STAMP) ## [moderator] Export every comment, with every field, a
 inbox: $(PLUGIN_STAMP) ## [operator] Run the comment intake service (INBOX_HOST, INBOX_PORT, MANIFEST=output/comments-manifest.json)
 	$(BIN)/reader-comments-intake --settings $(CONFFILE) --host $(INBOX_HOST) --port $(INBOX_PORT) --manifest $(MANIFEST)
 
-bench: bench-build bench-intake bench-intake-git bench-import ## [developer] Run every benchmark
+bench: bench-build bench-intake bench-intake-git bench-import bench-page spam-check ## [developer] Run every benchmark
 
 bench-build: $(DEV_STAMP) ## [developer] Measure what comments cost a build (tables in bench-results/)
 	$(BIN)/python tests/bench/build_bench.py
@@ -166,6 +184,12 @@ bench-intake-git: $(DEV_STAMP) ## [developer] The same load with each comment co
 bench-import: $(DEV_STAMP) ## [developer] Time an import of 10,000 comments (WordPress export): dry run, real run, repeat run
 	$(BIN)/python tests/bench/import_bench.py --json bench-results/import.json
 
+bench-page: $(DEV_STAMP) ## [developer] An article with 1,000 comments: HTML size raw and gzipped, first paint in Chromium
+	$(BIN)/python tests/bench/page_bench.py --json bench-results/page.json
+
+spam-check: $(DEV_STAMP) ## [developer] Precision and recall of the spam rules (content/spam-rules.yaml) on the labelled corpus
+	$(BIN)/python tests/bench/spam_check.py --json bench-results/spam-check.json
+
 soak: $(DEV_STAMP) ## [developer] Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
 
@@ -175,4 +199,4 @@ mutation: $(DEV_STAMP) ## [developer] Mutation testing of the pure core with mut
 screenshots: $(DEV_STAMP) ## [developer] Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots
 
-.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import soak mutation screenshots
+.PHONY: help venv venv-dev lint html clean regenerate serve devserver publish deploy install-hook test test-fast comments approve reject spam pin unpin reply check-comments import export inbox bench bench-build bench-intake bench-intake-git bench-import bench-page spam-check soak mutation screenshots

@@ -150,8 +150,9 @@ def test_each_refusal_pages_heading_and_advice_fit_its_cause(reader):
 def test_a_title_with_quotation_marks_is_not_nested_in_the_same_marks(reader, tmp_path):
     """The site's own received page, served by a real service whose manifest titles an article with “Quick”: ‘Quick’ inside “…”."""
     output = tmp_path / "output"
-    (output / "comments").mkdir(parents=True)
-    shutil.copy(reader.intake.manifest.parent / "comments" / "received.html", output / "comments" / "received.html")
+    (output / "comments-intake").mkdir(parents=True)
+    built = reader.intake.manifest.parent / "comments-intake" / "received.html.in"
+    shutil.copy(built, output / "comments-intake" / "received.html.in")
     title = "The Napkin, Folded: A Host\u2019s \u201cQuick\u201d Guide"
     manifest = write_manifest(output / "comments-manifest.json", {"napkin": {"title": title, "url": "2011/napkin/", "mode": "open"}})
     (tmp_path / "comments").mkdir()

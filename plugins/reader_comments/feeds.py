@@ -93,8 +93,9 @@ def _content_date(article) -> datetime:
 
 def _item(title: str, view) -> dict[str, Any]:
     """The arguments of one comment's entry, on the article titled `title` (plain text)."""
+    pinned = "Pinned by the editors: " if view.pinned else ""
     return {
-        "title": f"{view.author} on “{title}”",
+        "title": f"{pinned}{view.author} on “{title}”",
         "link": view.url,
         "unique_id": view.url,
         "description": str(view.body_html),

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 CONTEXT_KEY = "reader_comments"
+ORDERS = ("oldest", "newest")
 
 
 class CommentsBuildError(SystemExit):
@@ -71,6 +72,14 @@ def article_mode(article, options: Options, now: datetime) -> tuple[str, Problem
     if raw == "open" and days is not None and now - article.date > timedelta(days=days):
         raw = "closed"
     return raw, problem
+
+
+def article_order(article) -> tuple[bool, Problem | None]:
+    """Whether an article lists its top-level comments newest first (`Comments-Order: newest`)."""
+    raw = str(article.metadata.get("comments-order", "oldest")).strip().lower()
+    if raw in ORDERS:
+        return raw == "newest", None
+    return False, Problem(Path(article.source_path), f"'Comments-Order: {raw}' must be one of {', '.join(ORDERS)}")
 
 
 def _articles_by_slug(generator) -> tuple[dict[str, list], set[str]]:
@@ -157,14 +166,14 @@ def attach_comments(generator) -> None:
         thread = build(comments, {c.id for c in comments if c.path in withheld})
         problems.extend(thread.problems)
         threads[slug] = thread
-    post_problems = []
+    post_problems: list[Problem] = []
     for slug, articles in published.items():
         thread = threads.get(slug) or build([])
         for article in articles:
             mode, problem = article_mode(article, options, now)
-            if problem:
-                post_problems.append(problem)
-            renderer.attach(article, thread, mode)
+            newest, order_problem = article_order(article)
+            post_problems.extend(p for p in (problem, order_problem) if p)
+            renderer.attach(article, thread, mode, newest)
     caches.save()
     logger.debug(
         "Comment caches: %d of %d files reused; %d bodies from cache, %d rendered",

@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_STRICT": False,
     # Reply lists indent this many levels; deeper replies stay at that level.
     "COMMENTS_MAX_INDENT": 4,
+    # Under one comment, show this many replies; fold the rest into a <details> ("12 more replies"). None: never fold.
+    "COMMENTS_COLLAPSE_AFTER": 10,
     # Default for articles without `Comments:` metadata: open, closed or off.
     "COMMENTS_DEFAULT_MODE": "open",
     # Close an article's comments this many days after it is published (None: never).
@@ -76,6 +78,15 @@ DEFAULTS: dict[str, Any] = {
     # Names of the moderators: `make comments` and `make check-comments` warn about look-alikes of these
     # and of each article's Author(s). The badge itself is only ever the `role:` a moderator sets.
     "COMMENTS_MODERATORS": [],
+    # Spam rules the moderators edit (YAML; see MODERATING.md), relative to PATH, read by the intake for every new
+    # comment and by `make comments`. A missing file means no rules; None turns them off.
+    "COMMENTS_SPAM_RULES": "spam-rules.yaml",
+    # Intake service: an Akismet API key to also ask Akismet about comments the spam rules leave clean or suspect
+    # (sends the reader's IP address, browser, name, website and text to Automattic; see MODERATING.md).
+    # None, the default, asks nobody. Set it in the environment, not in a file kept in git.
+    "COMMENTS_AKISMET_KEY": None,
+    # Intake service: another server speaking Akismet's API (scheme://host:port) instead of Akismet's own.
+    "COMMENTS_AKISMET_ENDPOINT": None,
     # Intake service: commit each comment file it writes, alone, in the git repository holding it.
     "COMMENTS_GIT_COMMIT": False,
     # Intake service: author and committer of those commits, as "Name <address>".
@@ -84,6 +95,11 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_GIT_PUSH": None,
     # Intake service: branch to commit to, in a worktree of its own; None means the checked-out branch.
     "COMMENTS_GIT_BRANCH": None,
+    # Intake service: seconds a push or fetch may take; past it git and all it started (ssh) are killed.
+    "COMMENTS_GIT_TIMEOUT": 120,
+    # Intake service: seconds between fetches of the remote, which bring moderators' decisions into its clone
+    # (and so into its count of pending comments); a newly published manifest fetches at once.
+    "COMMENTS_GIT_FETCH_SECONDS": 60,
 }
 
 MODES = ("open", "closed", "off")
@@ -102,6 +118,7 @@ class Options:
     path: str
     strict: bool
     max_indent: int
+    collapse_after: int | None
     default_mode: str
     close_after_days: int | None
     date_format: str
@@ -127,10 +144,15 @@ class Options:
     body_timeout: float | None
     max_connections: int | None
     moderators: tuple[str, ...]
+    spam_rules: str | None
+    akismet_key: str | None
+    akismet_endpoint: str | None
     git_commit: bool
     git_author: str
     git_push: str | None
     git_branch: str | None
+    git_timeout: float | None
+    git_fetch_seconds: float | None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Options:
@@ -168,6 +190,15 @@ def comments_folder(settings: dict[str, Any], content: Path | None = None) -> Pa
     """The folder of comment files: COMMENTS_PATH inside PATH (or inside `content`, PATH as shown to a user)."""
     base = content if content is not None else Path(settings.get("PATH") or ".")
     return base / resolve(settings)["COMMENTS_PATH"]
+
+
+def spam_rules_path(settings: dict[str, Any], content: Path | None = None) -> Path | None:
+    """The spam rules file: COMMENTS_SPAM_RULES inside PATH (or `content`), or None when the rules are off."""
+    name = options_of(settings).spam_rules
+    if not name:
+        return None
+    base = content if content is not None else Path(settings.get("PATH") or ".")
+    return base / name
 
 
 TRUE = frozenset({"1", "true", "yes", "on"})

@@ -17,7 +17,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from .comment_format.rules import near_choice
+from .comment_format import near_choice
 from .errors import Problem, SiteError
 from .settings import MODES, comments_folder, load_settings, site_timezone
 

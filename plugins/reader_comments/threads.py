@@ -35,11 +35,17 @@ class Node:
 
 @dataclass(slots=True)
 class Step:
-    """One step of a flattened thread: open an item, or close a reply list."""
+    """One step of a flattened thread: open an item, close a reply list, or fold the replies that follow.
+
+    A step with no node closes a reply list (`closes_more`: a folded one, inside
+    its <details>); `more` > 0 starts the fold of that many further replies.
+    """
 
     node: Node | None
     opens_replies: bool = False
     flat: bool = False
+    more: int = 0
+    closes_more: bool = False
 
 
 @dataclass(slots=True)
@@ -59,6 +65,20 @@ class Thread:
 def _sort_key(comment: Comment) -> tuple:
     """Siblings run oldest first; the id breaks ties so order is stable."""
     return (comment.date, comment.id)
+
+
+def _pinned_first(nodes: list[Node]) -> list[Node]:
+    """`nodes` with the published pinned ones moved to the front, each group keeping its order."""
+    return sorted(nodes, key=lambda node: not (node.published and node.comment.pinned))
+
+
+def order_roots(roots: Sequence[Node], newest: bool) -> list[Node]:
+    """Top-level comments as an article wants them: pinned first, then oldest (or newest) first.
+
+    Replies keep conversation order under their parent whatever the article's order.
+    """
+    ordered = sorted(roots, key=lambda node: _sort_key(node.comment), reverse=newest)
+    return _pinned_first(ordered)
 
 
 def _find_bad_links(by_id: dict[str, Comment]) -> tuple[set[str], list[Problem]]:
@@ -115,7 +135,7 @@ def build(comments: Sequence[Comment], withheld: Collection[str] = ()) -> Thread
             node.parent = nodes[reply_to]
             node.parent.children.append(node)
     _prune_and_depth(roots)
-    roots = [r for r in roots if _visible(r)]
+    roots = _pinned_first([r for r in roots if _visible(r)])
     published = [n for n in walk(roots) if n.published]
     return Thread(roots, published, problems)
 
@@ -138,7 +158,7 @@ def _prune_and_depth(roots: list[Node]) -> None:
             child.depth = node.depth + 1
             stack.append(child)
     for node in reversed(order):  # children come after parents in `order`
-        node.children = [c for c in node.children if _visible(c)]
+        node.children = _pinned_first([c for c in node.children if _visible(c)])
 
 
 def walk(roots: list[Node]) -> Iterator[Node]:
@@ -150,22 +170,34 @@ def walk(roots: list[Node]) -> Iterator[Node]:
         stack.extend(reversed(node.children))
 
 
-def steps(roots: list[Node], max_indent: int, max_nesting: int = MAX_NESTING) -> Iterator[Step]:
+def steps(
+    roots: list[Node], max_indent: int, max_nesting: int = MAX_NESTING, collapse_after: int | None = None
+) -> Iterator[Step]:
     """Flatten a thread into open/close steps, so templates nest lists without recursion.
 
     Reply lists below `max_indent` levels are marked flat: they no longer indent.
     Comments at `max_nesting` levels or deeper open no reply list: their replies
     follow them in the same list, in reading order (the "in reply to" link keeps
     the relation), so the page nests no deeper however long the chain.
+    A reply list longer than `collapse_after` shows that many replies, then a
+    step with `more` set folds the rest (closed by a step with `closes_more`).
     """
-    stack: list[Node | None] = list(reversed(roots))
+    stack: list[Node | Step] = list(reversed(roots))
     while stack:
-        node = stack.pop()
-        if node is None:
-            yield Step(None)
+        item = stack.pop()
+        if isinstance(item, Step):
+            yield item
             continue
+        node = item
         opens = bool(node.children) and node.depth < max(1, max_nesting)
         yield Step(node, opens_replies=opens, flat=node.depth >= max_indent)
+        children = node.children
+        folded = opens and collapse_after is not None and len(children) > max(1, collapse_after)
         if opens:
-            stack.append(None)
-        stack.extend(reversed(node.children))
+            stack.append(Step(None, closes_more=folded))
+        if folded:
+            shown = max(1, collapse_after or 0)
+            stack.extend(reversed(children[shown:]))
+            stack.append(Step(None, flat=node.depth >= max_indent, more=len(children) - shown))
+            children = children[:shown]
+        stack.extend(reversed(children))

@@ -19,7 +19,7 @@ from .comment_format import Comment
 from .errors import Problem
 from .names import display_name
 from .settings import options_of, site_timezone, site_url
-from .threads import Node, Thread, steps
+from .threads import Node, Thread, order_roots, steps
 
 
 @dataclass(slots=True)
@@ -34,6 +34,7 @@ class CommentView:
     author: str = ""
     website: str | None = None
     role: str | None = None
+    pinned: bool = False
     date: datetime | None = None
     date_iso: str = ""
     date_display: str = ""
@@ -50,11 +51,17 @@ class CommentView:
 
 @dataclass(slots=True)
 class StepView:
-    """One step of a flattened thread: an item to open, or (comment None) a reply list to close."""
+    """One step of a flattened thread: an item to open, or (comment None) a reply list to close or to fold.
+
+    With `more` set, the replies that follow are folded into a <details> saying how
+    many they are; `closes_more` closes that fold with its list.
+    """
 
     comment: CommentView | None
     opens_replies: bool = False
     flat: bool = False
+    more: int = 0
+    closes_more: bool = False
 
 
 class CommentRenderer:
@@ -100,20 +107,21 @@ class CommentRenderer:
         author = display_name(comment.author)
         return CommentView(
             id=comment.id, anchor=anchor, url=url, depth=node.depth, placeholder=False, parent=parent,
-            author=author, website=comment.website, role=comment.role,
+            author=author, website=comment.website, role=comment.role, pinned=comment.pinned,
             date=local, date_iso=local.isoformat(), date_display=local.strftime(self._date_format),
             body_html=Markup(html), body_text=text,
             avatar=self._avatar(author) if self._avatars_on else None,
         )
 
-    def attach(self, article, thread: Thread, mode: str) -> None:
-        """Set the comment attributes an article's templates read."""
+    def attach(self, article, thread: Thread, mode: str, newest: bool = False) -> None:
+        """Set the comment attributes an article's templates read; `newest` puts recent top-level comments first."""
         article_url = f"{site_url(self.settings)}/{article.url}"
         views: dict[int, CommentView] = {}
         flat: list[StepView] = []
-        for step in steps(thread.roots, self.options.max_indent):
+        roots = order_roots(thread.roots, newest)
+        for step in steps(roots, self.options.max_indent, collapse_after=self.options.collapse_after):
             if step.node is None:
-                flat.append(StepView(None))
+                flat.append(StepView(None, flat=step.flat, more=step.more, closes_more=step.closes_more))
                 continue
             parent = views.get(id(step.node.parent)) if step.node.parent else None
             view = self._view(step.node, article_url, parent)
@@ -125,6 +133,7 @@ class CommentRenderer:
         article.comment_count = len(published) if visible else 0
         article.comments = published if visible else []
         article.comment_steps = flat if visible else []
+        article.comments_folded = visible and any(step.more for step in flat)
         listed = published[: self.options.jsonld_max_comments]
         article.comments_jsonld = [self._jsonld(v) for v in listed] if visible else []
         pattern = self.options.feed_atom

@@ -54,3 +54,21 @@ def files_on(repo: Path, branch: str = "main") -> set[str]:
     """Files on `branch` of a repository (empty while the branch does not exist)."""
     done = subprocess.run(["git", "ls-tree", "-r", "--name-only", branch], cwd=repo, capture_output=True, text=True, check=False)
     return set(done.stdout.split()) if done.returncode == 0 else set()
+
+
+def comments_repository(site: Path, slug: str = "first", remote: Path | None = None) -> Path:
+    """A repository at `site` with one article's comments folder committed; with `remote`, a clone of that new bare repository, pushed."""
+    if remote is not None:
+        sh(site.parent, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
+        sh(site.parent, "git", "clone", "--quiet", str(remote), str(site))
+        sh(site, "git", "checkout", "--quiet", "-B", "main")
+    folder = site / "content" / "comments" / slug
+    folder.mkdir(parents=True)
+    (folder / ".keep").write_text("")
+    if remote is None:
+        sh(site, "git", "init", "--quiet", "--initial-branch=main")
+    sh(site, "git", "add", ".")
+    sh(site, "git", "commit", "--quiet", "-m", "Site")
+    if remote is not None:
+        sh(site, "git", "push", "--quiet", "origin", "main")
+    return site

@@ -43,6 +43,8 @@ from .rules import (
     comment_id,
     is_http_url,
     is_valid_id,
+    near_choice,
+    new_id,
     quote,
 )
 from .yaml_text import BOM, MAX_FILE_BYTES, Parsed, decode, parse
@@ -51,6 +53,6 @@ __all__ = [
     "BOM", "EXTENSIONS", "FIELDS", "FORM_CONTROL", "ID_MAX", "LIMITS", "LINE_BREAK", "LINE_CONTROL", "MAX_FILE_BYTES",
     "PUBLISHED", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "STATUSES", "Comment", "CommentFileError", "NewFile",
     "Parsed", "ReadCache", "Tree", "check_new", "comment_files", "comment_id", "decode", "dump",
-    "edit_fields", "is_comment_name", "is_http_url", "is_valid_id", "load_tree", "parse", "quote", "read",
+    "edit_fields", "is_comment_name", "is_http_url", "is_valid_id", "load_tree", "near_choice", "new_id", "parse", "quote", "read",
     "read_bytes", "validate", "write_new", "write_new_all",
 ]

@@ -50,7 +50,7 @@ logger = logging.getLogger(__name__)
 MAX_PROBLEMS = 10
 LINK_MESSAGE = "is a symbolic link, so it is never published; put the comment file (or article folder) itself here"
 # Fields written without quotes when safe, as MODERATING.md shows them (`status: pending`).
-PLAIN_FIELDS = ("status", "reply_to", "role")
+PLAIN_FIELDS = ("status", "reply_to", "role", "pinned")
 SCHEMA_HEADER = "# yaml-language-server: $schema=../../../plugins/reader_comments/comment.schema.json\n"
 
 # Dates a day or more inside datetime's range, so converting to any time zone cannot overflow.
@@ -155,6 +155,7 @@ def _build(path: Path, known: dict[str, Any], date: datetime) -> Comment:
         reply_to=known.get("reply_to"),
         website=known.get("website"),
         role=known.get("role"),
+        pinned=known.get("pinned") == "true",
         extra={k: known.get(k) for k in ("moderated_at", "moderator", "note") if known.get(k)},
     )
 

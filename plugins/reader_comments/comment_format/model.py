@@ -26,6 +26,7 @@ class Comment:
     reply_to: str | None = None
     website: str | None = None
     role: str | None = None
+    pinned: bool = False
     digest: str = ""
     extra: dict[str, str | None] = field(default_factory=dict, compare=False)
 

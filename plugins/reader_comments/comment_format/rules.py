@@ -10,7 +10,10 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import secrets
+import string
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,6 +57,16 @@ def is_valid_id(value: str) -> bool:
 def comment_id(path: Path) -> str:
     """The comment id a file name stands for."""
     return path.name.rsplit(".", 1)[0]
+
+
+ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_id(now: datetime | None = None) -> str:
+    """A sortable, unique comment id: UTC time to the microsecond, then a random suffix."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    suffix = "".join(secrets.choice(ID_ALPHABET) for _ in range(6))
+    return f"{moment:%Y%m%dT%H%M%S%f}-{suffix}"
 
 
 def is_http_url(value: str) -> bool:
@@ -121,7 +134,7 @@ def schema_message(error: Any) -> str:
     if kind == "minLength":
         return f"{name!r} is empty"
     if kind == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value if v is not None)
+        allowed = ", ".join(v for v in error.validator_value if isinstance(v, str))
         meant = near_choice(error.instance, error.validator_value)
         if meant is None:
             return f"{name!r} must be one of: {allowed} (got {error.instance!r})"

@@ -22,6 +22,7 @@ from .. import comment_format, reader_pages
 from ..comment_format import Comment, CommentFileError
 from ..fileio import clean_temp_files
 from ..gitsync import GitRecorder
+from .akismet_check import AkismetCheck
 from .config import Config
 from .form import (
     HONEYPOT,
@@ -37,6 +38,7 @@ from .form import (
 )
 from .ratelimit import RateLimiter, client_key, how_long
 from .replies import ReaderPages
+from .screen import Asked, Screen
 from .storage import ManifestCache, PendingCounter, new_id, write_comment
 
 logger = logging.getLogger(__name__)
@@ -68,7 +70,10 @@ class Service:
         self.limiter = RateLimiter(config.rate_limit, config.rate_window)
         self.pending = PendingCounter(config.comments, config.tz)
         self.pages = ReaderPages(config)
+        akismet = AkismetCheck(config.akismet_key, config.site, config.akismet_endpoint, config.language) if config.akismet_key else None
+        self.screen = Screen(config.spam_rules, config.comments, config.protected_names, akismet=akismet)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._manifest_loads = 0
 
     def start(self) -> None:
         """Commit what a crash left, remove temporary files an interrupted write left, and read the manifest."""
@@ -102,7 +107,7 @@ class Service:
             submission = validate(form)
             await self.check_cost(submission)
             self.check_article(submission)
-            comment = await self.store(submission)
+            comment = await self.store(submission, self.asked(request, submission))
         except Rejected as refusal:
             self.refund(counted)
             logger.info("submission refused: %d %s", refusal.status, "; ".join(refusal.errors.values()))
@@ -119,7 +124,7 @@ class Service:
         origin = request.headers.get("origin")
         if origin is not None and not self.config.allows(origin):
             allowed = ", ".join(sorted(self.config.origins)) or "none"
-            logger.warning("refused a post from origin %r: allowed are %s (COMMENTS_ALLOWED_ORIGINS, SITEURL)",
+            logger.warning("refused a post from origin “%s”: allowed are %s (COMMENTS_ALLOWED_ORIGINS, SITEURL)",
                            origin[:MAX_ORIGIN_SHOWN], allowed)
             raise Rejected(403, {"request": f"Comments are not accepted from the page at {origin[:MAX_ORIGIN_SHOWN]}; "
                                             f"this service takes them from {allowed}."})
@@ -159,6 +164,7 @@ class Service:
     def check_article(self, submission: Submission) -> None:
         """The article must exist and take comments; reply_to must be one of its published comments."""
         articles = self.manifest.articles()
+        self._sync_after_publish()
         if articles is None:
             raise Rejected(503, {"request": "Comments cannot be taken yet; please try again later."}, RETRY_MANIFEST)
         entry = articles.get(submission.article)
@@ -169,9 +175,32 @@ class Service:
         if submission.reply_to and submission.reply_to not in (entry.get("comments") or {}):
             raise Rejected(404, {"reply_to": "The comment you are replying to does not exist."})
 
-    async def store(self, submission: Submission) -> Comment:
-        """Write the submission as a pending comment file, one writer per article at a time."""
-        text = comment_format.dump(submission.fields(self.config.tz))
+    def _sync_after_publish(self) -> None:
+        """When a new manifest shows the site was published, fetch the moderators' decisions into the clone."""
+        if self.manifest.loads != self._manifest_loads:
+            self._manifest_loads = self.manifest.loads
+            if self.recorder:
+                self.recorder.sync()
+
+    def asked(self, request: Request, submission: Submission) -> Asked | None:
+        """What Akismet is told of this post besides the comment, when the check is on (never stored or logged)."""
+        if self.screen.akismet is None:
+            return None
+        peer = request.client.host if request.client else None
+        ip = client_key(peer, request.headers.getlist("x-forwarded-for"), self.config.proxies).split("/")[0]
+        entry = (self.manifest.articles() or {}).get(submission.article) or {}
+        permalink = f"{self.config.site}/{entry.get('url', '')}"
+        return Asked(ip, request.headers.get("user-agent", "")[:512], permalink)
+
+    async def store(self, submission: Submission, asked: Asked | None = None) -> Comment:
+        """Write the submission as a pending comment file (spam when the screen says so), one writer per article at a time."""
+        fields = submission.fields(self.config.tz)
+        verdict = await run_in_threadpool(
+            self.screen.judge, self.manifest.articles(), submission.author, submission.body, submission.website, asked
+        )
+        if verdict.kind != "clean":
+            fields.update({"status": "spam" if verdict.kind == "spam" else "pending", "note": verdict.note()})
+        text = comment_format.dump(fields)
         lock = self._locks.setdefault(submission.article, asyncio.Lock())
         async with lock:
             try:
@@ -184,6 +213,9 @@ class Service:
         if not submission.matches(comment):
             await run_in_threadpool(self._unstore, comment)
             raise Rejected(400, {"request": "The comment contains characters that cannot be stored."})
+        if comment.status == "spam":
+            self.screen.remember_spam(comment.body)
+            logger.info("comment %s/%s matched the spam rules; stored as spam", comment.article, comment.id)
         if self.recorder:
             await run_in_threadpool(self.recorder.record, comment.path, comment.article, comment.id)
         return comment

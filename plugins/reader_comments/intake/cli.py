@@ -10,12 +10,13 @@ import socket
 from pathlib import Path
 
 import uvicorn
+from pelican.log import LimitFilter
 
 from ..gitsync import GitError
 from ..settings import load_settings
 from .app import create_app
 from .config import build_config
-from .guard import BACKLOG, KEEP_ALIVE, LogThrottle, guarded_protocol
+from .guard import BACKLOG, KEEP_ALIVE, LogEscape, LogThrottle, guarded_protocol
 
 logger = logging.getLogger(__name__)
 DESCRIPTION = "The comment intake service: a reader's form post becomes a pending comment file."
@@ -57,12 +58,21 @@ def port_problem(host: str, port: int) -> str | None:
     return None
 
 
+def drop_once_only_filters() -> None:
+    """Take Pelican's filter off every logger: it logs each message once per process, hiding every repeat for good."""
+    for item in logging.root.manager.loggerDict.values():
+        if isinstance(item, logging.Logger):
+            item.filters = [kept for kept in item.filters if not isinstance(kept, LimitFilter)]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the service until interrupted."""
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
+        handler.addFilter(LogEscape())
         handler.addFilter(LogThrottle())
+    drop_once_only_filters()
     try:
         config = build_config(load_settings(args.settings, os.environ), args.comments, args.manifest)
     except (OSError, ValueError, SyntaxError, ImportError, GitError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..errors import SettingsError
 from ..gitsync import GitOptions, options_from, recorded_folder
-from ..settings import DEFAULTS, comments_folder, options_of, site_timezone, site_url
+from ..settings import DEFAULTS, comments_folder, options_of, site_timezone, site_url, spam_rules_path
+from .akismet_check import PACKAGE as AKISMET_PACKAGE
 from .ratelimit import Network, parse_networks
 
 logger = logging.getLogger(__name__)
@@ -100,6 +103,13 @@ class Config:
     git: GitOptions | None = None
     # The comments folder of the checked-out tree, from which git finds the repository (the same as `comments` without a branch).
     checkout: Path | None = None
+    # The moderators' spam rules (COMMENTS_SPAM_RULES), and the names a look-alike of which is suspect.
+    spam_rules: Path | None = None
+    protected_names: tuple[str, ...] = ()
+    # The optional Akismet check: its key (None: off) and another server to ask instead of Akismet.
+    akismet_key: str | None = None
+    akismet_endpoint: str | None = None
+    language: str = "en"
     # Development (SITEURL not absolute): accept pages on any loopback port, not only the dev server's 8000.
     any_loopback_port: bool = False
 
@@ -139,5 +149,19 @@ def build_config(settings: dict[str, Any], comments: Path | None = None, manifes
         max_connections=_count(options.max_connections, DEFAULTS["COMMENTS_MAX_CONNECTIONS"]) or 1,
         git=git,
         checkout=checkout,
+        spam_rules=spam_rules_path(settings),
+        protected_names=tuple(str(name) for name in (*options.moderators, settings.get("AUTHOR")) if name),
+        akismet_key=akismet_key(options.akismet_key),
+        akismet_endpoint=options.akismet_endpoint or None,
+        language=str(settings.get("DEFAULT_LANG") or "en"),
         any_loopback_port=not siteurl,
     )
+
+
+def akismet_key(key: str | None) -> str | None:
+    """The Akismet key when the check is on; raise SettingsError when its client library is not installed."""
+    if not key:
+        return None
+    if importlib.util.find_spec("akismet") is None:
+        raise SettingsError(f"COMMENTS_AKISMET_KEY is set but the Akismet client is not installed: pip install {AKISMET_PACKAGE}")
+    return str(key)

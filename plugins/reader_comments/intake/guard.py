@@ -12,7 +12,13 @@ and asyncio logs a traceback for every failed accept. Here:
   headers is closed to make room, so a flood of idle clients cannot crowd out a
   real post (one that sends its request at once is never the oldest waiting).
 - `LogThrottle` lets a repeated log line through a few times per window, then
-  counts the rest and reports the count once.
+  counts the rest and reports the count once. Lines are alike when message and
+  values match, so one noisy refusal does not hide the others; each message is
+  still capped over all its values.
+- `LogEscape` escapes every value a log line carries (what a request sent, what
+  git printed), so none can move the cursor or recolour the terminal of whoever
+  reads the log, or forge a line; an error's lines (git's output) each go on a
+  line of their own, marked with `LINE_MARK`.
 """
 
 from __future__ import annotations
@@ -39,6 +45,12 @@ BACKLOG = 128
 KEEP_ALIVE = 5
 
 _NUMBERS = re.compile(r"\d+")
+# Characters a terminal acts on or that hide text: C0 and C1 controls, DEL, direction and invisible format marks, line breaks.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+# Put before each further line of an error's text (git's output), so no line can pass for an entry of its own.
+LINE_MARK = "\n    | "
+# How many times `burst` one message may pass per window over all its values.
+KINDS = 10
 
 # Connections still waiting for their request's headers, oldest first, per server.
 _WAITING: weakref.WeakKeyDictionary[Any, dict[GuardedH11Protocol, None]] = weakref.WeakKeyDictionary()
@@ -151,8 +163,9 @@ def guarded_protocol(header_timeout: float, body_timeout: float, max_connections
 class LogThrottle(logging.Filter):
     """Let each kind of message through `burst` times per `window` seconds; then count it, and report the count once.
 
-    Messages are alike when their first lines match once numbers are blanked out
-    (asyncio's accept errors name a different socket each time).
+    Messages are alike when their first lines, values included, match once numbers
+    are blanked out (asyncio's accept errors name a different socket each time).
+    One message passes at most `burst` * KINDS times a window whatever its values.
     """
 
     def __init__(self, burst: int = 5, window: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
@@ -165,23 +178,60 @@ class LogThrottle(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Whether to emit `record`; the first one after a suppressed run says how many were dropped."""
-        key = (record.name, record.levelno, _NUMBERS.sub("#", str(record.msg).split("\n", 1)[0]))
         now = self._clock()
+        first = _NUMBERS.sub("#", record.getMessage().split("\n", 1)[0])
+        kind = _NUMBERS.sub("#", str(record.msg).split("\n", 1)[0])
+        passed, dropped = self._admit((record.name, record.levelno, first), self.burst, now)
+        if passed:
+            passed, dropped_kind = self._admit((record.name, record.levelno, f"\0{kind}"), self.burst * KINDS, now)
+            dropped += dropped_kind
+        if passed and dropped:
+            record.msg = f"{record.msg} [{dropped} more like this in the last {self.window:g} s were not logged]"
+        return passed
+
+    def _admit(self, key: tuple[str, int, str], burst: int, now: float) -> tuple[bool, int]:
+        """Count one more line for `key`: whether it may pass, and how many were dropped in its previous window."""
         entry = self._seen.get(key)
         if entry is None or now - entry[0] >= self.window:
             dropped = int(entry[2]) if entry is not None else 0
             self._seen[key] = [now, 1, 0]
             if len(self._seen) > 1000:
                 self._forget(now)
-            if dropped:
-                record.msg = f"{record.msg} [{dropped} more like this in the last {self.window:g} s were not logged]"
-            return True
+            return True, dropped
         entry[1] = int(entry[1]) + 1
-        if entry[1] <= self.burst:
-            return True
+        if entry[1] <= burst:
+            return True, 0
         entry[2] = int(entry[2]) + 1
-        return False
+        return False, 0
 
     def _forget(self, now: float) -> None:
         """Drop entries whose window has passed."""
         self._seen = {key: entry for key, entry in self._seen.items() if now - entry[0] < self.window}
+
+
+def escape_unsafe(text: str) -> str:
+    r"""`text` with every control, line break and invisible format character written as an escape (\x1b, \u202e)."""
+    return _UNSAFE.sub(lambda found: f"\\x{ord(found[0]):02x}" if ord(found[0]) < 0x100 else f"\\u{ord(found[0]):04x}", text)
+
+
+def _safe_value(value: object) -> object:
+    """A log value made safe to print: numbers as they are, an error's lines each escaped and marked, the rest escaped."""
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, BaseException):
+        return LINE_MARK.join(escape_unsafe(line) for line in str(value).splitlines() or [""])
+    return escape_unsafe(value if isinstance(value, str) else str(value))
+
+
+class LogEscape(logging.Filter):
+    """Escape the values of every log record (its arguments), so no request or git output reaches a terminal raw."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the record's arguments by their escaped text; always emit."""
+        if isinstance(record.args, dict):
+            record.args = {name: _safe_value(value) for name, value in record.args.items()}
+        elif record.args:
+            record.args = tuple(_safe_value(value) for value in record.args)
+        elif "\n" in str(record.msg) or _UNSAFE.search(str(record.msg)):
+            record.msg = LINE_MARK.join(escape_unsafe(line) for line in str(record.msg).splitlines())
+        return True

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import errno
 import logging
-import secrets
-import string
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
 from .. import comment_format
-from ..comment_format import Comment
+from ..comment_format import Comment, new_id
 from ..errors import ManifestError
 from ..manifest import read_manifest
 
+__all__ = ["ManifestCache", "PendingCounter", "new_id", "write_comment"]
+
 logger = logging.getLogger(__name__)
 
-ID_ALPHABET = string.ascii_lowercase + string.digits
 ID_ATTEMPTS = 5
 RECOUNT_SECONDS = 60.0
 
@@ -32,6 +31,8 @@ class ManifestCache:
         self.path = path
         self._stamp: tuple[int, int, int] | None = None
         self._articles: dict[str, Any] | None = None
+        # How many times a manifest was read: a new one means the site was published again.
+        self.loads = 0
 
     def articles(self) -> dict[str, Any] | None:
         """Articles by slug, or None while no manifest could be read."""
@@ -58,6 +59,7 @@ class ManifestCache:
             logger.warning("cannot read manifest %s: %s", self.path, exc)
             return
         self._articles = articles
+        self.loads += 1
         logger.info("manifest %s: %d articles", self.path, len(articles))
 
 
@@ -110,13 +112,6 @@ class PendingCounter:
                 comment, _ = comment_format.read(path, self.tz)
                 count += comment is None or comment.status == "pending"
         return count
-
-
-def new_id(now: datetime | None = None) -> str:
-    """A sortable, unique comment id: UTC time to the microsecond, then a random suffix."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    suffix = "".join(secrets.choice(ID_ALPHABET) for _ in range(6))
-    return f"{moment:%Y%m%dT%H%M%S%f}-{suffix}"
 
 
 def write_comment(folder: Path, text: str, tz: tzinfo) -> Comment:

@@ -1,9 +1,10 @@
-"""The moderation command line: `reader-comments queue|approve|reject|spam|check`."""
+"""The moderation command line: `reader-comments queue|approve|reject|spam|check|reply|pin|unpin`."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -14,8 +15,10 @@ from typing import Any
 from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, SiteError
 from ..site_model import Site, load_site
 from .check import look_alikes, survey
-from .edit import ModerationError, Outcome, moderate
+from .edit import ModerationError, Outcome, Record, moderate
+from .pin import set_pinned
 from .queue import format_queue
+from .reply import ROLES, edit_body, find_target, read_body_file, write_reply
 
 ACTIONS = {"approve": "approved", "reject": "rejected", "spam": "spam"}
 
@@ -56,6 +59,52 @@ def cmd_moderate(site: Site, ids: Sequence[str], status: str, *args: Any, **kwar
     return EXIT_PROBLEMS if outcome.failed else EXIT_OK
 
 
+def cmd_reply(site: Site, args: argparse.Namespace) -> int:
+    """Write an approved reply (or top-level comment) as the author or a moderator; nothing is written on any error."""
+    try:
+        target = find_target(site, args.id, args.article)
+        if args.body is not None:
+            body = args.body
+        elif args.file is not None:
+            body = read_body_file(args.file)
+        else:
+            body = edit_body(target, os.environ)
+        replied = write_reply(site, target, body, args.role, args.name, commit=args.commit)
+    except ModerationError as exc:
+        for message in exc.messages:
+            print(f"error: {message}", file=sys.stderr)
+        print("No file was written.", file=sys.stderr)
+        return EXIT_USAGE
+    for warning in replied.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"wrote {replied.comment.path} (approved, role: {args.role})")
+    print("Rebuild the site (make html) to see it.")
+    report_record(replied.record)
+    return EXIT_PROBLEMS if replied.record and replied.record.error else EXIT_OK
+
+
+def cmd_pin(site: Site, ids: Sequence[str], pinned: bool, commit: bool) -> int:
+    """Pin or unpin the named comments and say what happened."""
+    try:
+        result = set_pinned(site, ids, pinned, commit)
+    except ModerationError as exc:
+        for message in exc.messages:
+            print(f"error: {message}", file=sys.stderr)
+        print("No file was changed.", file=sys.stderr)
+        return EXIT_USAGE
+    word = "pinned" if pinned else "unpinned"
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for name in result.changed:
+        print(f"{word} {name}")
+    for name in result.unchanged:
+        print(f"{name} is already {word}; left unchanged")
+    if result.changed:
+        print("Rebuild the site (make html) to see the change.")
+    report_record(result.record)
+    return EXIT_PROBLEMS if result.record and result.record.error else EXIT_OK
+
+
 def report(outcome: Outcome) -> None:
     """One line for each warning and each file, then how the decision is (or can be) recorded in git."""
     for warning in outcome.warnings:
@@ -69,7 +118,11 @@ def report(outcome: Outcome) -> None:
             print(f"{outcome.status} {result.label} (was {result.old})")
     if outcome.changed:
         print("Rebuild the site (make html) to see the change.")
-    record = outcome.record
+    report_record(outcome.record)
+
+
+def report_record(record: Record | None) -> None:
+    """How a change is (or can be) recorded in git."""
     if record is None:
         return
     if record.error:
@@ -102,6 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("ids", nargs="*", metavar="ID", help="<article-slug>/<comment-id> or a file path")
         sub.add_argument("--commit", action="store_true", help="commit the changed files in git, and nothing else")
     commands.add_parser("check", parents=[common], help="validate every comment file; exit 1 on any problem")
+    for action in ("pin", "unpin"):
+        sub = commands.add_parser(action, parents=[common], help=f"{action} comments: pinned ones show first in their thread")
+        sub.add_argument("ids", nargs="*", metavar="ID", help="<article-slug>/<comment-id> or a file path")
+        sub.add_argument("--commit", action="store_true", help="commit the changed files in git, and nothing else")
+    reply = commands.add_parser("reply", parents=[common], help="write an approved reply as the article's author or a moderator")
+    reply.add_argument("id", nargs="?", metavar="ID", help="the comment answered: <article-slug>/<comment-id> or a file path")
+    reply.add_argument("--article", metavar="SLUG", help="write a top-level comment on this article instead")
+    reply.add_argument("--role", choices=ROLES, default="author", help="the badge the reply carries (default: author)")
+    reply.add_argument("--name", help="the name to sign with (default: the article's author, or the first moderator)")
+    source = reply.add_mutually_exclusive_group()
+    source.add_argument("--body", help="the reply's text (Markdown); without --body or --file, $EDITOR opens")
+    source.add_argument("--file", type=Path, help="read the reply's text from this file")
+    reply.add_argument("--commit", action="store_true", help="commit the new file in git, and nothing else")
     return parser
 
 
@@ -121,4 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_queue(site)
     if args.command == "check":
         return cmd_check(site)
+    if args.command == "reply":
+        return cmd_reply(site, args)
+    if args.command in ("pin", "unpin"):
+        return cmd_pin(site, args.ids, args.command == "pin", args.commit)
     return cmd_moderate(site, args.ids, ACTIONS[args.command], commit=args.commit)

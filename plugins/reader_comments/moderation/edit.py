@@ -350,12 +350,12 @@ def _tracked(top: Path, path: Path) -> bool:
         return False
 
 
-def record_decision(paths: Sequence[Path], status: str, commit: bool) -> Record | None:
+def record_decision(paths: Sequence[Path], status: str, commit: bool, message: str | None = None) -> Record | None:
     """Commit the changed comment files alone, or give the git command that would; None outside git."""
     top = work_tree(paths[0].parent)
     if top is None:
         return None
-    message = decision_message(status, [label(path) for path in paths])
+    message = message or decision_message(status, [label(path) for path in paths])
     if not commit:
         relative = [os.path.relpath(path.resolve(), Path.cwd()) for path in paths]
         new = [shown for path, shown in zip(paths, relative, strict=True) if not _tracked(top, path)]

@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from ..comment_format import STATUSES, Comment
 from ..names import display_name, visible
 from ..render import cost, render_body
+from ..settings import options_of, spam_rules_path
 from ..site_model import Article, Site
+from ..spam import CLEAN, Rules, SpamRulesError, history_of, judge, load_rules
 from .check import Survey, look_alikes
 
 
@@ -68,6 +70,24 @@ def first_line(body: str) -> str:
     return next((_clean(line) for line in body.splitlines() if line.strip()), "")
 
 
+def spam_flags(result: Survey, site: Site, pending: Sequence[Comment]) -> tuple[dict[str, str], str | None]:
+    """What the spam rules say of each pending comment they flag (by path), or why the rules cannot be read."""
+    try:
+        rules = load_rules(spam_rules_path(site.settings, site.content))
+    except SpamRulesError as exc:
+        return {}, str(exc)
+    if rules == Rules():
+        return {}, None
+    protected = [*options_of(site.settings).moderators, *(a for article in result.articles.values() for a in article.authors)]
+    history = history_of(result.tree.comments(), protected)
+    flags = {}
+    for comment in pending:
+        verdict = judge(rules, history, comment.author, comment.body, comment.website)
+        if verdict.kind != CLEAN:
+            flags[str(comment.path)] = f"{verdict.kind}: {'; '.join(verdict.matched)}"
+    return flags, None
+
+
 def parent_line(comment: Comment, comments: dict[tuple[str, str], Comment], width: int) -> str | None:
     """What a reply answers: its parent's author, status and first line, cut to `width` cells; None for a top-level comment."""
     if not comment.reply_to:
@@ -80,16 +100,29 @@ def parent_line(comment: Comment, comments: dict[tuple[str, str], Comment], widt
 
 
 def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
-    """The moderation queue as a terminal table, then problems and counts by status."""
+    """The moderation queue as a terminal table (comments the spam rules flag apart), then problems and counts."""
     pending = sorted((c for c in result.tree.comments() if c.status == "pending"), key=lambda c: (c.date, c.article, c.id))
+    flags, rules_error = spam_flags(result, site, pending)
+    flagged = [c for c in pending if str(c.path) in flags]
+    pending = [c for c in pending if str(c.path) not in flags]
     out: list[str] = []
+    everything = {(c.article, c.id): c for c in result.tree.comments()}
     if pending:
         out.append(f"Pending comments, oldest first ({len(pending)}):")
         out.append("")
-        everything = {(c.article, c.id): c for c in result.tree.comments()}
         out.extend(_table(pending, result.articles, site, now, width, everything))
-    else:
+    elif not flagged:
         out.append("No comments are waiting for moderation.")
+    if flagged:
+        out.append("" if pending else "No other comments are waiting for moderation.")
+        if not pending:
+            out.append("")
+        out.append(f"Pending comments the spam rules flag, oldest first ({len(flagged)}):")
+        out.append("")
+        out.extend(_table(flagged, result.articles, site, now, width, everything, flags))
+    if rules_error:
+        out.append("")
+        out.append(f"Spam rules not used: {rules_error}")
     if result.problems:
         out.append("")
         out.append(f"Problems ({len(result.problems)}):")
@@ -104,14 +137,14 @@ def format_queue(result: Survey, site: Site, now: datetime, width: int) -> str:
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES)
     invalid = result.invalid_files
     out.append(f"By status: {summary}" + (f"; {invalid} invalid file{'s' * (invalid != 1)}" if invalid else ""))
-    if pending:
+    if pending or flagged:
         out.append("To approve: set `status: approved` in the file, or run make approve ID=<file path or slug/id>.")
     return "\n".join(out) + "\n"
 
 
 def _table(pending: Sequence[Comment], articles: dict[str, Article], site: Site, now: datetime, width: int,
-           everything: dict[tuple[str, str], Comment]) -> list[str]:
-    """One row per pending comment, with its file path on the line below it (and, for a reply, what it answers)."""
+           everything: dict[tuple[str, str], Comment], flags: dict[str, str] | None = None) -> list[str]:
+    """One row per pending comment, with its file path on the line below it (and, for a reply, what it answers; what flagged it)."""
     rows = []
     for comment in pending:
         article = articles.get(comment.article)
@@ -130,6 +163,8 @@ def _table(pending: Sequence[Comment], articles: dict[str, Article], site: Site,
         answers = parent_line(comment, everything, width - len(indent))
         if answers:
             lines.append(f"{indent}{answers}")
+        if flags and str(comment.path) in flags:
+            lines.append(f"{indent}flagged by the spam rules: {visible(flags[str(comment.path)])}")
         lines.extend(body_lines(comment.body, indent))
     return lines
 
