@@ -650,3 +650,13 @@ def test_quick_schema_check_declines_schemas_it_cannot_judge():
     assert schema_check({**SCHEMA, "allOf": []}) is None
     assert schema_check({**SCHEMA, "properties": {**SCHEMA["properties"], "n": {"type": "integer", "minimum": 1}}}) is None
     assert schema_check({"properties": {"a": {"type": "string"}}})({"a": "x"}) is True
+
+
+def test_read_cache_counts_files_not_their_status_entries(tmp_path, monkeypatch):
+    from pelican.plugins.reader_comments.comment_format import files
+
+    monkeypatch.setattr(files, "STILL_NS", 0)
+    cache = ReadCache(tmp_path / "files-x.json")
+    for name in ("a", "b", "c"):
+        cache.read(put(tmp_path, f"post/{name}.yaml", HEAD), TZ)
+    assert cache.files == 3 and len(cache.used) == 6

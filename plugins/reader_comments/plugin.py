@@ -177,7 +177,7 @@ def attach_comments(generator) -> None:
     caches.save()
     logger.debug(
         "Comment caches: %d of %d files reused; %d bodies from cache, %d rendered",
-        caches.reads.hits, len(caches.reads.used), caches.bodies.hits, caches.bodies.misses,
+        caches.reads.hits, caches.reads.files, caches.bodies.hits, caches.bodies.misses,
     )
     generator.context[CONTEXT_KEY] = {
         "threads": threads,

@@ -212,6 +212,11 @@ class ReadCache(JsonCache):
         """Whether a stored value is a mapping of fields (or, for a file's status, a digest)."""
         return isinstance(value, (dict, str))
 
+    @property
+    def files(self) -> int:
+        """How many valid files this build read (a file's status entry aside)."""
+        return sum(not key.startswith("\0") for key in self.used)
+
     def read(self, path: Path, tz: tzinfo) -> tuple[Comment | None, list[Problem]]:
         """Like `read()`, from the cache when this exact file was valid before."""
         status = _status_key(path)
