@@ -98,7 +98,10 @@ devserver: $(PLUGIN_STAMP) ## [author] Rebuild on change and serve; refresh the 
 	$(SERVE) --rebuild $(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE)
 
 publish: $(PLUGIN_STAMP) ## [operator] Build for production into a fresh folder, then switch public/ to it; a failure keeps the last good site
-	@deploy/publish-site $(PUBLISHDIR) $(BIN) $(INPUTDIR) $(PUBLISHCONF)
+	@previous=$$(mktemp) && { cp -- $(PUBLISHDIR)/comments-manifest.json "$$previous" 2>/dev/null || :; } && \
+	  if deploy/publish-site $(PUBLISHDIR) $(BIN) $(INPUTDIR) $(PUBLISHCONF); then \
+	    deploy/notify-readers "$$previous" $(PUBLISHDIR) $(BIN) $(INPUTDIR) $(PUBLISHCONF); rm -f -- "$$previous"; \
+	  else rm -f -- "$$previous"; exit 1; fi
 
 deploy: publish ## [operator] Commit public/ to the gh-pages branch and push it to DEPLOY_REMOTE (origin)
 	$(BIN)/ghp-import -n -m "Publish site" -b gh-pages $(PUBLISHDIR)/

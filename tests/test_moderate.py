@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from pelican.plugins.reader_comments import comment_format, site_model
+from pelican.plugins.reader_comments import decisions as edit
 from pelican.plugins.reader_comments.fileio import atomic_write
-from pelican.plugins.reader_comments.moderation import check, cli, edit, queue
+from pelican.plugins.reader_comments.moderation import check, cli, queue
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "moderate" / "site"

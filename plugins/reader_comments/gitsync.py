@@ -277,6 +277,13 @@ class GitRecorder:
         self._wake.set()
         return True
 
+    def commit_files(self, paths: Sequence[Path], message: str) -> None:
+        """Commit the changed files `paths` alone with `message` (a moderation decision), then push; raise GitError."""
+        relative = [path.resolve().relative_to(self.top.resolve()).as_posix() for path in paths]
+        with self._lock:
+            self._retrying(["add", "--", *relative])
+            self._retrying(["commit", "--quiet", "--no-verify", "--no-gpg-sign", "-m", message, "--only", "--", *relative])
+        self._wake.set()
     def _later(self) -> bool:
         """Leave comment files to the background worker's next sweep; False (not committed yet)."""
         self._sweep_needed = True

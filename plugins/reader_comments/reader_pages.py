@@ -16,10 +16,14 @@ import re
 from collections.abc import Iterable
 
 # Theme template (without .html), by page.
-TEMPLATES = {"error": "intake_error", "received": "intake_received"}
+TEMPLATES = {"error": "intake_error", "received": "intake_received", "link": "intake_link"}
 # Where the build writes them: beside the manifest, outside the pages readers browse.
-SAVE_AS = {"error": "comments-intake/error.html.in", "received": "comments-intake/received.html.in"}
-FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title", "heading", "advice")
+SAVE_AS = {"error": "comments-intake/error.html.in", "received": "comments-intake/received.html.in",
+           "link": "comments-intake/link.html.in"}
+FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title", "heading", "advice",
+          # The e-mail field and the two notice choices; the pages for the links in messages.
+          "email", "published_checked", "replies_checked",
+          "message", "comment_hidden", "action", "form_hidden", "token", "button")
 _PLACEHOLDER = re.compile(r"\[\[intake:([a-z_]+)\]\]")
 
 

@@ -100,6 +100,38 @@ DEFAULTS: dict[str, Any] = {
     # Intake service: seconds between fetches of the remote, which bring moderators' decisions into its clone
     # (and so into its count of pending comments); a newly published manifest fetches at once.
     "COMMENTS_GIT_FETCH_SECONDS": 60,
+    # Notices: folder outside the repository for the link secret, the subscribers, the mail queue and outbox
+    # (None: $STATE_DIRECTORY from systemd, else $XDG_STATE_HOME or ~/.local/state, then reader-comments).
+    "COMMENTS_STATE_PATH": None,
+    # Notices: the secret that signs the links in messages (None: secret in the state folder; created 0600).
+    "COMMENTS_SECRET_FILE": None,
+    # Notices: days a link in a message works (each works once).
+    "COMMENTS_LINK_DAYS": 7,
+    # Notices: addresses told of each accepted comment, as "address" or "Name <address>"; empty turns alerts off.
+    "COMMENTS_NOTIFY_MODERATORS": [],
+    # Notices: at most one alert to the moderators every this many seconds; 0 sends one per comment.
+    "COMMENTS_NOTIFY_INTERVAL": 600,
+    # Notices: URL that also receives each alert as a JSON POST (chat or push services); None posts nothing.
+    "COMMENTS_NOTIFY_WEBHOOK": None,
+    # Notices: offer readers an e-mail address and the two notices on the form.
+    "COMMENTS_READER_NOTICES": True,
+    # Notices: days after posting during which a reader who asked is told of replies.
+    "COMMENTS_REPLY_NOTICE_DAYS": 90,
+    # Notices: SQLite database of readers' addresses, outside the repository (None: subscribers.sqlite3 in the state folder).
+    "COMMENTS_SUBSCRIBERS_DB": None,
+    # Notices: the From of every message, "Name <address>" (None: comments@ the site's host).
+    "COMMENTS_MAIL_FROM": None,
+    # Notices: Maildir folder messages are written to when there is no SMTP server (None: outbox in the state folder).
+    "COMMENTS_MAIL_OUTBOX": None,
+    # Notices: SMTP server; None writes messages to the outbox instead.
+    "COMMENTS_SMTP_HOST": None,
+    # Notices: SMTP port (None: 465 with tls, else 587 with starttls, 25 with none).
+    "COMMENTS_SMTP_PORT": None,
+    # Notices: starttls, tls or none.
+    "COMMENTS_SMTP_SECURITY": "starttls",
+    # Notices: SMTP user name, and the file holding its password (None: no login).
+    "COMMENTS_SMTP_USER": None,
+    "COMMENTS_SMTP_PASSWORD_FILE": None,
 }
 
 MODES = ("open", "closed", "off")
@@ -153,6 +185,22 @@ class Options:
     git_branch: str | None
     git_timeout: float | None
     git_fetch_seconds: float | None
+    state_path: str | None
+    secret_file: str | None
+    link_days: float
+    notify_moderators: tuple[str, ...]
+    notify_interval: float
+    notify_webhook: str | None
+    reader_notices: bool
+    reply_notice_days: float
+    subscribers_db: str | None
+    mail_from: str | None
+    mail_outbox: str | None
+    smtp_host: str | None
+    smtp_port: int | None
+    smtp_security: str | None
+    smtp_user: str | None
+    smtp_password_file: str | None
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> Options:

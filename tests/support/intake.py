@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ def free_port() -> int:
 def service_env(overrides: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for the service: ours without COMMENTS_* variables, plus `overrides`."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("COMMENTS_")}
+    # The notices' state (link secret, subscribers) of a test service goes under the temporary folder, not $HOME.
+    env.setdefault("XDG_STATE_HOME", os.path.join(tempfile.gettempdir(), f"reader-comments-tests-{os.getuid()}"))
 
     env.update(overrides or {})
     return env

@@ -71,6 +71,11 @@ With COMMENTS_GIT_COMMIT=true each accepted file is committed alone in the git
 repository holding the comments folder, and pushed to COMMENTS_GIT_PUSH when set
 (see ../gitsync.py and the plugin README).
 
-Nothing identifying is stored: no e-mail is asked for, and client addresses are
-kept only in memory, for rate limiting, and never logged above debug level.
+Nothing identifying reaches a comment file, git or a log: client addresses are
+kept only in memory, for rate limiting, and never logged above debug level. The
+optional `email` field (with `notify_published` / `notify_replies`) goes only to
+the subscribers database outside the repository (see ../notify/); a bad address
+is refused with 400 and the form kept. The links in messages are served at
+`/comments/moderate`, `/comments/confirm` and `/comments/unsubscribe`: GET shows
+a page, only POST acts (see intake/notices.py).
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlencode
@@ -21,7 +22,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import comment_format, reader_pages
 from ..comment_format import Comment, CommentFileError
 from ..fileio import clean_temp_files
-from ..gitsync import GitRecorder
+from ..gitsync import GitError, GitRecorder
+from ..notify.actions import Outcome, decision_message
+from ..notify.readers import ReaderChoice
+from ..notify.service import Notifier
 from .akismet_check import AkismetCheck
 from .config import Config
 from .form import (
@@ -36,6 +40,7 @@ from .form import (
     validate,
     wants_json,
 )
+from .notices import LinkPages, reader_choice
 from .ratelimit import RateLimiter, client_key, how_long
 from .replies import ReaderPages
 from .screen import Asked, Screen
@@ -62,8 +67,8 @@ SECURITY_HEADERS = {
 class Service:
     """The intake service's state: settings, manifest, rate limits, pending counts."""
 
-    def __init__(self, config: Config) -> None:
-        """Set up the service for `config`; nothing is read until it starts (a bad git setup raises GitError)."""
+    def __init__(self, config: Config, notifier: Notifier | None = None) -> None:
+        """Set up the service for `config` (and its notices); nothing is read until it starts (a bad git setup raises GitError)."""
         self.recorder = GitRecorder(config.checkout or config.comments, config.git) if config.git else None
         self.config = config
         self.manifest = ManifestCache(config.manifest)
@@ -74,6 +79,9 @@ class Service:
         self.screen = Screen(config.spam_rules, config.comments, config.protected_names, akismet=akismet)
         self._locks: dict[str, asyncio.Lock] = {}
         self._manifest_loads = 0
+        self.notifier = notifier
+        if notifier is not None:
+            notifier.articles = self.manifest.articles
 
     def start(self) -> None:
         """Commit what a crash left, remove temporary files an interrupted write left, and read the manifest."""
@@ -83,6 +91,8 @@ class Service:
         if removed:
             logger.warning("removed %d temporary files left by an interrupted write", removed)
         self.manifest.articles()
+        if self.notifier:
+            self.notifier.start()
         logger.info(
             "taking comments into %s; origins %s; rate limit %s; at most %s pending per article",
             self.config.comments,
@@ -105,6 +115,7 @@ class Service:
                 logger.info("honeypot filled; answered as usual and stored nothing")
                 return self.success(new_id(), as_json, form.get("article", ""))
             submission = validate(form)
+            choice = reader_choice(form, bool(self.notifier and self.notifier.config.reader_notices))
             await self.check_cost(submission)
             self.check_article(submission)
             comment = await self.store(submission, self.asked(request, submission))
@@ -117,7 +128,30 @@ class Service:
             logger.info("client went away before sending the whole form")
             return PlainTextResponse("incomplete request", status_code=400)
         logger.info("comment %s/%s stored, pending moderation", comment.article, comment.id)
+        await self.announce(comment, choice)
         return self.success(comment.id, as_json, comment.article)
+
+    async def announce(self, comment: Comment, choice: ReaderChoice | None) -> None:
+        """Tell the notices a comment was stored; a failure there is logged and never fails the post."""
+        if self.notifier is None:
+            return
+        try:
+            await run_in_threadpool(self.notifier.accepted, comment, choice)
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            logger.error("comment %s/%s stored, but its notices failed: %s", comment.article, comment.id, exc)
+
+    def record_decision(self, outcome: Outcome) -> None:
+        """Commit a decision taken from a moderator's link through the intake's git path (and push it)."""
+        if self.recorder is None:
+            return
+        labels = [w.label for w in outcome.written if w.old not in (None, outcome.status) and not w.error]
+        paths = [path for label in labels for path in self.config.comments.glob(f"{label}.y*ml")]
+        if not paths:
+            return
+        try:
+            self.recorder.commit_files(paths, decision_message(outcome.status, labels))
+        except (GitError, ValueError) as exc:
+            logger.error("decision on %s saved but not committed: %s", ", ".join(labels), exc)
 
     def check_head(self, request: Request) -> None:
         """Check the request's origin, type and size before reading it; raise Rejected."""
@@ -355,25 +389,30 @@ async def health(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def create_app(config: Config) -> Starlette:
-    """The Starlette application for `config`."""
+def create_app(config: Config, notifier: Notifier | None = None) -> Starlette:
+    """The Starlette application for `config`, with the notices' routes when there is a `notifier`."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         """Start the service when the server starts."""
         app.state.service.start()
         yield
+        if app.state.service.notifier:
+            await run_in_threadpool(app.state.service.notifier.close)
         if app.state.service.recorder:
             await run_in_threadpool(app.state.service.recorder.close)
 
+    service = Service(config, notifier)
+    links = LinkPages(notifier, service.pages, config.site, service.record_decision).routes() if notifier else []
     app = Starlette(
         routes=[
             Route("/comments", submit, methods=["POST"]),
             Route(RECEIVED_PATH, received, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            *links,
         ],
         middleware=[Middleware(SecurityHeaders), Middleware(RequestFraming)],
         lifespan=lifespan,
     )
-    app.state.service = Service(config)
+    app.state.service = service
     return app

@@ -7,12 +7,16 @@ import errno
 import logging
 import os
 import socket
+import sqlite3
 from pathlib import Path
 
 import uvicorn
 from pelican.log import LimitFilter
 
+from ..errors import SettingsError
 from ..gitsync import GitError
+from ..notify.config import notify_config
+from ..notify.service import Notifier
 from ..settings import load_settings
 from .app import create_app
 from .config import build_config
@@ -74,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         handler.addFilter(LogThrottle())
     drop_once_only_filters()
     try:
-        config = build_config(load_settings(args.settings, os.environ), args.comments, args.manifest)
-    except (OSError, ValueError, SyntaxError, ImportError, GitError) as exc:
+        settings = load_settings(args.settings, os.environ)
+        config = build_config(settings, args.comments, args.manifest)
+        notices = notify_config(settings)
+    except (OSError, ValueError, SyntaxError, ImportError, GitError, SettingsError) as exc:
         logger.error("cannot start: %s", exc)
         return 2
     named = config.checkout or config.comments
@@ -87,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("cannot start: %s", problem)
         return 1
     try:
-        app = create_app(config)
-    except GitError as exc:
+        notifier = Notifier(notices, config.comments, config.tz)
+        notifier.open()
+        app = create_app(config, notifier)
+    except (GitError, SettingsError, OSError, sqlite3.Error) as exc:
         logger.error("cannot start: %s", exc)
         return 2
     uvicorn.run(

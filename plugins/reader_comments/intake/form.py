@@ -19,7 +19,8 @@ MAX_FIELDS = 20
 FIELD_LIMITS = {
     "article": 200, "author": LIMITS["author"], "website": LIMITS["website"], "reply_to": ID_MAX, "body": LIMITS["body"],
 }
-LABELS = {"article": "Article", "author": "Name", "website": "Website", "reply_to": "Reply", "body": "Comment"}
+LABELS = {"article": "Article", "author": "Name", "website": "Website", "reply_to": "Reply", "body": "Comment",
+          "email": "E-mail address"}
 ONE_LINE = ("article", "author", "website", "reply_to")
 HONEYPOT = "homepage"
 

@@ -57,7 +57,8 @@ class ReaderPages:
         if page is None:
             return HTMLResponse(error_page(errors, back, form.get("body", ""), status), status_code=status, headers=headers)
         heading, advice = refusal_words(status)
-        values = {name: form.get(name, "") for name in LABELS} | {"back": back, "heading": heading, "advice": advice}
+        values = {name: form.get(name, "") for name in LABELS} | {"back": back, "heading": heading, "advice": advice} | {
+            f"{choice}_checked": "checked" if form.get(f"notify_{choice}") else "" for choice in ("published", "replies")}
         text = reader_pages.fill(page, values, errors.values(), self.config.site)
         return HTMLResponse(text, status_code=status, headers={**(headers or {}), "content-security-policy": self.policy})
 

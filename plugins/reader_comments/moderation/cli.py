@@ -6,16 +6,17 @@ import argparse
 import logging
 import os
 import shutil
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, SiteError
+from ..decisions import ModerationError, Outcome, Record, moderate
+from ..errors import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, ReaderCommentsError, SiteError
 from ..site_model import Site, load_site
 from .check import look_alikes, survey
-from .edit import ModerationError, Outcome, Record, moderate
 from .pin import set_pinned
 from .queue import format_queue
 from .reply import ROLES, edit_body, find_target, read_body_file, write_reply
@@ -42,6 +43,22 @@ def cmd_check(site: Site) -> int:
         print(f"{count} problem{'s' * (count != 1)} in {result.files} comment files under {site.comments}")
         return EXIT_PROBLEMS
     print(f"{result.files} comment files OK")
+    return EXIT_OK
+
+
+def cmd_notify(site: Site, previous: Path | None, manifest: Path) -> int:
+    """Queue and send the readers' notices a publish calls for; a mail or notice failure is reported, exit 0."""
+    from ..notify.config import notify_config
+    from ..notify.notices import Notices
+
+    try:
+        report = Notices(notify_config(site.settings), site.comments, site.tz).run(previous, manifest)
+    except (ReaderCommentsError, OSError, sqlite3.Error) as exc:
+        print(f"notices not sent: {exc}", file=sys.stderr)
+        return EXIT_OK
+    for note in report.notes:
+        print(note)
+    print(f"notices: {report.queued} queued, {report.delivered} delivered, {report.waiting} waiting to be retried")
     return EXIT_OK
 
 
@@ -155,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("ids", nargs="*", metavar="ID", help="<article-slug>/<comment-id> or a file path")
         sub.add_argument("--commit", action="store_true", help="commit the changed files in git, and nothing else")
     commands.add_parser("check", parents=[common], help="validate every comment file; exit 1 on any problem")
+    notify = commands.add_parser("notify", parents=[common], help="after a publish, tell readers who asked (never fails it)")
+    notify.add_argument("--previous", type=Path, metavar="FILE", help="the manifest before the publish (none: empty)")
+    notify.add_argument("--manifest", type=Path, required=True, metavar="FILE", help="the manifest the publish wrote")
     for action in ("pin", "unpin"):
         sub = commands.add_parser(action, parents=[common], help=f"{action} comments: pinned ones show first in their thread")
         sub.add_argument("ids", nargs="*", metavar="ID", help="<article-slug>/<comment-id> or a file path")
@@ -187,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_queue(site)
     if args.command == "check":
         return cmd_check(site)
+    if args.command == "notify":
+        return cmd_notify(site, args.previous, args.manifest)
     if args.command == "reply":
         return cmd_reply(site, args)
     if args.command in ("pin", "unpin"):

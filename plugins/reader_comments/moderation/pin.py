@@ -12,10 +12,10 @@ from pathlib import Path
 
 from .. import comment_format
 from ..comment_format import PUBLISHED, edit_fields
+from ..decisions import ModerationError, Record, label, record_decision, resolve_id
 from ..errors import Problem
 from ..fileio import atomic_write, read_capped
 from ..site_model import Site
-from .edit import ModerationError, Record, label, record_decision, resolve_id
 
 
 @dataclass(slots=True)

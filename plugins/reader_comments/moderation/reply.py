@@ -18,9 +18,9 @@ from pathlib import Path
 
 from .. import comment_format
 from ..comment_format import PUBLISHED, Comment
+from ..decisions import ModerationError, Record, label, moderator_name, record_decision, resolve_id
 from ..settings import options_of
 from ..site_model import Article, Site, find_articles
-from .edit import ModerationError, Record, label, moderator_name, record_decision, resolve_id
 
 ROLES = ("author", "moderator")
 SCISSORS = "# ------------------------ >8 ------------------------"

@@ -1,5 +1,8 @@
 """Approve, reject and spam: find the named files, plan every change, then write them one by one.
 
+The core every way of deciding shares: the moderation commands, and the links in
+the moderators' alerts (`notify.actions`).
+
 Nothing here prints: `moderate` returns an `Outcome` (or raises `ModerationError`
 when nothing could be changed) and the command line (`cli`) says what happened.
 """
@@ -16,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from .. import comment_format
-from ..comment_format import LIMITS, PUBLISHED, Comment, edit_fields
-from ..errors import Problem, ReaderCommentsError
-from ..fileio import atomic_write, read_capped
-from ..gitsync import GitError, git
-from ..site_model import Site, display_path
+from . import comment_format
+from .comment_format import LIMITS, PUBLISHED, Comment, edit_fields
+from .errors import Problem, ReaderCommentsError
+from .fileio import atomic_write, read_capped
+from .gitsync import GitError, git
+from .site_model import Site, display_path
 
 logger = logging.getLogger(__name__)
 
