@@ -30,6 +30,11 @@ ARTICLE ?=
 ROLE ?=
 NAME ?=
 PYTEST_ARGS ?=
+# Kinds of test a run opts out of when this machine lacks their tools (browser nginx git tmpfs systemd java tls);
+# without it a test whose tool is missing fails, naming what to install.
+SKIP ?=
+# The mutation testing part to run (names, editor, importers, moderation, core); empty: every part in turn.
+PART ?=
 FROM ?=
 FILE ?=
 MAP ?=
@@ -118,11 +123,11 @@ lint: $(DEV_STAMP) ## [developer] Lint and type-check the Python code (ruff and 
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(DEV_STAMP) lint ## [developer] Lint, then run the whole test suite (PYTEST_ARGS="tests/test_x.py -x" for one file)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: $(DEV_STAMP) lint ## [developer] Lint, then run the whole test suite (PYTEST_ARGS="tests/test_x.py -x" for one file; SKIP=browser to opt out)
+	TESTS_SKIP="$(SKIP)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(DEV_STAMP) ## [developer] The edit-test loop: every test but the browser and nginx ones, no lint (PYTEST_ARGS as for test)
-	$(BIN)/python -m pytest --ignore=tests/browser -m "not soak and not nginx" $(PYTEST_ARGS)
+	TESTS_SKIP="$(SKIP)" $(BIN)/python -m pytest --ignore=tests/browser -m "not soak and not nginx" $(PYTEST_ARGS)
 
 comments: $(PLUGIN_STAMP) ## [moderator] Show the moderation queue
 	@$(MODERATE) queue
@@ -196,8 +201,8 @@ spam-check: $(DEV_STAMP) ## [developer] Precision and recall of the spam rules (
 soak: $(DEV_STAMP) ## [developer] Two-minute soak of the intake service (SOAK_SECONDS=120)
 	$(BIN)/python -m pytest tests/hostile/test_hostile_intake.py -m soak -s -q
 
-mutation: $(DEV_STAMP) ## [developer] Mutation testing of the pure core with mutmut (about 5 minutes; see tests/MUTATION.md)
-	$(BIN)/python tests/mutation/mutate.py
+mutation: $(DEV_STAMP) ## [developer] Mutation testing with mutmut, every part in turn or one: make mutation PART=core (see tests/MUTATION.md)
+	$(BIN)/python tests/mutation/mutate.py $(if $(PART),--part $(PART))
 
 screenshots: $(DEV_STAMP) ## [developer] Write PNG screenshots of the site into docs/screenshots
 	$(BIN)/python -m tests.browser.screenshots

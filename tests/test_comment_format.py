@@ -660,3 +660,58 @@ def test_read_cache_counts_files_not_their_status_entries(tmp_path, monkeypatch)
     for name in ("a", "b", "c"):
         cache.read(put(tmp_path, f"post/{name}.yaml", HEAD), TZ)
     assert cache.files == 3 and len(cache.used) == 6
+
+
+# What a writer killed mid-write leaves, and what the start-up clean-up removes: `.tmp-<random>.part` beside the target.
+def is_temp_name(name: str) -> bool:
+    """Whether `name` is a writer's temporary file as the clean-up looks for it."""
+    return name.startswith(".tmp-") and name.endswith(".part")
+
+
+def names_while_flushing(monkeypatch, folder: Path) -> list[list[str]]:
+    """Have every fsync first note the names in `folder`: what a writer killed at that moment would leave there."""
+    seen: list[list[str]] = []
+    real = os.fsync
+
+    def noting(fd: int) -> None:
+        """List the folder, then flush."""
+        seen.append(sorted(p.name for p in folder.iterdir()))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", noting)
+    return seen
+
+
+def test_a_write_killed_before_its_rename_leaves_only_a_file_the_clean_up_removes(tmp_path, monkeypatch):
+    folder = tmp_path / "article"
+    folder.mkdir()
+    seen = names_while_flushing(monkeypatch, folder)
+    atomic_write(folder / "c.yaml", b"one")
+    temp = seen[0]
+    assert len(temp) == 1 and is_temp_name(temp[0]), temp
+    (folder / temp[0]).write_bytes(b"on")  # left by a writer killed at that moment
+    assert clean_temp_files(tmp_path) == 1
+    assert sorted(p.name for p in folder.iterdir()) == ["c.yaml"]
+
+
+def test_a_batch_killed_before_its_links_leaves_only_files_the_clean_up_removes(tmp_path, monkeypatch):
+    folder = tmp_path / "article"
+    folder.mkdir()
+    seen = names_while_flushing(monkeypatch, folder)
+    create_all([(folder / "c.yaml", b"one"), (folder / "d.yaml", b"two")])
+    temps = seen[0]
+    assert len(temps) == 2 and all(is_temp_name(name) for name in temps), temps
+    for name in temps:
+        (folder / name).write_bytes(b"part")
+    assert clean_temp_files(tmp_path) == 2
+    assert sorted(p.name for p in folder.iterdir()) == ["c.yaml", "d.yaml"]
+
+
+def test_a_mode_given_to_the_atomic_write_is_the_files_mode_new_or_replaced(tmp_path):
+    new = tmp_path / "export.json"
+    atomic_write(new, b"{}", create=True, mode=0o600)
+    assert new.stat().st_mode & 0o7777 == 0o600
+    replaced = put(tmp_path, "post/r.yaml", HEAD)
+    os.chmod(replaced, 0o644)
+    atomic_write(replaced, b"new\n", mode=0o640)
+    assert replaced.stat().st_mode & 0o7777 == 0o640 and replaced.read_bytes() == b"new\n"

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
-
-import pytest
 
 from support.git import REPO, copy_project, sh
 from support.intake import IntakeServer, open_articles, write_manifest
 from support.intake import post_comment as post
+from support.needs import require_command
 
 RENDER = str(REPO / "deploy" / "render")
 VENV = Path(sys.executable).parent.parent
@@ -41,8 +39,7 @@ def test_render_fills_every_placeholder_and_refuses_a_missing_one() -> None:
 
 def test_the_intake_unit_passes_systemd_verification(tmp_path: Path) -> None:
     """The rendered unit is valid for systemd, runs the installed command, and writes only to the comments folder and .git."""
-    if shutil.which("systemd-analyze") is None:
-        pytest.skip("systemd-analyze not installed")
+    require_command("systemd", "systemd-analyze")
     unit = tmp_path / "comment-intake.service"
     values = ["USER=root", f"APP={REPO}", f"CLONE={tmp_path}", f"LIVE={REPO}/public", "PORT=8008"]
     unit.write_text(sh(REPO, RENDER, str(REPO / "deploy" / "comment-intake.service"), *values).stdout)

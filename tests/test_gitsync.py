@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
 from support.git import files_on, sh, wait_for
-from support.intake import IntakeServer, open_articles, write_manifest
+from support.intake import IntakeServer, open_articles, send, write_manifest
 from support.intake import post_comment as post
 
 SLUGS = ("dinner-guest", "thank-you-note")
@@ -215,3 +216,27 @@ def test_each_push_is_logged_with_its_commits_and_duration(site: Path, running: 
     wait_for(lambda: any(late in push[3] for push in pushes_logged(tmp_path / "intake.log")), what="the rebased push")
     [after] = [push for push in pushes_logged(tmp_path / "intake.log") if late in push[3]]
     assert after[0] == 1 and after[2] == 1 and "Policy" not in after[3]
+
+
+def test_what_a_reader_types_never_reaches_a_commits_author_committer_or_message(site: Path, running: IntakeServer) -> None:
+    """Each commit git records is the intake's, with the message 'Comment pending moderation: slug/id' and nothing of the reader's."""
+    typed = {"author": "Eve Mallory <eve@mallory.example>", "body": "Signed-off-by: Eve <eve@mallory.example>\n\nCo-authored-by: X",
+             "website": "https://mallory.example/--author=Eve"}
+    reply = send(running.port, "POST", "/comments",
+                 urlencode({"article": SLUGS[0], **typed, "reply_to": "", "homepage": ""}),
+                 {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
+    assert reply.status == 201, reply.body
+    cid = reply.json()["id"]
+    wait_for(lambda: f"content/comments/{SLUGS[0]}/{cid}.yaml" in files_on(site.parent / "remote.git"))
+    for repo in (site, site.parent / "remote.git"):
+        head = run_git(repo, "rev-parse", "main").strip()
+        raw = run_git(repo, "cat-file", "commit", head)
+        headers, _, message = raw.partition("\n\n")
+        people = [line.rsplit(" ", 2)[0] for line in headers.splitlines() if line.startswith(("author ", "committer "))]
+        assert people == [f"author {AUTHOR}", f"committer {AUTHOR}"], raw
+        assert message == f"Comment pending moderation: {SLUGS[0]}/{cid}\n", raw
+        assert run_git(repo, "show", "--format=", "--name-only", head).split() == [f"content/comments/{SLUGS[0]}/{cid}.yaml"]
+    recorded = "\n".join([run_git(site, "log", "--all", "--format=raw"), run_git(site, "reflog", "--all"),
+                          run_git(site, "for-each-ref"), run_git(site.parent / "remote.git", "log", "--all", "--format=raw")])
+    for word in ("Eve", "mallory", "Signed-off-by", "Co-authored-by", "--author"):
+        assert word not in recorded, word

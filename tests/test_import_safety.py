@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -13,7 +14,8 @@ import yaml
 
 from pelican.plugins.reader_comments.importers.xmlfile import texts
 from support.build import REPO
-from support.importing import IMPORT_FIXTURES, command, isso_database, site
+from support.importing import IMPORT_FIXTURES, SETTINGS, command, isso_database, site
+from support.needs import require_tmpfs_mount
 
 WXR = IMPORT_FIXTURES / "wordpress.xml"
 DISQUS = IMPORT_FIXTURES / "disqus.xml"
@@ -278,3 +280,27 @@ def test_a_repeated_field_is_read_from_its_first_element():
     raw = ElementTree.fromstring('<comment xmlns:wp="http://wordpress.org/export/1.2/"><wp:comment_id> 7 </wp:comment_id>'
                                  "<wp:comment_id>8</wp:comment_id><wp:comment_parent/></comment>")
     assert texts(raw) == {"comment_id": "7", "comment_parent": ""}
+
+
+def test_a_disk_that_fills_during_the_write_leaves_no_file_and_says_so(tmp_path):
+    """The comments folder on a tmpfs with room for a few files: the import fails, names the cause, and leaves no file."""
+    require_tmpfs_mount()
+    content = site(tmp_path)
+    source = tmp_path / "many.json"
+    comments = [{"slug": "alpha", "id": f"many-{n:02d}", "author": f"Reader {n}", "date": "2020-01-02T09:30:00-05:00",
+                 "status": "approved", "body": f"Comment number {n}.\n"} for n in range(24)]
+    source.write_text(json.dumps({"format": "reader-comments", "version": 1, "comments": comments}))
+    # In a mount namespace of its own: a 32 KiB tmpfs over the comments folder (eight 4 KiB pages), the
+    # import run there, then every file the import left on it listed.
+    script = ('mount -t tmpfs -o size=32k tmpfs "$0" && "$@"; echo "exit=$?"; '
+              'cd "$0" && find . -type f | sort | sed "s/^/left: /"')
+    done = subprocess.run(
+        ["unshare", "-Urm", "sh", "-c", script, str(content / "comments"), sys.executable, "-m",
+         "pelican.plugins.reader_comments.importers", "import", "--settings", str(SETTINGS), "--content", str(content),
+         "json", str(source)],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert "exit=1" in done.stdout, done.stdout + done.stderr
+    assert "No space left on device; nothing was written" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert [line for line in done.stdout.splitlines() if line.startswith("left: ")] == []

@@ -34,6 +34,7 @@ from pelican.plugins.reader_comments.intake.ratelimit import RateLimiter, client
 from pelican.plugins.reader_comments.intake.storage import PendingCounter, new_id
 from pelican.plugins.reader_comments.settings import apply_env, load_settings
 from support.intake import IntakeServer, Reply, launch, seed, send
+from support.needs import require_tmpfs_mount
 
 FIXTURES = Path(__file__).parent / "fixtures" / "intake"
 SETTINGS = FIXTURES / "settings.py"
@@ -482,18 +483,6 @@ def test_storage_failure_is_503_and_leaves_nothing(tmp_path: Path) -> None:
         assert files(server.content, "**/*") - before <= {server.content / "reply-all"}
     finally:
         server.stop()
-
-
-def require_tmpfs_mount() -> None:
-    """Skip unless a tmpfs can be mounted in a new user and mount namespace; under CI that is a failure."""
-    probe = None
-    if shutil.which("unshare"):
-        probe = subprocess.run(["unshare", "-Urm", "sh", "-c", "mount -t tmpfs tmpfs /mnt"], capture_output=True, timeout=30)
-    if probe is None or probe.returncode != 0:
-        reason = "needs unshare and user namespaces to mount a small tmpfs"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; the disk-full test cannot be skipped in CI")
-        pytest.skip(reason)
 
 
 def test_disk_full_is_503_and_leaves_no_partial_file(tmp_path: Path) -> None:

@@ -130,6 +130,7 @@ def test_open_article_has_the_form(fixture_build):
     page = fixture_build.page("2020/delta/index.html")
     assert 'method="post" action="http://127.0.0.1:8008/comments"' in page
     assert 'name="article" value="delta"' in page
+    assert 'formaction="http://127.0.0.1:8008/comments/preview"' in page and ">Preview</button>" in page
 
 
 def test_feeds_are_valid_atom(fixture_build):
@@ -167,7 +168,7 @@ def test_no_submit_url_shows_contact_text(tmp_path):
     build = build_site(copy_fixture(tmp_path / "content"), tmp_path / "out", COMMENTS_SUBMIT_URL=None,
                        COMMENTS_CONTACT_EMAIL="letters@blog.example")
     page = build.page("2020/delta/index.html")
-    assert "<form" not in page
+    assert "<form" not in page and ">Preview</button>" not in page and "preview.js" not in page
     assert "mailto:letters@blog.example" in page
     assert 'class="comment-reply"' not in build.page(ALPHA)
 

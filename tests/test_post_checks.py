@@ -217,3 +217,16 @@ def test_a_post_mistake_warns_in_development_and_stops_a_publish(tmp_path, name,
     assert all(part in line for part in said), line
     assert "comment error" not in out and "Traceback" not in out
     assert not (tmp_path / "public").exists()
+
+
+@pytest.mark.parametrize("post", [TAG_TYPO, BAD_STATUS], ids=["warning", "skipped-post"])
+def test_strict_settings_stop_the_build_without_fatal_warnings(tmp_path, post):
+    """POST_CHECKS_STRICT alone (publishconf.py, no `--fatal warnings`) stops the build on a front matter mistake."""
+    site_with(tmp_path, {"mistake.md": post})
+    result = pelican(tmp_path, "publishconf.py")
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert any("The build stops: correct the posts named above." in line for line in out.splitlines()), out
+    assert lines_naming(out, "content/posts/mistake.md:3:") and "Traceback" not in out
+    relaxed = pelican(tmp_path, "pelicanconf.py")
+    assert relaxed.returncode == 0, relaxed.stdout + relaxed.stderr

@@ -11,7 +11,7 @@ import html5lib
 import pytest
 
 from support.intake import IntakeServer, Reply, send, write_manifest
-from support.reader_site import ARTICLE, ARTICLE_TITLE, ARTICLE_URL, PUBLISHED, ReaderSite, reader_site
+from support.reader_site import ARTICLE, ARTICLE_TITLE, ARTICLE_URL, PUBLISHED, ReaderSite, form_values, reader_site
 
 FORM = "application/x-www-form-urlencoded"
 # Typed by a reader: quotes, markup and even the pages' own placeholder syntax stay plain text.
@@ -36,15 +36,6 @@ def post(reader: ReaderSite, fields: dict[str, str], source: str | None = None, 
     sent = {"Accept": "text/html,application/xhtml+xml", "Content-Type": FORM,
             **{name.replace("_", "-"): value for name, value in headers.items()}}
     return send(reader.intake.port, "POST", "/comments", urlencode(fields), sent, source)
-
-
-def form_values(page: str) -> dict[str, str]:
-    """What the page's comment form holds, field by field."""
-    tree = html5lib.parse(page, namespaceHTMLElements=False)
-    form = tree.find(".//form[@id='comment-form']")
-    values = {field.get("name"): field.get("value") or "" for field in form.iter("input")}
-    values["body"] = form.find(".//textarea").text or ""
-    return values
 
 
 def test_the_error_page_keeps_every_field_in_the_sites_look(reader):
@@ -73,13 +64,23 @@ def test_the_received_page_links_back_to_the_article(reader):
     reply = post(reader, fields)
     assert reply.status == 303
     location = reply.headers["location"]
-    assert location == f"comments/received?article={ARTICLE}"
+    assert location.startswith(f"comments/received?article={ARTICLE}&t=")
     page = send(reader.intake.port, "GET", f"/{location}")
     assert page.status == 200
     tree = html5lib.parse(page.text, namespaceHTMLElements=False)
     back = [a for a in tree.iter("a") if a.get("href") == f"{reader.site}/{ARTICLE_URL}"]
     assert back and ARTICLE_TITLE in "".join(back[0].itertext())
     assert "waiting for moderation" in page.text
+    # The reader's private link, shown as its own text so it can be copied or bookmarked, opens the comment's form.
+    shown = tree.find(".//a[@class='intake-edit-address']")
+    assert shown is not None and shown.text == shown.get("href") and "/comments/edit?t=" in shown.get("href")
+    edit = send(reader.intake.port, "GET", "/comments/edit?" + shown.get("href").split("?", 1)[1])
+    assert edit.status == 200
+    edit_tree = html5lib.parse(edit.text, namespaceHTMLElements=False)
+    assert edit_tree.find(".//header[@class='site-header']") is not None
+    form = edit_tree.find(".//form[@id='comment-edit-form']")
+    assert form.find(".//input[@name='author']").get("value") == "Ann Lee"
+    assert (form.find(".//textarea").text or "").strip() == "Thank you."
 
 
 def test_an_unknown_article_on_the_received_page_goes_to_the_sites_thank_you_page(reader):
@@ -165,3 +166,27 @@ def test_a_title_with_quotation_marks_is_not_nested_in_the_same_marks(reader, tm
     assert text.count("\u201c") == 1 and text.count("\u201d") == 1, text
     assert "\u2018Quick\u2019" in text and "Host\u2019s" in text
     assert text.index("\u201c") < text.index("The Napkin") and text.rstrip().endswith("Guide\u201d")
+
+
+def test_values_that_need_escaping_reach_the_pages_as_text(reader, tmp_path):
+    """A title and address from the manifest, and a refused origin, holding markup, quotes and ampersands, read back as typed."""
+    output = tmp_path / "output"
+    shutil.copytree(reader.intake.manifest.parent / "comments-intake", output / "comments-intake")
+    title = 'Tea & <b>Toast</b>: a "Plain" Guide'
+    entry = {"title": title, "url": "2011/tea&toast/?q=\"x\"<i>", "mode": "open"}
+    manifest = write_manifest(output / "comments-manifest.json", {"tea": entry})
+    (tmp_path / "comments").mkdir()
+    origin = 'http://elsewhere.example/"><script>alert(1)</script>&amp;'
+    with IntakeServer(tmp_path / "comments", manifest, env={"COMMENTS_RATE_LIMIT": "0"}) as server:
+        received = send(server.port, "GET", "/comments/received?article=tea")
+        refused = send(server.port, "POST", "/comments", urlencode({**TYPED, "article": "tea", "website": ""}),
+                       {"Accept": "text/html", "Content-Type": FORM, "Origin": origin})
+    assert received.status == 200 and refused.status == 403
+    for page in (received.text, refused.text):
+        assert "<b>" not in page and "<i>" not in page and "<script>" not in page
+    tree = html5lib.parse(received.text, namespaceHTMLElements=False)
+    [link] = [a for a in tree.iter("a") if title in "".join(a.itertext())]
+    assert link.get("href").endswith('/2011/tea&toast/?q="x"<i>')
+    tree = html5lib.parse(refused.text, namespaceHTMLElements=False)
+    [message] = ["".join(li.itertext()) for li in tree.find(".//ul[@class='intake-errors']")]
+    assert origin in message, message

@@ -16,14 +16,22 @@ import re
 from collections.abc import Iterable
 
 # Theme template (without .html), by page.
-TEMPLATES = {"error": "intake_error", "received": "intake_received", "link": "intake_link"}
+TEMPLATES = {"error": "intake_error", "received": "intake_received", "link": "intake_link", "preview": "intake_preview",
+             "edit": "intake_edit"}
 # Where the build writes them: beside the manifest, outside the pages readers browse.
 SAVE_AS = {"error": "comments-intake/error.html.in", "received": "comments-intake/received.html.in",
-           "link": "comments-intake/link.html.in"}
+           "link": "comments-intake/link.html.in", "preview": "comments-intake/preview.html.in",
+           "edit": "comments-intake/edit.html.in"}
 FIELDS = ("article", "author", "website", "reply_to", "body", "back", "title", "heading", "advice",
           # The e-mail field and the two notice choices; the pages for the links in messages.
           "email", "published_checked", "replies_checked",
-          "message", "comment_hidden", "action", "form_hidden", "token", "button")
+          "message", "comment_hidden", "action", "form_hidden", "token", "button",
+          # The preview page: the comment as the build renders it (already sanitized markup, never escaped again).
+          "preview",
+          # The reader's private link to a pending comment, and the digest of the file its form was filled from.
+          "edit_link", "edit_hidden", "digest")
+# Placeholders whose value is markup the renderer has already sanitized, put in as it is.
+MARKUP = frozenset({"preview"})
 _PLACEHOLDER = re.compile(r"\[\[intake:([a-z_]+)\]\]")
 
 
@@ -48,7 +56,9 @@ def fill(page: str, values: dict[str, str], errors: Iterable[str] = (), base: st
     def value(match: re.Match[str]) -> str:
         """One placeholder's replacement."""
         name = match.group(1)
-        return items if name == "errors" else html.escape(values.get(name, ""), quote=True)
+        if name == "errors":
+            return items
+        return values.get(name, "") if name in MARKUP else html.escape(values.get(name, ""), quote=True)
 
     filled = _PLACEHOLDER.sub(value, page)
     if base:

@@ -107,6 +107,9 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_SECRET_FILE": None,
     # Notices: days a link in a message works (each works once).
     "COMMENTS_LINK_DAYS": 7,
+    # Intake service: days the private link on the "comment received" page lets a reader change or withdraw
+    # their comment while it waits for moderation.
+    "COMMENTS_EDIT_DAYS": 7.0,
     # Notices: addresses told of each accepted comment, as "address" or "Name <address>"; empty turns alerts off.
     "COMMENTS_NOTIFY_MODERATORS": [],
     # Notices: at most one alert to the moderators every this many seconds; 0 sends one per comment.
@@ -188,6 +191,7 @@ class Options:
     state_path: str | None
     secret_file: str | None
     link_days: float
+    edit_days: float
     notify_moderators: tuple[str, ...]
     notify_interval: float
     notify_webhook: str | None

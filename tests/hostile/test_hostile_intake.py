@@ -119,12 +119,26 @@ def normalised(name: str, value: str) -> str:
     return _BREAKS.sub("\n", value).strip() if name == "body" else value.strip()
 
 
+# Where the form answers otherwise than the comment loader does with the same value in a file.
+FORM_DIFFERS = {
+    # One-line fields are stripped before they are checked, so the space the loader refuses never reaches it.
+    ("website", " https://example.com/"): 201,
+    # The form refuses every control character in the body, C1 ones included; a file may hold them as inert text.
+    ("body", "C1 controls \x85 \x9b in a body"): 400,
+}
+
+
+def expected_status(attack: Attack) -> int:
+    """The one status the form must answer: 400 exactly where the loader refuses the value, unless listed above."""
+    return FORM_DIFFERS.get((attack.field, attack.value), 400 if attack.refused else 201)
+
+
 @pytest.mark.parametrize(("cid", "attack"), CASES, ids=[cid for cid, _ in CASES])
 def test_corpus_case_is_stored_pending_as_sent_or_refused(server: IntakeServer, cid: str, attack: Attack) -> None:
     before = comment_files(server)
     reply = post(server.port, encode(submitted(attack)))
     answer = json.loads(reply.body)
-    assert reply.status in (201, 400), (reply.status, answer)
+    assert reply.status == expected_status(attack), (reply.status, answer)
     if reply.status == 400:
         assert set(answer["errors"]) <= {attack.field, "request"}, answer
         assert comment_files(server) == before

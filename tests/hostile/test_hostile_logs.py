@@ -26,12 +26,13 @@ def test_request_values_reach_the_log_escaped(tmp_path: Path) -> None:
     server = launch(tmp_path, {"COMMENTS_RATE_LIMIT": "0", "COMMENTS_ALLOWED_ORIGINS": "https://guide.example"})
     try:
         assert hostile_post(server, b"https://evil.example/\x9b2J\x9b31m", "dinner-guest") == 403
-        assert hostile_post(server, b"https://evil.example/\x1b[2J", "dinner-guest") in (400, 403)
+        assert hostile_post(server, b"https://evil.example/\x1b[2J", "dinner-guest") == 403
     finally:
         server.stop()
     log = (tmp_path / "service.log").read_bytes()
     assert not TERMINAL_CONTROLS.search(log), log
     assert b"\\x9b2J\\x9b31m" in log
+    assert b"https://evil.example/\\x1b[2J" in log
 
 
 def test_git_output_reaches_the_log_one_marked_line_each_and_escaped(tmp_path: Path) -> None:

@@ -60,5 +60,9 @@ def test_refused_by_the_cap_or_rendered_within_a_second(tmp_path: Path, case: Pa
         caps = ("'body' is longer than 10,000 characters", "file is too large")
         assert any(cap in p.message for p in problems for cap in caps), [str(p) for p in problems]
     (html, seconds), _ = bounded(LIMIT + 5, timed_render, case.text)
+    # A busy machine inflates even CPU time (shared caches, stolen cycles): over the limit, measure twice more
+    # and judge the least. A cost that grows faster than the text is over it every time.
+    for _ in range(2 if seconds >= LIMIT else 0):
+        seconds = min(seconds, bounded(LIMIT + 5, timed_render, case.text)[0][1])
     assert seconds < LIMIT, f"{case.name}: {seconds:.2f} s for {len(case.text):,} characters"
     assert body_problems(html5lib.parseFragment(html, namespaceHTMLElements=False)) == []

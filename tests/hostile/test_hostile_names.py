@@ -18,8 +18,8 @@ import html5lib
 import pytest
 
 from hostile_support import DATE, elements, has_class, text_of
-from pelican.plugins.reader_comments import comment_format
-from pelican.plugins.reader_comments.names import display_name, is_blank, resembles, visible
+from pelican.plugins.reader_comments import comment_format, names
+from pelican.plugins.reader_comments.names import display_name, is_blank, resembles, same_name, visible
 from support.build import build_site, copy_fixture
 from support.comments import comment_yaml, write_comment
 from support.intake import IntakeServer, post_form
@@ -106,6 +106,45 @@ def test_visible_spells_out_what_a_terminal_hides() -> None:
     assert visible("Zoë Ann") == "Zoë Ann"
 
 
+# One character of each kind a terminal shows as nothing, and how `visible` spells it.
+HIDDEN = [
+    ("\x07", "<U+0007>"),  # a control character (Cc)
+    ("\u0600", "<U+0600>"),  # a format character (Cf) that is not default-ignorable
+    ("\u00a0", "<U+00A0>"),  # a space other than the space (Zs)
+    ("\u2028", "<U+2028>"),  # line separator (Zl)
+    ("\u2029", "<U+2029>"),  # paragraph separator (Zp)
+    ("\ue000", "<U+E000>"),  # private use (Co)
+    ("\u0378", "<U+0378>"),  # unassigned (Cn)
+    ("\u034f", "<U+034F>"),  # default-ignorable only (a combining mark, Mn)
+    ("\u2800", "<U+2800>"),  # drawn blank only (Braille pattern blank, So)
+    ("\U000e0041", "<U+E0041>"),  # a tag character: five digits
+]
+
+
+@pytest.mark.parametrize(("char", "spelled"), HIDDEN)
+def test_visible_spells_out_each_kind_of_hidden_character(char: str, spelled: str) -> None:
+    assert visible(f"a{char}b") == f"a{spelled}b"
+    assert is_blank(char) and is_blank(f" {char} ")
+
+
+@pytest.mark.parametrize("char", [" ", "a", "\u00e9", "\u0301", "\u2603", "7", "-"])
+def test_visible_keeps_what_a_terminal_shows(char: str) -> None:
+    assert visible(f"a{char}b") == f"a{char}b"
+
+
+def test_same_name_is_the_same_text_once_normalized_and_spaced_alike() -> None:
+    assert same_name("Ann  Lee", " Ann Lee ") and same_name("Ann\tLee", "Ann Lee")
+    assert same_name("Zoe\u0301", "Zo\u00e9")
+    assert not same_name("Ann Lee", "Ann  Leen") and not same_name("ann lee", "Ann Lee")
+    assert not same_name("AnnLee", "Ann Lee") and not same_name("Di\u0430ne", "Diane")
+
+
+@pytest.fixture(autouse=True)
+def fresh_prototypes() -> None:
+    """Each test maps characters afresh, not from what an earlier test left in the cache."""
+    names._prototype.cache_clear()
+
+
 PROTECTED = ["Diane Schwartz", "Pat Example", "Bill Ortiz"]
 
 
@@ -131,6 +170,12 @@ PROTECTED = ["Diane Schwartz", "Pat Example", "Bill Ortiz"]
 )
 def test_look_alikes_name_the_real_name(name: str, real: str) -> None:
     assert resembles(name, PROTECTED) == real
+
+
+def test_a_look_alike_listed_between_direction_marks_still_resembles() -> None:
+    """The confusables data writes some right-to-left prototypes between LRM marks: the marks are not part of the glyph."""
+    assert resembles("Room \u06f2", ["Room \u0662"]) == "Room \u0662"  # Extended Arabic-Indic two, Arabic-Indic two
+    assert resembles("Room \u06f3", ["Room \u0662"]) is None
 
 
 @pytest.mark.parametrize("name", ["Diane Schwarz", "Dana Schwartz", "Pat Examples", "Bill Ortega", "Ann Reader", "Dlane Schwartz"])

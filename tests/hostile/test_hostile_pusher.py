@@ -14,6 +14,7 @@ INTAKE = {"COMMENTS_PUSHER": "intake"}
 APPROVED = "content/comments/dinner-guest/20110421T143000-marcus-webb.yaml"
 NEW = "content/comments/dinner-guest/20240102T100000-ann.yaml"
 OTHER = "content/comments/dinner-guest/20240103T100000-bob.yaml"
+EDITED = "content/comments/dinner-guest/20240104T100000-cy.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,20 @@ def comment_deleted(site: Hooked, marker: Path) -> None:
     site.commit("Remove")
 
 
+def post_deleted(site: Hooked, marker: Path) -> None:
+    """A post removed, beside nothing else: only a pending comment may be removed."""
+    (site.site / "content/posts/dinner-guest.md").unlink()
+    site.commit("Remove a post")
+
+
+def pending_and_approved_deleted(site: Hooked, marker: Path) -> None:
+    """A pending comment withdrawn, and in the same commit an approved one removed."""
+    site.commit("Pending", {OTHER: PENDING})
+    (site.site / OTHER).unlink()
+    (site.site / APPROVED).unlink()
+    site.commit("Withdraw both")
+
+
 def hidden_file(site: Hooked, marker: Path) -> None:
     """A hidden file in an article's comments folder, and one a level deeper."""
     site.commit("Hidden", {"content/comments/dinner-guest/.x.yaml": PENDING, "content/comments/dinner-guest/a/b.yaml": PENDING})
@@ -82,7 +97,7 @@ def merge_with_a_change(site: Hooked, marker: Path) -> None:
 
 HOSTILE: list[Callable[[Hooked, Path], None]] = [
     settings_change, approved_comment, linked_comment, approved_made_pending, comment_deleted, hidden_file,
-    pending_beside_a_post, merge_with_a_change,
+    pending_beside_a_post, merge_with_a_change, post_deleted, pending_and_approved_deleted,
 ]
 
 
@@ -92,6 +107,22 @@ def test_the_intake_key_adds_a_pending_comment(clean: Hooked) -> None:
     done = clean.try_push(env=INTAKE)
     assert done.returncode == 0, done.stderr
     assert "only new pending comments" in done.stderr and clean.tip() == sh(clean.site, "git", "rev-parse", "HEAD").stdout.strip()
+
+
+def test_the_intake_key_edits_then_withdraws_a_pending_comment(clean: Hooked) -> None:
+    """A reader's edit (pending stays pending) and withdrawal (the pending file removed) pass the gate."""
+    clean.commit("Pending", {EDITED: PENDING})
+    assert clean.try_push(env=INTAKE).returncode == 0
+    clean.commit("Comment edited before moderation", {EDITED: PENDING.replace("status: pending", "status: pending\nwebsite: https://ann.example/")})
+    done = clean.try_push(env=INTAKE)
+    assert done.returncode == 0, done.stderr
+    (clean.site / EDITED).unlink()
+    clean.commit("Comment withdrawn before moderation")
+    done = clean.try_push(env=INTAKE)
+    assert done.returncode == 0, done.stderr
+    assert clean.tip() == sh(clean.site, "git", "rev-parse", "HEAD").stdout.strip()
+    listed = sh(clean.site, "git", "ls-tree", "-r", "--name-only", clean.tip(), "content/comments/dinner-guest").stdout
+    assert EDITED not in listed and APPROVED in listed
 
 
 @pytest.mark.parametrize("change", HOSTILE, ids=lambda change: change.__name__)

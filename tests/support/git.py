@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .needs import missing
+
 REPO = Path(__file__).resolve().parents[2]
 # A moderator's identity, and no user or system git configuration.
 PEOPLE = {
@@ -20,6 +22,8 @@ PEOPLE = {
 
 def sh(cwd: Path, *args: str, env: dict[str, str] | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
     """Run a command as a person at the terminal would; check it succeeded when `ok`."""
+    if args[0] == "git" and shutil.which("git") is None:
+        missing("git")
     done = subprocess.run(
         list(args), cwd=cwd, env={**os.environ, **PEOPLE, **(env or {})}, capture_output=True, text=True, timeout=180, check=False
     )

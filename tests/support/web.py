@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
+from .needs import missing
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -35,12 +35,10 @@ def chromium_path() -> str | None:
 
 
 def require_chromium() -> str:
-    """The Chromium binary; skip the test without it, except under CI where that is a failure."""
+    """The Chromium binary; without it the test fails naming what to install (skipped only with SKIP=browser)."""
     path = chromium_path()
     if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed (apt-get install chromium); browser tests cannot be skipped in CI")
-        pytest.skip("Chromium not installed (apt-get install chromium)")
+        missing("browser")
     return path
 
 

@@ -45,6 +45,18 @@ honeypot `homepage`. Other fields are ignored; multipart bodies are refused with
   address (or has user information or a backslash), a malformed reply_to, a body
   that would cost too much to publish (render.cost_problems).
 - A filled honeypot gets the success answer and nothing is stored.
+
+`POST /comments/preview`: the same form, the same origin, type, size and field checks,
+and a rate limit of the same size counted apart (a preview never uses up a post).
+Nothing is stored. A browser gets the site's preview page (the comment rendered by
+render.render_body, the form filled in); `Accept: application/json` gets
+`{"html": ...}`, readable by the article's page when its origin is allowed.
+
+An accepted post answers with the reader's private link (JSON `edit`; the received
+page shows it): `GET /comments/edit?t=...` shows a pending comment in its form;
+`POST /comments/edit` (fields t, digest, author, website, body, action) previews,
+saves or withdraws it while it is pending (see edits.py). Each save or withdrawal is
+committed and pushed alone when git is on.
 - 404 for an unknown article, or a reply_to that is not a published comment of it;
   403 when the article's comments are closed or off.
 - 503 with Retry-After when the article already has COMMENTS_MAX_PENDING comments

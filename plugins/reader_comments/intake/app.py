@@ -24,10 +24,13 @@ from ..comment_format import Comment, CommentFileError
 from ..fileio import clean_temp_files
 from ..gitsync import GitError, GitRecorder
 from ..notify.actions import Outcome, decision_message
+from ..notify.links import LinkError
 from ..notify.readers import ReaderChoice
 from ..notify.service import Notifier
 from .akismet_check import AkismetCheck
 from .config import Config
+from .edits import PURPOSE as EDIT_PURPOSE
+from .edits import EditLinks
 from .form import (
     HONEYPOT,
     LABELS,
@@ -53,6 +56,7 @@ RETRY_STORAGE = 600
 RETRY_MANIFEST = 60
 STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 RECEIVED_PATH = "/comments/received"
+PREVIEW_PATH = "/comments/preview"
 # An Origin header is shown to the reader and logged only this far.
 MAX_ORIGIN_SHOWN = 200
 FULL_MESSAGE = "This discussion has too many comments awaiting moderation; please try again later."
@@ -73,11 +77,18 @@ class Service:
         self.config = config
         self.manifest = ManifestCache(config.manifest)
         self.limiter = RateLimiter(config.rate_limit, config.rate_window)
+        # Previews are limited at the same rate, on a count of their own: a preview never uses up a submission.
+        self.preview_limiter = RateLimiter(config.rate_limit, config.rate_window)
         self.pending = PendingCounter(config.comments, config.tz)
         self.pages = ReaderPages(config)
         akismet = AkismetCheck(config.akismet_key, config.site, config.akismet_endpoint, config.language) if config.akismet_key else None
         self.screen = Screen(config.spam_rules, config.comments, config.protected_names, akismet=akismet)
         self._locks: dict[str, asyncio.Lock] = {}
+        # The readers' private links to their pending comments, signed with the notices' secret once it is open.
+        self.edits: EditLinks | None = None
+        if notifier is not None and notifier.opened:
+            self.edits = EditLinks(notifier.signer, config.edit_days, config.comments, self.pages,
+                                   notifier.config.links_base, self.recorder, render_comment, self._locks)
         self._manifest_loads = 0
         self.notifier = notifier
         if notifier is not None:
@@ -131,6 +142,46 @@ class Service:
         await self.announce(comment, choice)
         return self.success(comment.id, as_json, comment.article)
 
+    async def preview(self, request: Request) -> Response:
+        """Answer one POST /comments/preview: the comment as the build would render it, and nothing stored."""
+        as_json = wants_json(request.headers.get("accept", ""))
+        form: dict[str, str] = {}
+        counted: str | None = None
+        try:
+            self.check_head(request)
+            form = parse_form(await read_body(request, self.config.max_request_bytes))
+            counted = self.check_rate(request, self.preview_limiter)
+            submission = validate(form)
+            await self.check_cost(submission)
+            self.check_article(submission)
+            rendered = await self.render(submission.body)
+        except Rejected as refusal:
+            self.refund(counted, self.preview_limiter)
+            logger.info("preview refused: %d %s", refusal.status, "; ".join(refusal.errors.values()))
+            return self.with_origin(request, self.failure(refusal, as_json, form))
+        except ClientDisconnect:
+            self.refund(counted, self.preview_limiter)
+            return PlainTextResponse("incomplete request", status_code=400)
+        if as_json:
+            return self.with_origin(request, JSONResponse({"html": rendered}))
+        back = self.article_url(submission.article) or f"{self.config.site}/"
+        page = self.pages.preview(rendered, form, back)
+        if page is None:
+            return self.failure(Rejected(503, {"request": "Previews cannot be shown yet; please try again later."}), False, form)
+        return page
+
+    async def render(self, body: str) -> str:
+        """The comment's HTML by the build's own renderer, rendered off the event loop."""
+        return await run_in_threadpool(render_comment, body)
+
+    def with_origin(self, request: Request, response: Response) -> Response:
+        """Let the article's page read the answer from its script, when the page's origin is an allowed one."""
+        origin = request.headers.get("origin")
+        if origin is not None and self.config.allows(origin):
+            response.headers["access-control-allow-origin"] = origin
+            response.headers["vary"] = "Origin"
+        return response
+
     async def announce(self, comment: Comment, choice: ReaderChoice | None) -> None:
         """Tell the notices a comment was stored; a failure there is logged and never fails the post."""
         if self.notifier is None:
@@ -156,7 +207,7 @@ class Service:
     def check_head(self, request: Request) -> None:
         """Check the request's origin, type and size before reading it; raise Rejected."""
         origin = request.headers.get("origin")
-        if origin is not None and not self.config.allows(origin):
+        if origin is not None and not self.config.allows(origin) and not same_origin(request, origin):
             allowed = ", ".join(sorted(self.config.origins)) or "none"
             logger.warning("refused a post from origin “%s”: allowed are %s (COMMENTS_ALLOWED_ORIGINS, SITEURL)",
                            origin[:MAX_ORIGIN_SHOWN], allowed)
@@ -165,23 +216,24 @@ class Service:
         check_content_type(request.headers.get("content-type", ""))
         check_length(request.headers.get("content-length"), self.config.max_request_bytes)
 
-    def check_rate(self, request: Request) -> str | None:
+    def check_rate(self, request: Request, limiter: RateLimiter | None = None) -> str | None:
         """Count this post against its client (the key counted, None when off); raise Rejected(429) past the limit."""
-        if not self.limiter.enabled:
+        limiter = self.limiter if limiter is None else limiter  # an empty limiter is falsy (it has a length)
+        if not limiter.enabled:
             return None
         peer = request.client.host if request.client else None
         key = client_key(peer, request.headers.getlist("x-forwarded-for"), self.config.proxies)
-        wait = self.limiter.hit(key)
+        wait = limiter.hit(key)
         if wait:
             logger.debug("rate limit reached for %s", key)
             message = f"You have sent several comments in a short time; please wait {how_long(wait)} and send it again."
-            raise Rejected(429, {"request": message}, self.limiter.retry_after(wait))
+            raise Rejected(429, {"request": message}, limiter.retry_after(wait))
         return key
 
-    def refund(self, key: str | None) -> None:
+    def refund(self, key: str | None, limiter: RateLimiter | None = None) -> None:
         """A refused post does not count against its client."""
         if key is not None:
-            self.limiter.refund(key)
+            (self.limiter if limiter is None else limiter).refund(key)
 
     async def check_cost(self, submission: Submission) -> None:
         """Refuse a body that would cost too much to publish (render.cost_problems), rendered off the event loop.
@@ -277,12 +329,14 @@ class Service:
         return Rejected(503, {"request": "Comments cannot be stored right now; please try again later."}, RETRY_STORAGE)
 
     def success(self, comment_id: str, as_json: bool, slug: str) -> Response:
-        """The answer to an accepted (or silently dropped) submission."""
+        """The answer to an accepted (or silently dropped) submission, with the reader's edit link when links are on."""
+        link = self.edits.link(slug, comment_id) if self.edits else None
         if as_json:
-            return JSONResponse({"id": comment_id, "status": "pending"}, status_code=201)
+            return JSONResponse({"id": comment_id, "status": "pending", **({"edit": link} if link else {})}, status_code=201)
         if self.article_url(slug) and self.pages.has("received"):
+            query = {"article": slug, **({"t": link.partition("?t=")[2]} if link else {})}
             # Relative, so it works behind a proxy that maps a path prefix to this service.
-            return RedirectResponse(f"{RECEIVED_PATH.lstrip('/')}?{urlencode({'article': slug})}", status_code=303)
+            return RedirectResponse(f"{RECEIVED_PATH.lstrip('/')}?{urlencode(query)}", status_code=303)
         return RedirectResponse(self.config.thanks, status_code=303)
 
     def received(self, request: Request) -> Response:
@@ -292,8 +346,18 @@ class Service:
         entry = (self.manifest.articles() or {}).get(slug)
         title = entry.get("title") if isinstance(entry, dict) else None
         shown = reader_pages.quoted_title(title) if isinstance(title, str) else "the article"
-        page = self.pages.received(url, shown) if url else None
+        page = self.pages.received(url, shown, self.edit_link(request.query_params.get("t", ""))) if url else None
         return page or RedirectResponse(self.config.thanks, status_code=303)
+
+    def edit_link(self, token: str) -> str:
+        """The reader's private link for a genuine edit token, else nothing."""
+        if self.edits is None or not token:
+            return ""
+        try:
+            self.edits.signer.read(token, EDIT_PURPOSE)
+        except LinkError:
+            return ""
+        return f"{self.edits.base}/edit?{urlencode({'t': token})}"
 
     def failure(self, refusal: Rejected, as_json: bool, form: dict[str, str]) -> Response:
         """The answer to a refused submission: JSON errors, or the site's page with the form as the reader filled it."""
@@ -309,6 +373,19 @@ class Service:
         if isinstance(entry, dict) and isinstance(entry.get("url"), str):
             return f"{self.config.site}/{entry['url'].lstrip('/')}"
         return None
+
+
+def same_origin(request: Request, origin: str) -> bool:
+    """Whether the post comes from one of this service's own pages (the preview and error pages post back here)."""
+    own = request.base_url
+    return origin.rstrip("/") == f"{own.scheme}://{own.netloc}"
+
+
+def render_comment(body: str) -> str:
+    """A comment's HTML by the build's own renderer (imported on first use: starting the service loads none of the build)."""
+    from ..render import render_body
+
+    return render_body(body)
 
 
 class SecurityHeaders:
@@ -378,6 +455,12 @@ async def submit(request: Request) -> Response:
     return await service.handle(request)
 
 
+async def preview(request: Request) -> Response:
+    """POST /comments/preview."""
+    service: Service = request.app.state.service
+    return await service.preview(request)
+
+
 async def received(request: Request) -> Response:
     """GET /comments/received."""
     service: Service = request.app.state.service
@@ -408,8 +491,10 @@ def create_app(config: Config, notifier: Notifier | None = None) -> Starlette:
         routes=[
             Route("/comments", submit, methods=["POST"]),
             Route(RECEIVED_PATH, received, methods=["GET"]),
+            Route(PREVIEW_PATH, preview, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             *links,
+            *(service.edits.routes() if service.edits else []),
         ],
         middleware=[Middleware(SecurityHeaders), Middleware(RequestFraming)],
         lifespan=lifespan,

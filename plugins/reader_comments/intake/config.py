@@ -112,6 +112,8 @@ class Config:
     language: str = "en"
     # Development (SITEURL not absolute): accept pages on any loopback port, not only the dev server's 8000.
     any_loopback_port: bool = False
+    # Days the reader's private link to a pending comment works (COMMENTS_EDIT_DAYS).
+    edit_days: float = 7.0
 
     def allows(self, origin: str) -> bool:
         """Whether a post from a page at `origin` is accepted."""
@@ -155,6 +157,7 @@ def build_config(settings: dict[str, Any], comments: Path | None = None, manifes
         akismet_endpoint=options.akismet_endpoint or None,
         language=str(settings.get("DEFAULT_LANG") or "en"),
         any_loopback_port=not siteurl,
+        edit_days=float(options.edit_days or DEFAULTS["COMMENTS_EDIT_DAYS"]),
     )
 
 
