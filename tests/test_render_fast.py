@@ -74,9 +74,9 @@ def real_looking(count: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def spec(request) -> list[dict[str, object]]:
+def spec() -> list[dict[str, object]]:
     """The CommonMark spec's examples."""
-    return spec_examples(Path(request.config.cache.mkdir("commonmark-spec")))
+    return spec_examples()
 
 
 def test_spec_examples_publish_as_markdown_it_py_does(spec) -> None:
@@ -167,3 +167,39 @@ def test_brackets_before_backticks_never_reach_the_fast_renderer(capfd) -> None:
     # A panic prints its message and a backtrace to stderr: the build's log must not get them.
     assert markdown_html("[a`") == "<p>[a`</p>\n"
     assert capfd.readouterr().err == ""
+
+
+# Which bodies the fast renderer may publish: its own answer where markdown-it-py's would be the same,
+# None (markdown-it-py renders it) at each limit it must not cross.
+FAST = [
+    "> " * 9 + "x\n",  # ten levels: nine quotes and a paragraph
+    "".join(f"para {n}\n\n" for n in range(15)),  # many levels one after another, never deep
+    '[t](http://a.example/ "' + "t" * 300 + '")\n',
+    '[t](http://a.example/ "' + "&amp;" * 300 + '")\n',  # 300 characters once unescaped
+    "[l](http://a.example/" + "x" * 2031 + ")\n",
+    "[a](http://a.example/?x=1&y=2) and [b](mailto:b@example.org)\n",
+    "*a* _b_ **c** `d`\n",
+]
+NOT_FAST = [
+    "> " * 10 + "x\n",
+    '[t](http://a.example/ "' + "t" * 301 + '")\n',
+    "[l](http://a.example/" + "x" * 2032 + ")\n",
+    "[x](/relative)\n",
+    "[a](http://a.example/) [x](/relative)\n",  # the second link decides
+    "[x](http://a.example/%zz)\n",
+    "[x](http://b\u00fccher.example/)\n",
+    "[a]: http://a.example/\n",
+    "*\u20ac*b\n",
+    "[a] `b`\n",
+]
+
+
+@pytest.mark.parametrize("body", FAST)
+def test_the_fast_renderer_publishes_within_its_limits(body: str) -> None:
+    assert fast_html(body) == REFERENCE.render(body)
+
+
+@pytest.mark.parametrize("body", NOT_FAST)
+def test_past_its_limits_the_fast_renderer_gives_way(body: str) -> None:
+    assert fast_html(body) is None
+    assert markdown_html(body) == REFERENCE.render(body)

@@ -58,9 +58,7 @@ _ADDRESS = re.compile(r"(?:https?:|mailto:)[^\s<>]*", re.IGNORECASE)
 _DIVERGENT = re.compile(r"\]:|[^\x00-\x7f][*_]|[*_][^\x00-\x7f]|[\ud800-\udfff]")
 # The fast renderer's tags that open or close a level, and its links.
 _FAST_NESTING = re.compile(r"<(/?)(?:blockquote|ul|ol|li|p|pre|code|em|strong|a|h[1-6])\b")
-_FAST_LINK = re.compile(r"<a\b([^>]*)>")
-_FAST_HREF = re.compile(r'\shref="([^"]*)"')
-_FAST_TITLE = re.compile(r'\stitle="([^"]*)"')
+_FAST_LINK = re.compile(r'<a href="([^"]*)"(?: title="([^"]*)")?>')
 # An address both renderers leave as written: ASCII letters, digits and the characters neither encodes.
 _PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]*\Z")
 # The deepest nesting of elements the fast renderer's HTML may have (markdown-it-py stops nesting at 20 levels).
@@ -130,12 +128,10 @@ def _fast_parser() -> markdown_it_pyrs.MarkdownIt:
 def _fast_links_agree(fragment: str) -> bool:
     """Whether every link of the fast renderer's HTML is one markdown-it-py makes the same way."""
     for match in _FAST_LINK.finditer(fragment):
-        href = _FAST_HREF.search(match.group(1))
-        address = html.unescape(href.group(1)) if href else ""
+        address, title = html.unescape(match.group(1)), match.group(2)
         if not _PLAIN_ADDRESS.match(address) or not _validate_link(address):
             return False
-        title = _FAST_TITLE.search(match.group(1))
-        if title and len(html.unescape(title.group(1))) > MAX_TITLE_LENGTH:
+        if title is not None and len(html.unescape(title)) > MAX_TITLE_LENGTH:
             return False
     return True
 
