@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from pelican.plugins.reader_comments import render
 from pelican.plugins.reader_comments.render import fast_html, fast_render, markdown_html, render_body
 from support.commonmark_spec import spec_examples
 
@@ -129,6 +130,10 @@ DIVERGENT = [
     ("[l](http://a.example/" + "x" * 2031 + ")\n", '<p><a href="http://a.example/' + "x" * 2031 + '">l</a></p>\n'),
     ("![i](http://a.example/b.png)\n", '<p>!<a href="http://a.example/b.png">i</a></p>\n'),
     (">\n", "<blockquote></blockquote>\n"),
+    # A bracket and a backtick send a body to markdown-it-py, whose title limit then applies.
+    ('[t](http://a.example/ "' + "t" * 300 + '") `c`\n',
+     '<p><a href="http://a.example/" title="' + "t" * 300 + '">t</a> <code>c</code></p>\n'),
+    ('[t](http://a.example/ "' + "t" * 301 + '") `c`\n', '<p><a href="http://a.example/">t</a> <code>c</code></p>\n'),
 ]
 
 
@@ -203,3 +208,14 @@ def test_the_fast_renderer_publishes_within_its_limits(body: str) -> None:
 def test_past_its_limits_the_fast_renderer_gives_way(body: str) -> None:
     assert fast_html(body) is None
     assert markdown_html(body) == REFERENCE.render(body)
+
+
+def test_plain_comments_never_start_markdown_it_py() -> None:
+    # The reference parser is built on first use (and kept): a body the fast renderer takes never builds it.
+    render._parser.cache_clear()
+    assert markdown_html("Hello *there*, see [the guide](https://example.com/a).\n") == (
+        '<p>Hello <em>there</em>, see <a href="https://example.com/a">the guide</a>.</p>\n'
+    )
+    assert render._parser.cache_info().currsize == 0
+    assert markdown_html("[a] `b`\n") == "<p>[a] <code>b</code></p>\n"
+    assert render._parser.cache_info().currsize == 1
