@@ -30,6 +30,8 @@ from typing import Any
 from .cache import JsonCache
 from .comment_format import SCHEMA_PATH, ReadCache
 from .render import cost_problems, plain_text, render_body
+from .sections import KIND as SECTIONS
+from .sections import SectionCache
 from .settings import options_of, resolve
 
 _LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "pyyaml", "jsonschema", "feedgenerator")
@@ -40,12 +42,13 @@ FOLDER = "reader_comments"
 
 @dataclass(slots=True)
 class BuildCaches:
-    """One build's caches: the read cache, the body cache, and where the feed cache lives (None: caching is off)."""
+    """One build's caches: the read, body and section caches, and where the feed cache lives (None: caching is off)."""
 
     key: str
     reads: ReadCache
     bodies: BodyCache
     feeds: Path | None
+    sections: SectionCache
 
     @classmethod
     def for_settings(cls, settings: dict[str, Any]) -> BuildCaches:
@@ -59,7 +62,8 @@ class BuildCaches:
             return folder / f"{kind}-{key}.json" if folder else None
 
         bodies = BodyCache(place(BodyCache.kind), parallel=options.parallel_render)
-        return cls(key, ReadCache(place(ReadCache.kind)), bodies, place("feeds"))
+        sections = SectionCache(folder / f"{SECTIONS}-{key}" if folder else None, key)
+        return cls(key, ReadCache(place(ReadCache.kind)), bodies, place("feeds"), sections)
 
     def save(self) -> None:
         """Keep what this build read and rendered."""
