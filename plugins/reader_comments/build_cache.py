@@ -34,7 +34,7 @@ from .sections import KIND as SECTIONS
 from .sections import SectionCache
 from .settings import options_of, resolve
 
-_LIBRARIES = ("markdown-it-py", "markdown-it-pyrs", "nh3", "pyyaml", "jsonschema", "feedgenerator")
+_LIBRARIES = ("markdown-it-py", "nh3", "pyyaml", "jsonschema", "feedgenerator")
 # With fewer bodies to render than this, a helper process costs more than it saves.
 PARALLEL_MIN = 1000
 FOLDER = "reader_comments"

@@ -5,16 +5,6 @@ turns them into HTML (raw HTML stays text, links only for allowed schemes), and
 nh3 then removes anything outside a short allowlist, so a bug in either layer
 alone cannot let markup through.
 
-markdown-it-pyrs (the same parser compiled from Rust, about ten times faster)
-renders a body first, with the same rules (images and raw HTML off). Its HTML
-is used only where it provably matches markdown-it-py's: the source holds none
-of the constructs where the two differ (`_DIVERGENT`: reference definitions,
-emphasis next to a non-ASCII character, lone surrogates; nor a bracket and a
-backtick, on which markdown-it-pyrs 0.4 can panic), it did not fail, and its
-HTML nests no deeper than MAX_FAST_DEPTH and has only links that pass the link
-rules with a plain ASCII address. Anything else is rendered by markdown-it-py.
-tests/bench/README.md says what was compared.
-
 What one comment may cost is bounded here too. Markdown copies a reference
 definition into every use of it, percent-encoded, so a short body could expand
 a thousandfold: a link address longer than MAX_LINK_LENGTH once encoded never
@@ -29,9 +19,7 @@ import html
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
-import markdown_it_pyrs
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -52,22 +40,6 @@ RENDERED_RATIO = 10
 RENDERED_ALLOWANCE = 2_000
 # What may be a link address in the source: a scheme the renderer links, up to a space or a bracket.
 _ADDRESS = re.compile(r"(?:https?:|mailto:)[^\s<>]*", re.IGNORECASE)
-# Source the fast renderer may render differently: reference definitions (markdown-it-py vets their
-# address), emphasis beside a non-ASCII character (CommonMark 0.31 counts Unicode symbols as punctuation) and lone surrogates; and (in
-# fast_html) a `[` with a backtick anywhere after, on which markdown-it-pyrs 0.4 panics.
-_DIVERGENT = re.compile(r"\]:|[^\x00-\x7f][*_]|[*_][^\x00-\x7f]|[\ud800-\udfff]")
-# The fast renderer's tags that open or close a level, and its links.
-_FAST_NESTING = re.compile(r"<(/?)(?:blockquote|ul|ol|li|p|pre|code|em|strong|a|h[1-6])\b")
-_FAST_LINK = re.compile(r'<a href="([^"]*)"(?: title="([^"]*)")?>')
-# An address both renderers leave as written: ASCII letters, digits and the characters neither encodes.
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]*\Z")
-# The deepest nesting of elements the fast renderer's HTML may have (markdown-it-py stops nesting at 20 levels).
-MAX_FAST_DEPTH = 10
-# The parts of CommonMark the fast renderer runs: all but raw HTML and images, as in _parser().
-_FAST_RULES: list[Any] = [
-    "blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph", "reference",
-    "autolink", "backticks", "emphasis", "entity", "escape", "link", "newline",
-]  # fmt: skip
 
 _CLEANER = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
@@ -119,61 +91,6 @@ def _parser() -> MarkdownIt:
     return md
 
 
-@lru_cache(maxsize=1)
-def _fast_parser() -> markdown_it_pyrs.MarkdownIt:
-    """markdown-it-pyrs with the rules of _parser(): no raw HTML, no images, no typographer."""
-    return markdown_it_pyrs.MarkdownIt("zero").enable_many(_FAST_RULES)
-
-
-def _fast_links_agree(fragment: str) -> bool:
-    """Whether every link of the fast renderer's HTML is one markdown-it-py makes the same way."""
-    for match in _FAST_LINK.finditer(fragment):
-        address, title = html.unescape(match.group(1)), match.group(2)
-        if not _PLAIN_ADDRESS.match(address) or not _validate_link(address):
-            return False
-        if title is not None and len(html.unescape(title)) > MAX_TITLE_LENGTH:
-            return False
-    return True
-
-
-def _fast_depth_ok(fragment: str) -> bool:
-    """Whether the fast renderer's HTML nests no deeper than MAX_FAST_DEPTH."""
-    depth = 0
-    for match in _FAST_NESTING.finditer(fragment):
-        depth += -1 if match.group(1) else 1
-        if depth > MAX_FAST_DEPTH:
-            return False
-    return True
-
-
-def fast_render(markdown: str) -> str | None:
-    """markdown-it-pyrs's HTML of `markdown`, or None when it panics (it raises its own bugs as PanicException)."""
-    try:
-        return _fast_parser().render(markdown)
-    except BaseException as error:  # noqa: BLE001  PanicException derives from BaseException only
-        if type(error).__name__ != "PanicException":
-            raise
-        return None
-
-
-def fast_html(markdown: str) -> str | None:
-    """The fast renderer's HTML of `markdown` when it is provably markdown-it-py's, else None."""
-    if _DIVERGENT.search(markdown) or ("[" in markdown and "`" in markdown):
-        return None
-    fragment = fast_render(markdown)
-    if fragment is None:
-        return None
-    if not _fast_links_agree(fragment) or not _fast_depth_ok(fragment):
-        return None
-    # An empty block quote: markdown-it-py writes no line break inside it.
-    return fragment.replace("<blockquote>\n</blockquote>", "<blockquote></blockquote>")
-
-
-def reference_html(markdown: str) -> str:
-    """markdown-it-py's HTML of `markdown`: the reference the fast renderer is held to."""
-    return _parser().render(markdown)
-
-
 def sanitize(fragment: str) -> str:
     """Reduce an HTML fragment to the comment allowlist."""
     return _CLEANER.clean(fragment)
@@ -181,8 +98,7 @@ def sanitize(fragment: str) -> str:
 
 def markdown_html(markdown: str) -> str:
     """The Markdown layer alone: CommonMark to HTML, raw HTML kept as text, unsafe links left as text."""
-    fast = fast_html(markdown)
-    return reference_html(markdown) if fast is None else fast
+    return _parser().render(markdown)
 
 
 def render_body(markdown: str) -> str:
