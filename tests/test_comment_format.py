@@ -715,3 +715,26 @@ def test_a_mode_given_to_the_atomic_write_is_the_files_mode_new_or_replaced(tmp_
     os.chmod(replaced, 0o644)
     atomic_write(replaced, b"new\n", mode=0o640)
     assert replaced.stat().st_mode & 0o7777 == 0o640 and replaced.read_bytes() == b"new\n"
+
+
+def test_the_atomic_write_takes_its_bytes_in_pieces_in_order(tmp_path):
+    target = tmp_path / "pieces.json"
+    atomic_write(target, iter([b"{", b'"a": 1', b"}"]), create=True)
+    assert target.read_bytes() == b'{"a": 1}'
+    atomic_write(target, (bytes([n]) for n in b"replaced"))
+    assert target.read_bytes() == b"replaced"
+
+
+def test_a_cache_of_many_entries_is_saved_in_pieces_and_read_back_whole(tmp_path):
+    from pelican.plugins.reader_comments.cache import JsonCache
+
+    entries = {f"key-{n}": [f"<p>{n} \u201cq\u201d \\ \"</p>", n, None] for n in range(600)}
+    cache = JsonCache(tmp_path / "cache-x.json")
+    cache.used = dict(entries)
+    cache.save()
+    assert json.loads((tmp_path / "cache-x.json").read_text(encoding="utf-8")) == entries
+    assert JsonCache(tmp_path / "cache-x.json").entries == entries
+    empty = JsonCache(tmp_path / "cache-y.json")
+    empty.entries = {"old": 1}
+    empty.save()
+    assert json.loads((tmp_path / "cache-y.json").read_text(encoding="utf-8")) == {}

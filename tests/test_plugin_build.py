@@ -344,3 +344,20 @@ def test_feeds_are_rewritten_only_when_they_change_and_flushed_only_when_asked(t
     assert feed.stat().st_ino != before[feed]
     # Flushed: the feed's data (through its temporary file) and its folder.
     assert str(feed.parent) in synced and any(p.startswith(f"{feed.parent}/.tmp-") for p in synced), synced
+
+
+def test_a_feed_changed_in_the_output_is_written_again_and_the_cache_keeps_no_feed_text(tmp_path):
+    content = copy_fixture(tmp_path / "content")
+    out = tmp_path / "out"
+    build_site(content, out)
+    feed = out / "feeds/comments/alpha.atom.xml"
+    written = feed.read_bytes()
+    assert b"First! A" in written
+    feed.write_bytes(written.replace(b"First! A", b"TAMPERED"))
+    build_site(content, out)
+    assert feed.read_bytes() == written
+    feed.unlink()
+    build_site(content, out)
+    assert feed.read_bytes() == written
+    kept = b"".join(p.read_bytes() for p in (tmp_path / "out-cache" / "reader_comments").glob("feeds-*.json"))
+    assert kept and b"First! A" not in kept and b"<feed" not in kept

@@ -27,6 +27,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from .cache import JsonCache
 from .comment_format import SCHEMA_PATH, ReadCache
 from .render import cost_problems, plain_text, render_body
@@ -103,9 +105,11 @@ class BodyCache(JsonCache):
                 todo.setdefault(key, body)
         self.fresh.update(zip(todo, render_pairs(list(todo.values()), self.parallel), strict=True))
 
-    def render(self, body: str) -> tuple[str, str]:
-        """The sanitized HTML of `body` and its plain text, from the cache when possible."""
+    def render(self, body: str) -> tuple[Markup, str]:
+        """The sanitized HTML of `body` (as Markup, one object however often it is asked) and its plain text."""
         entry = self._entry(body)
+        if not isinstance(entry[0], Markup):
+            entry[0] = Markup(entry[0])
         return entry[0], entry[1]
 
     def problems(self, body: str) -> list[str]:

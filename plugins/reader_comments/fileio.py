@@ -32,8 +32,10 @@ def _umask() -> int:
 _NEW_FILE_MODE = 0o666 & ~_umask()
 
 
-def atomic_write(path: Path, data: bytes, *, create: bool = False, mode: int | None = None, durable: bool = True) -> None:
-    """Write `data` to `path` atomically; with `create`, never replace a file (FileExistsError).
+def atomic_write(
+    path: Path, data: bytes | Iterable[bytes], *, create: bool = False, mode: int | None = None, durable: bool = True
+) -> None:
+    """Write `data` (bytes, or pieces of bytes in order) to `path` atomically; with `create`, never replace a file (FileExistsError).
 
     A new file gets the usual permissions (0666 less the umask); a replaced one keeps its own;
     `mode` sets them instead (before the file appears under its name: never readable by others meanwhile).
@@ -43,7 +45,7 @@ def atomic_write(path: Path, data: bytes, *, create: bool = False, mode: int | N
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.writelines((data,) if isinstance(data, bytes) else data)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())

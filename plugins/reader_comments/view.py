@@ -109,7 +109,7 @@ class CommentRenderer:
             id=comment.id, anchor=anchor, url=url, depth=node.depth, placeholder=False, parent=parent,
             author=author, website=comment.website, role=comment.role, pinned=comment.pinned,
             date=local, date_iso=local.isoformat(), date_display=local.strftime(self._date_format),
-            body_html=Markup(html), body_text=text,
+            body_html=html, body_text=text,
             avatar=self._avatar(author) if self._avatars_on else None,
         )
 
