@@ -2,8 +2,8 @@
 
 Valid comment files are kept by path and the SHA-256 of their bytes
 (`comment_format.ReadCache`), rendered bodies (HTML and plain text) by the SHA-256
-of the body text (`BodyCache`), and article comment feeds by digest
-(`feeds.FeedCache`). Each file's name carries a fingerprint of the plugin's loaded
+of the body text (`BodyCache`), article comment feeds' digests
+(`feeds.FeedCache`) and discussion sections (`sections.SectionCache`, a folder). Each file's name carries a fingerprint of the plugin's loaded
 code and schema, the libraries' and Python's versions, the COMMENTS_* settings and
 TIMEZONE, so any change there starts afresh. `BuildCaches` owns those locations,
 as Pelican's FileDataCacher owns its own.
