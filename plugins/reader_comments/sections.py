@@ -99,12 +99,19 @@ def _article_used_whole(tree: nodes.Template, attributes: set[str]) -> bool:
     return used != by_attribute
 
 
+# The field names of each kind of view met so far (dataclasses.fields is slow to ask thousands of times).
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
 def _plain(value: Any) -> Any:
     """A JSON-ready stand-in for a value a template reads (json.dumps' default)."""
     if isinstance(value, date):
         return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _field(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)}
+    names = _FIELDS.get(type(value))
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return [type(value).__name__, *(_field(name, getattr(value, name)) for name in names)]
     if isinstance(value, set | frozenset | tuple):
         return sorted(map(repr, value)) if isinstance(value, set | frozenset) else list(value)
     if hasattr(value, "url") or hasattr(value, "slug"):
