@@ -24,6 +24,7 @@ import json
 import logging
 from datetime import date
 from importlib.metadata import version
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -99,32 +100,33 @@ def _article_used_whole(tree: nodes.Template, attributes: set[str]) -> bool:
     return used != by_attribute
 
 
-# The field names of each kind of view met so far (dataclasses.fields is slow to ask thousands of times).
-_FIELDS: dict[type, tuple[str, ...]] = {}
+# For each kind of view met so far: a getter of all its fields at once, and where its `parent` is
+# (dataclasses.fields is slow to ask thousands of times).
+_FIELDS: dict[type, tuple[attrgetter, int | None]] = {}
 
 
 def _plain(value: Any) -> Any:
     """A JSON-ready stand-in for a value a template reads (json.dumps' default)."""
     if isinstance(value, date):
         return value.isoformat()
-    names = _FIELDS.get(type(value))
-    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-    if names is not None:
-        return [type(value).__name__, *(_field(name, getattr(value, name)) for name in names)]
+    known = _FIELDS.get(type(value))
+    if known is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = tuple(f.name for f in dataclasses.fields(value))
+        known = _FIELDS[type(value)] = (attrgetter(*names, "__class__"), names.index("parent") if "parent" in names else None)
+    if known is not None:
+        getter, parent = known
+        values = list(getter(value))
+        if parent is not None and values[parent] is not None:
+            # A comment's parent stands for its id: its own step carries it in full.
+            values[parent] = ["parent", getattr(values[parent], "id", None)]
+        values[-1] = type(value).__name__
+        return values
     if isinstance(value, set | frozenset | tuple):
         return sorted(map(repr, value)) if isinstance(value, set | frozenset) else list(value)
     if hasattr(value, "url") or hasattr(value, "slug"):
         return {name: str(getattr(value, name, None)) for name in _OBJECT_FIELDS}
     text = repr(value)
     return type(value).__name__ if " at 0x" in text else text
-
-
-def _field(name: str, value: Any) -> Any:
-    """A field of a view; a comment's parent stands for its id (its own step carries it in full)."""
-    if name == "parent" and dataclasses.is_dataclass(value):
-        return ["parent", getattr(value, "id", None)]
-    return value
 
 
 class SectionCache:
