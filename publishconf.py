@@ -19,4 +19,6 @@ DRAFT_URL = ""
 POST_CHECKS_STRICT = True
 # A broken comment file fails the published build instead of being skipped.
 COMMENTS_STRICT = True
+# Flush the comment feeds to disk: the hook switches the live site to this output.
+COMMENTS_SYNC_OUTPUT = True
 COMMENTS_SUBMIT_URL = os.environ.get("COMMENTS_SUBMIT_URL", "https://gracious-guide.example/inbox/comments")

@@ -374,6 +374,64 @@ def test_read_cache_counts_every_hit_and_distrusts_an_incomplete_entry(tmp_path)
     assert found == [] and comment.date == datetime(2010, 6, 2, 9, 15, tzinfo=TZ) and distrusting.hits == 0
 
 
+def _reads_counted(monkeypatch):
+    """A list that grows by the path of every comment file read from disk (the real read still runs)."""
+    from pelican.plugins.reader_comments.comment_format import files
+
+    seen = []
+    real = files.read_bytes
+    monkeypatch.setattr(files, "read_bytes", lambda path: seen.append(path) or real(path))
+    return seen
+
+
+def test_read_cache_does_not_read_a_still_unchanged_file_again(tmp_path, monkeypatch):
+    from pelican.plugins.reader_comments.comment_format import files
+
+    monkeypatch.setattr(files, "STILL_NS", 0)
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    store = tmp_path / "files-x.json"
+    cold = ReadCache(store)
+    comment, _ = cold.read(path, TZ)
+    cold.save()
+    seen = _reads_counted(monkeypatch)
+    warm = ReadCache(store)
+    again, found = warm.read(path, TZ)
+    assert found == [] and again == comment and again.digest == comment.digest
+    assert seen == [] and warm.hits == 1
+
+
+def test_read_cache_sees_an_edit_that_keeps_size_and_modification_time(tmp_path, monkeypatch):
+    from pelican.plugins.reader_comments.comment_format import files
+
+    monkeypatch.setattr(files, "STILL_NS", 0)
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    before = path.stat()
+    store = tmp_path / "files-x.json"
+    cold = ReadCache(store)
+    cold.read(path, TZ)
+    cold.save()
+    time.sleep(0.01)
+    path.write_text(HEAD.replace("hi", "ho"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    seen = _reads_counted(monkeypatch)
+    edited, _ = ReadCache(store).read(path, TZ)
+    assert edited.body == "ho" and seen == [path]
+
+
+def test_read_cache_reads_a_file_changed_just_before_it_was_cached(tmp_path, monkeypatch):
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    store = tmp_path / "files-x.json"
+    cold = ReadCache(store)
+    cold.read(path, TZ)
+    cold.save()
+    seen = _reads_counted(monkeypatch)
+    warm = ReadCache(store)
+    comment, _ = warm.read(path, TZ)
+    # Written a moment ago: within the clock's reach of an unseen edit, so its bytes are read and checked.
+    assert comment.body == "hi" and seen == [path] and warm.hits == 1
+
+
 def test_read_cache_without_a_file_still_reads(tmp_path):
     cache = ReadCache(None)
     comment, _ = cache.read(put(tmp_path, "post/c.yaml", HEAD), TZ)
@@ -594,6 +652,16 @@ def test_quick_schema_check_declines_schemas_it_cannot_judge():
     assert schema_check({"properties": {"a": {"type": "string"}}})({"a": "x"}) is True
 
 
+def test_read_cache_counts_files_not_their_status_entries(tmp_path, monkeypatch):
+    from pelican.plugins.reader_comments.comment_format import files
+
+    monkeypatch.setattr(files, "STILL_NS", 0)
+    cache = ReadCache(tmp_path / "files-x.json")
+    for name in ("a", "b", "c"):
+        cache.read(put(tmp_path, f"post/{name}.yaml", HEAD), TZ)
+    assert cache.files == 3 and len(cache.used) == 6
+
+
 # What a writer killed mid-write leaves, and what the start-up clean-up removes: `.tmp-<random>.part` beside the target.
 def is_temp_name(name: str) -> bool:
     """Whether `name` is a writer's temporary file as the clean-up looks for it."""
@@ -647,3 +715,26 @@ def test_a_mode_given_to_the_atomic_write_is_the_files_mode_new_or_replaced(tmp_
     os.chmod(replaced, 0o644)
     atomic_write(replaced, b"new\n", mode=0o640)
     assert replaced.stat().st_mode & 0o7777 == 0o640 and replaced.read_bytes() == b"new\n"
+
+
+def test_the_atomic_write_takes_its_bytes_in_pieces_in_order(tmp_path):
+    target = tmp_path / "pieces.json"
+    atomic_write(target, iter([b"{", b'"a": 1', b"}"]), create=True)
+    assert target.read_bytes() == b'{"a": 1}'
+    atomic_write(target, (bytes([n]) for n in b"replaced"))
+    assert target.read_bytes() == b"replaced"
+
+
+def test_a_cache_of_many_entries_is_saved_in_pieces_and_read_back_whole(tmp_path):
+    from pelican.plugins.reader_comments.cache import JsonCache
+
+    entries = {f"key-{n}": [f"<p>{n} \u201cq\u201d \\ \"</p>", n, None] for n in range(600)}
+    cache = JsonCache(tmp_path / "cache-x.json")
+    cache.used = dict(entries)
+    cache.save()
+    assert json.loads((tmp_path / "cache-x.json").read_text(encoding="utf-8")) == entries
+    assert JsonCache(tmp_path / "cache-x.json").entries == entries
+    empty = JsonCache(tmp_path / "cache-y.json")
+    empty.entries = {"old": 1}
+    empty.save()
+    assert json.loads((tmp_path / "cache-y.json").read_text(encoding="utf-8")) == {}

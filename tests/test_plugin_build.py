@@ -274,3 +274,90 @@ def test_render_cache_follows_edits_and_settings(tmp_path):
     assert ">2020/01/02</time>" in third.page(ALPHA)
     renamed = sorted(p.name for p in (tmp_path / "out-cache" / "reader_comments").iterdir())
     assert renamed != caches
+
+
+def _posting(build, path):
+    """The BlogPosting JSON-LD block of a built page."""
+    blocks = [json.loads(s.text) for s in build.tree(path).iter("script") if s.get("type") == "application/ld+json"]
+    return next(b for b in blocks if b.get("@type") == "BlogPosting")
+
+
+def _add_many_comments(content, count):
+    """`count` more approved comments on alpha, one a day from 2021-03-01 (after the fixture's own)."""
+    for n in range(count):
+        write_comment(content / "comments/alpha", f"m{n:02d}.yaml",
+                      {"author": f"Many {n}", "date": f"2021-03-{n + 1:02d}T09:00:00", "status": "approved", "body": f"MANY-{n}"})
+
+
+def test_json_ld_lists_the_first_ten_comments_and_counts_them_all(tmp_path):
+    content = copy_fixture(tmp_path / "content")
+    _add_many_comments(content, 12)
+    build = build_site(content, tmp_path / "out", SITEURL="https://blog.example", RELATIVE_URLS=False)
+    posting = _posting(build, ALPHA)
+    assert posting["commentCount"] == 17
+    listed = [c["@id"].rsplit("#comment-", 1)[1] for c in posting["comment"]]
+    # Reading order: the fixture's threads first (a1, its replies a2 and a3, a6 under the hidden a4, a7), then the new ones.
+    assert listed == ["a1", "a2", "a3", "a6", "a7", "m00", "m01", "m02", "m03", "m04"]
+    # Every comment is still on the page.
+    assert all(f'id="comment-m{n:02d}"' in build.page(ALPHA) for n in range(12))
+
+
+def test_json_ld_lists_every_comment_when_asked(tmp_path):
+    content = copy_fixture(tmp_path / "content")
+    _add_many_comments(content, 12)
+    build = build_site(content, tmp_path / "out", SITEURL="https://blog.example", RELATIVE_URLS=False, COMMENTS_JSONLD_MAX_COMMENTS=None)
+    posting = _posting(build, ALPHA)
+    assert posting["commentCount"] == 17
+    assert len(posting["comment"]) == 17
+
+
+def _synced_during(monkeypatch, run):
+    """The paths os.fsync flushed while `run()` ran (read from /proc before the real fsync)."""
+    synced = []
+    real = os.fsync
+
+    def spy(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    run()
+    monkeypatch.setattr(os, "fsync", real)
+    return synced
+
+
+def test_feeds_are_rewritten_only_when_they_change_and_flushed_only_when_asked(tmp_path, monkeypatch):
+    content = copy_fixture(tmp_path / "content")
+    out = tmp_path / "out"
+    synced = _synced_during(monkeypatch, lambda: build_site(content, out))
+    feed = out / "feeds/comments/alpha.atom.xml"
+    assert feed.is_file()
+    assert not [p for p in synced if "/feeds" in p], synced
+    before = {p: p.stat().st_ino for p in (out / "feeds").rglob("*.atom.xml")}
+    assert feed in before and out / "feeds/comments.atom.xml" in before
+    build_site(content, out)
+    assert {p: p.stat().st_ino for p in before} == before
+    late = {"author": "Late", "date": "2021-05-01T09:00:00", "status": "approved", "body": "LATE-ONE"}
+    write_comment(content / "comments/alpha", "late.yaml", late)
+    synced = _synced_during(monkeypatch, lambda: build_site(content, out, COMMENTS_SYNC_OUTPUT=True))
+    assert "LATE-ONE" in feed.read_text(encoding="utf-8")
+    assert feed.stat().st_ino != before[feed]
+    # Flushed: the feed's data (through its temporary file) and its folder.
+    assert str(feed.parent) in synced and any(p.startswith(f"{feed.parent}/.tmp-") for p in synced), synced
+
+
+def test_a_feed_changed_in_the_output_is_written_again_and_the_cache_keeps_no_feed_text(tmp_path):
+    content = copy_fixture(tmp_path / "content")
+    out = tmp_path / "out"
+    build_site(content, out)
+    feed = out / "feeds/comments/alpha.atom.xml"
+    written = feed.read_bytes()
+    assert b"First! A" in written
+    feed.write_bytes(written.replace(b"First! A", b"TAMPERED"))
+    build_site(content, out)
+    assert feed.read_bytes() == written
+    feed.unlink()
+    build_site(content, out)
+    assert feed.read_bytes() == written
+    kept = b"".join(p.read_bytes() for p in (tmp_path / "out-cache" / "reader_comments").glob("feeds-*.json"))
+    assert kept and b"First! A" not in kept and b"<feed" not in kept

@@ -2,8 +2,8 @@
 
 Valid comment files are kept by path and the SHA-256 of their bytes
 (`comment_format.ReadCache`), rendered bodies (HTML and plain text) by the SHA-256
-of the body text (`BodyCache`), and article comment feeds by digest
-(`feeds.FeedCache`). Each file's name carries a fingerprint of the plugin's loaded
+of the body text (`BodyCache`), article comment feeds' digests
+(`feeds.FeedCache`) and discussion sections (`sections.SectionCache`, a folder). Each file's name carries a fingerprint of the plugin's loaded
 code and schema, the libraries' and Python's versions, the COMMENTS_* settings and
 TIMEZONE, so any change there starts afresh. `BuildCaches` owns those locations,
 as Pelican's FileDataCacher owns its own.
@@ -27,9 +27,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from .cache import JsonCache
 from .comment_format import SCHEMA_PATH, ReadCache
-from .render import plain_text, render_body
+from .render import cost_problems, plain_text, render_body
+from .sections import KIND as SECTIONS
+from .sections import SectionCache
 from .settings import options_of, resolve
 
 _LIBRARIES = ("markdown-it-py", "nh3", "pyyaml", "jsonschema", "feedgenerator")
@@ -40,12 +44,13 @@ FOLDER = "reader_comments"
 
 @dataclass(slots=True)
 class BuildCaches:
-    """One build's caches: the read cache, the body cache, and where the feed cache lives (None: caching is off)."""
+    """One build's caches: the read, body and section caches, and where the feed cache lives (None: caching is off)."""
 
     key: str
     reads: ReadCache
     bodies: BodyCache
     feeds: Path | None
+    sections: SectionCache
 
     @classmethod
     def for_settings(cls, settings: dict[str, Any]) -> BuildCaches:
@@ -59,7 +64,8 @@ class BuildCaches:
             return folder / f"{kind}-{key}.json" if folder else None
 
         bodies = BodyCache(place(BodyCache.kind), parallel=options.parallel_render)
-        return cls(key, ReadCache(place(ReadCache.kind)), bodies, place("feeds"))
+        sections = SectionCache(folder / f"{SECTIONS}-{key}" if folder else None, key)
+        return cls(key, ReadCache(place(ReadCache.kind)), bodies, place("feeds"), sections)
 
     def save(self) -> None:
         """Keep what this build read and rendered."""
@@ -68,7 +74,7 @@ class BuildCaches:
 
 
 class BodyCache(JsonCache):
-    """Rendered comment bodies (sanitized HTML and its plain text), by SHA-256 of the Markdown, kept across builds."""
+    """Rendered comment bodies (sanitized HTML, its plain text, why it costs too much), by SHA-256 of the Markdown."""
 
     kind = "bodies"
 
@@ -76,13 +82,19 @@ class BodyCache(JsonCache):
         """Load the bodies kept at `path`; with `parallel`, a cold build may render in two processes."""
         super().__init__(path)
         self.parallel = parallel
-        self.fresh: dict[str, list[str]] = {}
+        self.fresh: dict[str, list[Any]] = {}
         self.misses = 0
 
     @staticmethod
     def valid(value: Any) -> bool:
-        """Whether a stored value is an [html, text] pair."""
-        return isinstance(value, list) and len(value) == 2 and all(isinstance(part, str) for part in value)
+        """Whether a stored value is [html, text, [cost problems]]."""
+        return (
+            isinstance(value, list)
+            and len(value) == 3
+            and all(isinstance(part, str) for part in value[:2])
+            and isinstance(value[2], list)
+            and all(isinstance(problem, str) for problem in value[2])
+        )
 
     def prefill(self, bodies: Iterable[str]) -> None:
         """Render at once every body the cache lacks (in two processes when there are many)."""
@@ -93,8 +105,19 @@ class BodyCache(JsonCache):
                 todo.setdefault(key, body)
         self.fresh.update(zip(todo, render_pairs(list(todo.values()), self.parallel), strict=True))
 
-    def render(self, body: str) -> tuple[str, str]:
-        """The sanitized HTML of `body` and its plain text, from the cache when possible."""
+    def render(self, body: str) -> tuple[Markup, str]:
+        """The sanitized HTML of `body` (as Markup, one object however often it is asked) and its plain text."""
+        entry = self._entry(body)
+        if not isinstance(entry[0], Markup):
+            entry[0] = Markup(entry[0])
+        return entry[0], entry[1]
+
+    def problems(self, body: str) -> list[str]:
+        """Why `body` costs too much to publish (render.cost_problems), kept with its render."""
+        return list(self._entry(body)[2])
+
+    def _entry(self, body: str) -> list[Any]:
+        """The cache entry of `body`, rendered now when missing."""
         key = _body_key(body)
         entry = self.entries.get(key)
         if entry is None:
@@ -103,7 +126,7 @@ class BodyCache(JsonCache):
         else:
             self.hits += 1
         self.used[key] = entry
-        return entry[0], entry[1]
+        return entry
 
 
 def _body_key(body: str) -> str:
@@ -111,12 +134,12 @@ def _body_key(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _render_pairs(bodies: list[str]) -> list[list[str]]:
-    """[sanitized HTML, plain text] of each body."""
+def _render_pairs(bodies: list[str]) -> list[list[Any]]:
+    """[sanitized HTML, plain text, cost problems] of each body."""
     pairs = []
     for body in bodies:
         html = render_body(body)
-        pairs.append([html, plain_text(html)])
+        pairs.append([html, plain_text(html), cost_problems(body, html)])
     return pairs
 
 
@@ -136,7 +159,7 @@ def _can_fork() -> bool:
     )
 
 
-def render_pairs(bodies: list[str], parallel: bool = True) -> list[list[str]]:
+def render_pairs(bodies: list[str], parallel: bool = True) -> list[list[Any]]:
     """Render many bodies; with PARALLEL_MIN or more, a forked helper renders the second half meanwhile.
 
     The output does not depend on which process rendered a body. If the helper
@@ -179,9 +202,9 @@ def fingerprint(settings: dict[str, Any]) -> str:
     for package in _LIBRARIES:
         digest.update(version(package).encode())
     digest.update(platform.python_version().encode())
-    # Strictness changes what fails a build, never what a comment looks like: leaving it out
-    # lets `make html` and `make publish` share their caches.
-    options = {k: v for k, v in resolve(settings).items() if k != "COMMENTS_STRICT"}
+    # Strictness and flushing change what fails a build and how it writes, never what a comment looks
+    # like: leaving them out lets `make html` and `make publish` share their caches.
+    options = {k: v for k, v in resolve(settings).items() if k not in ("COMMENTS_STRICT", "COMMENTS_SYNC_OUTPUT")}
     digest.update(repr(sorted(options.items())).encode())
     digest.update(repr(settings.get("TIMEZONE")).encode())
     return digest.hexdigest()[:16]

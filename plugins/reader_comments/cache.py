@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,4 +57,19 @@ class JsonCache:
         for old in self.path.parent.glob(f"{self.kind}-*.json"):
             if old != self.path:
                 old.unlink(missing_ok=True)
-        atomic_write(self.path, json.dumps(self.used).encode("utf-8"))
+        # Not flushed to disk: a cache lost in a crash is only a slower next build.
+        atomic_write(self.path, _json_pieces(self.used), durable=False)
+
+
+# Entries serialised at a time when a cache is saved: the whole file is never one string in memory.
+SAVE_BATCH = 256
+
+
+def _json_pieces(entries: dict[str, Any]) -> Iterator[bytes]:
+    """`entries` as one JSON object, in pieces of at most SAVE_BATCH entries."""
+    items = list(entries.items())
+    yield b"{"
+    for start in range(0, len(items), SAVE_BATCH):
+        batch = json.dumps(dict(items[start : start + SAVE_BATCH]))[1:-1]
+        yield (("," if start else "") + batch).encode("utf-8")
+    yield b"}"

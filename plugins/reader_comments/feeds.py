@@ -1,8 +1,9 @@
 """Atom feeds of published comments: one per article, and one of recent comments site-wide.
 
-Each article's feed text can be kept across builds (`FeedCache`), keyed on a
-digest of every argument the feed is made with, so an unchanged feed is not
-generated again. A feed without items is dated by its article (or, site-wide,
+Each article's feed is known across builds (`FeedCache`) by a digest of every
+argument it is made with, mapped to the SHA-256 of the text written: when both
+match the feed file in the output, the feed is neither generated nor written
+again. Only digests are kept, never the feeds' text, so the cache stays small. A feed without items is dated by its article (or, site-wide,
 by the newest article) rather than by the build, so a rebuild with nothing new
 writes the same text. The site-wide feed's id is its own address: the site's
 address is the id of the posts feed.
@@ -19,7 +20,7 @@ from typing import Any
 from feedgenerator import Atom1Feed
 
 from .cache import JsonCache
-from .fileio import atomic_write
+from .fileio import write_if_changed
 from .settings import options_of, site_url
 from .titles import plain_title
 
@@ -36,30 +37,46 @@ class DatedAtom(Atom1Feed):
 
 
 class FeedCache(JsonCache):
-    """Atom text of article comment feeds from earlier builds, by digest of what the feed is made from."""
+    """The SHA-256 of each article comment feed written by earlier builds, by digest of what the feed is made from."""
 
     kind = "feeds"
 
     @staticmethod
     def valid(value: Any) -> bool:
-        """Whether a stored value is a feed's text."""
+        """Whether a stored value is a digest (of a feed's text)."""
         return isinstance(value, str)
 
-    def text(self, head: dict[str, Any], items: list[dict[str, Any]]) -> str:
-        """The Atom text of the feed `head` + `items`, from the cache when the same feed was written before."""
-        if self.path is None or not (items or head.get("quiet_since")):
-            return _atom(head, items)
-        try:
-            key = _feed_key(head, items)
-        except TypeError:
-            return _atom(head, items)
-        text = self.entries.get(key)
-        if text is None:
-            text = _atom(head, items)
-        else:
+    def write(self, head: dict[str, Any], items: list[dict[str, Any]], path: Path, durable: bool) -> None:
+        """Write the feed `head` + `items` to `path`, unless the file there is this very feed from an earlier build."""
+        key = self._key(head, items)
+        if key is None:
+            _write(_atom(head, items), path, durable)
+            return
+        known = self.entries.get(key)
+        if known is not None and known == _file_digest(path):
             self.hits += 1
-        self.used[key] = text
-        return text
+            self.used[key] = known
+            return
+        data = _atom(head, items).encode("utf-8")
+        write_if_changed(path, data, durable=durable)
+        self.used[key] = hashlib.sha256(data).hexdigest()
+
+    def _key(self, head: dict[str, Any], items: list[dict[str, Any]]) -> str | None:
+        """The feed's cache key; None when caching is off, the feed is dated by the build, or it cannot be keyed."""
+        if self.path is None or not (items or head.get("quiet_since")):
+            return None
+        try:
+            return _feed_key(head, items)
+        except TypeError:
+            return None
+
+
+def _file_digest(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes, or None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
 
 
 def _plain(value: Any) -> str:
@@ -114,10 +131,9 @@ def _atom(head: dict[str, Any], items: list[dict[str, Any]]) -> str:
     return feed.writeString("utf-8")
 
 
-def _write(text: str, path: Path) -> None:
-    """Write a feed file atomically, creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, text.encode("utf-8"))
+def _write(text: str, path: Path, durable: bool) -> None:
+    """Write a feed file atomically, creating its folder, unless it holds this text already (flushed when `durable`)."""
+    write_if_changed(path, text.encode("utf-8"), durable=durable)
 
 
 def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list], cache: FeedCache | None = None) -> None:
@@ -139,11 +155,11 @@ def write_feeds(output: Path, settings: dict[str, Any], articles: dict[str, list
                 path = pattern.format(slug=article.slug)
                 head = _head(settings, f"Comments on “{title}”", f"{site}/{article.url}", f"{site}/{path}")
                 head["quiet_since"] = _content_date(article)
-                _write(cache.text(head, [_item(title, view) for view in article.comments]), output / path)
+                cache.write(head, [_item(title, view) for view in article.comments], output / path, options.sync_output)
     recent_path = options.feed_recent_atom
     if recent_path:
         head = _head(settings, f"{settings.get('SITENAME', '')}: recent comments", f"{site}/", f"{site}/{recent_path}")
         # Dated by the newest article while empty; its own address as id (the site's is the posts feed's).
         head.update(quiet_since=newest, feed_guid=head["feed_url"])
         recent.sort(key=lambda pair: pair[1].date, reverse=True)
-        _write(_atom(head, [_item(title, view) for title, view in recent[: options.feed_max_items]]), output / recent_path)
+        _write(_atom(head, [_item(title, view) for title, view in recent[: options.feed_max_items]]), output / recent_path, options.sync_output)

@@ -32,18 +32,23 @@ def _umask() -> int:
 _NEW_FILE_MODE = 0o666 & ~_umask()
 
 
-def atomic_write(path: Path, data: bytes, *, create: bool = False, mode: int | None = None) -> None:
-    """Write `data` to `path` atomically; with `create`, never replace a file (FileExistsError).
+def atomic_write(
+    path: Path, data: bytes | Iterable[bytes], *, create: bool = False, mode: int | None = None, durable: bool = True
+) -> None:
+    """Write `data` (bytes, or pieces of bytes in order) to `path` atomically; with `create`, never replace a file (FileExistsError).
 
     A new file gets the usual permissions (0666 less the umask); a replaced one keeps its own;
     `mode` sets them instead (before the file appears under its name: never readable by others meanwhile).
+    Without `durable` nothing is flushed to disk: a reader still never sees half a file, but a
+    crash of the machine may lose the write (fine for what a build can write again).
     """
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.writelines((data,) if isinstance(data, bytes) else data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         if create:
             os.chmod(tmp, _NEW_FILE_MODE if mode is None else mode)
             os.link(tmp, path)
@@ -52,7 +57,20 @@ def atomic_write(path: Path, data: bytes, *, create: bool = False, mode: int | N
             os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    fsync_path(path.parent)
+    if durable:
+        fsync_path(path.parent)
+
+
+def write_if_changed(path: Path, data: bytes, *, durable: bool = True) -> bool:
+    """Write `data` to `path` atomically unless the file already holds exactly these bytes; whether it wrote."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, data, durable=durable)
+    return True
 
 
 def _mode_of(path: Path) -> int:

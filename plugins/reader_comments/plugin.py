@@ -17,7 +17,7 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, TemplateNotFound
 from pelican import signals
 
-from . import feeds, manifest, reader_pages
+from . import feeds, manifest, reader_pages, sections
 from .build_cache import BuildCaches
 from .comment_format import LIMITS, PUBLISHED, Tree, load_tree
 from .errors import Problem
@@ -51,6 +51,7 @@ def add_template_folder(generator) -> None:
     generator.env.loader.loaders.append(FileSystemLoader(str(TEMPLATES)))
     generator.env.globals["COMMENT_LINK_REL"] = LINK_REL
     generator.env.globals["COMMENT_BODY_MAX"] = LIMITS["body"]
+    generator.env.globals["comments_section"] = sections.render_uncached
 
 
 def mode_problem(article, value: str) -> Problem:
@@ -175,14 +176,16 @@ def attach_comments(generator) -> None:
             post_problems.extend(p for p in (problem, order_problem) if p)
             renderer.attach(article, thread, mode, newest)
     caches.save()
+    generator.env.globals["comments_section"] = caches.sections.render
     logger.debug(
         "Comment caches: %d of %d files reused; %d bodies from cache, %d rendered",
-        caches.reads.hits, len(caches.reads.used), caches.bodies.hits, caches.bodies.misses,
+        caches.reads.hits, caches.reads.files, caches.bodies.hits, caches.bodies.misses,
     )
     generator.context[CONTEXT_KEY] = {
         "threads": threads,
         "articles": published,
         "feed_cache": caches.feeds,
+        "sections": caches.sections,
     }
     stop = _report_posts(post_problems, options.strict)
     _report(problems, options.strict, status)
@@ -202,6 +205,8 @@ def write_outputs(generator, writer) -> None:
     feed_cache = feeds.FeedCache(state.get("feed_cache"))
     feeds.write_feeds(output, settings, state["articles"], feed_cache)
     feed_cache.save()
+    state["sections"].save()
+    logger.debug("Discussion sections: %d reused, %d rendered", state["sections"].hits, state["sections"].misses)
     manifest.write_manifest(output, settings, state["articles"])
     target = output / settings.get("THEME_STATIC_DIR", "theme") / "comments"
     target.mkdir(parents=True, exist_ok=True)

@@ -40,12 +40,17 @@ DEFAULTS: dict[str, Any] = {
     # Site-wide feed of recent comments. None turns it off.
     "COMMENTS_FEED_RECENT_ATOM": "feeds/comments.atom.xml",
     "COMMENTS_FEED_MAX_ITEMS": 50,
+    # Comments an article's JSON-LD lists in full, in reading order (commentCount counts them all). None: every one.
+    "COMMENTS_JSONLD_MAX_COMMENTS": 10,
     # Where the build writes the list of articles and published comments for the intake service.
     "COMMENTS_MANIFEST_SAVE_AS": "comments-manifest.json",
-    # Cache valid comment files, rendered bodies and comment feeds across builds in CACHE_PATH.
+    # Cache valid comment files, rendered bodies, comment feeds' digests and discussion sections across builds in CACHE_PATH.
     "COMMENTS_RENDER_CACHE": True,
     # On a cold build with many bodies to render, let a forked helper process render half.
     "COMMENTS_PARALLEL_RENDER": True,
+    # Flush the comment feeds to disk as they are written (production builds: publishconf.py). Either
+    # way a feed is replaced atomically, and only when its text changed.
+    "COMMENTS_SYNC_OUTPUT": False,
     # URL the comment form posts to; None renders no form.
     "COMMENTS_SUBMIT_URL": None,
     # Shown instead of the form when there is no COMMENTS_SUBMIT_URL.
@@ -156,9 +161,11 @@ class Options:
     feed_atom: str | None
     feed_recent_atom: str | None
     feed_max_items: int
+    jsonld_max_comments: int | None
     manifest_save_as: str
     render_cache: bool
     parallel_render: bool
+    sync_output: bool
     submit_url: str | None
     contact_email: str | None
     thanks_url: str | None

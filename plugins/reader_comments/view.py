@@ -18,7 +18,6 @@ from .build_cache import BodyCache
 from .comment_format import Comment
 from .errors import Problem
 from .names import display_name
-from .render import cost_problems
 from .settings import options_of, site_timezone, site_url
 from .threads import Node, Thread, order_roots, steps
 
@@ -86,8 +85,7 @@ class CommentRenderer:
         """A problem for each comment whose body costs too much to publish (see render.cost_problems)."""
         problems: list[Problem] = []
         for comment in comments:
-            html, _ = self.cache.render(comment.body)
-            problems.extend(Problem(comment.path, message) for message in cost_problems(comment.body, html))
+            problems.extend(Problem(comment.path, message) for message in self.cache.problems(comment.body))
         return problems
 
     def _avatar(self, name: str) -> Markup:
@@ -111,7 +109,7 @@ class CommentRenderer:
             id=comment.id, anchor=anchor, url=url, depth=node.depth, placeholder=False, parent=parent,
             author=author, website=comment.website, role=comment.role, pinned=comment.pinned,
             date=local, date_iso=local.isoformat(), date_display=local.strftime(self._date_format),
-            body_html=Markup(html), body_text=text,
+            body_html=html, body_text=text,
             avatar=self._avatar(author) if self._avatars_on else None,
         )
 
@@ -136,7 +134,8 @@ class CommentRenderer:
         article.comments = published if visible else []
         article.comment_steps = flat if visible else []
         article.comments_folded = visible and any(step.more for step in flat)
-        article.comments_jsonld = [self._jsonld(v) for v in published] if visible else []
+        listed = published[: self.options.jsonld_max_comments]
+        article.comments_jsonld = [self._jsonld(v) for v in listed] if visible else []
         pattern = self.options.feed_atom
         article.comments_feed_url = pattern.format(slug=article.slug) if pattern and visible else None
 

@@ -47,6 +47,14 @@ CHECK_SIZE = "200x40"
 LINEAR_SIZE = "800x40"
 COLD_LIMIT = 2.5
 WARM_LIMIT = 1.8
+# The scale targets, on the median of the run-by-run ratios (each build beside its base): size -> kind -> limit.
+SCALE_SIZE = "200x200"
+SCALE_LIMITS = {
+    CHECK_SIZE: {"b_cold": 1.8, "c_warm": 1.15, "d_one": 1.25},
+    SCALE_SIZE: {"b_cold": 4.0, "c_warm": 1.3, "d_one": 1.4},
+}
+# Peak memory of the cold build with comments at SCALE_SIZE, in MiB.
+SCALE_PEAK_MIB = 200
 LINEAR_TOLERANCE = 0.15
 KINDS = ("a_cold", "a_warm", "b_cold", "c_warm", "d_one")
 LABELS = {
@@ -107,6 +115,11 @@ class SizeResult:
         """Median of the run-by-run ratios of `kind` to its base (each pair ran back to back)."""
         base = self.measures[BASE_OF.get(kind, kind)].seconds
         return statistics.median(m / b for m, b in zip(self.measures[kind].seconds, base, strict=True))
+
+    def paired_min(self, kind: str) -> float:
+        """The smallest run-by-run ratio of `kind` to its base: the least noisy pair."""
+        base = self.measures[BASE_OF.get(kind, kind)].seconds
+        return min(m / b for m, b in zip(self.measures[kind].seconds, base, strict=True))
 
     def per_comment_ms(self, kind: str, cpu: bool = False) -> float | None:
         """Extra milliseconds per comment file over the base build: the median of the run-by-run differences.
@@ -311,6 +324,30 @@ def _ratio_target(result: SizeResult | None, kind: str, limit: float, label: str
     return Target(name, value, f"<= {limit}", value <= limit, note)
 
 
+def _scale_targets(results: dict[str, SizeResult]) -> list[Target]:
+    """The scale targets: run-by-run median ratios at 200x40 and 200x200, and peak memory at 200x200."""
+    targets = []
+    for size, limits in SCALE_LIMITS.items():
+        result = results.get(size)
+        for kind, limit in limits.items():
+            name = f"{LABELS[kind].split('  ', 1)[1]} <= {limit}x its base, run by run, at {size}"
+            if result is None:
+                targets.append(Target(name, None, f"<= {limit}", None))
+                continue
+            value = result.paired_ratio(kind)
+            note = f"min {result.paired_min(kind):.2f}x of {len(result.measures[kind].seconds)} pairs"
+            targets.append(Target(name, value, f"<= {limit}", value <= limit, note))
+    scale = results.get(SCALE_SIZE)
+    name = f"peak memory of the cold build with comments at {SCALE_SIZE} <= {SCALE_PEAK_MIB} MiB"
+    if scale is None:
+        targets.append(Target(name, None, f"<= {SCALE_PEAK_MIB}", None))
+    else:
+        peak = scale.measures["b_cold"].peak_mb
+        note = f"no comments: {scale.measures['a_cold'].peak_mb:.0f} MiB"
+        targets.append(Target(name, peak, f"<= {SCALE_PEAK_MIB}", peak <= SCALE_PEAK_MIB, note))
+    return targets
+
+
 def _growth_target(check: SizeResult | None, linear: SizeResult | None) -> Target:
     """Whether the cold cost per comment stays flat from 200x40 to 800x40."""
     name = f"cost per comment (cold) at {LINEAR_SIZE} within {LINEAR_TOLERANCE:.0%} of {CHECK_SIZE}"
@@ -330,6 +367,7 @@ def check_targets(results: dict[str, SizeResult]) -> list[Target]:
         _ratio_target(check, "b_cold", COLD_LIMIT, "cold"),
         _ratio_target(check, "c_warm", WARM_LIMIT, "warm"),
         _growth_target(check, linear),
+        *_scale_targets(results),
     ]
 
 
@@ -338,7 +376,9 @@ def format_targets(targets: list[Target]) -> list[str]:
     lines = []
     for t in targets:
         verdict = "PASS" if t.ok else "FAIL"
-        value = "size not run" if t.value is None else (f"{t.value:+.1%}" if "within" in t.name else f"{t.value:.2f}x")
+        value = "size not run" if t.value is None else (
+            f"{t.value:+.1%}" if "within" in t.name else f"{t.value:.0f} MiB" if "MiB" in t.name else f"{t.value:.2f}x"
+        )
         lines.append(f"  {verdict}  {t.name}: {value}" + (f" ({t.note})" if t.note else ""))
     return lines
 
@@ -416,6 +456,7 @@ def size_json(result: SizeResult) -> dict[str, Any]:
             "median": m.median,
             "ratio": result.ratio(kind),
             "paired_ratio": result.paired_ratio(kind),
+            "paired_min": result.paired_min(kind),
             "ms_per_comment": result.per_comment_ms(kind),
             "cpu_ms_per_comment": result.per_comment_ms(kind, cpu=True),
         }

@@ -11,6 +11,14 @@ contentful paint (the median of --runs loads, each in a fresh context, from a
 local server).
 
     make bench-page            # or: .venv/bin/python tests/bench/page_bench.py [--runs 7] [--json FILE]
+
+With --comments N the article has N comments (a quarter of them top-level), and
+two more builds are measured: the same article without comments, and with the
+whole discussion in the JSON-LD (COMMENTS_JSONLD_MAX_COMMENTS None, as before it
+was bounded). The pages load in alternating rounds, one of each per round, and
+the report gives each page's first paint as a ratio to the page without
+comments in the same round (median and smallest of the rounds), and its HTML as
+a share of the page with the full JSON-LD.
 """
 
 from __future__ import annotations
@@ -77,15 +85,15 @@ def body(rng: random.Random, number: int) -> str:
     return " ".join(sentences)
 
 
-def add_article(content: Path, seed: int = 22) -> None:
-    """The article and its 1,000 approved comments: top-level ones, long reply lists and deep chains."""
+def add_article(content: Path, seed: int = 22, count: int = COMMENTS) -> None:
+    """The article and its approved comments: top-level ones, long reply lists and deep chains."""
     rng = random.Random(seed)
     (content / "posts" / f"{SLUG}.md").write_text(POST, encoding="utf-8")
     folder = content / "comments" / SLUG
     ids: list[str] = []
-    for number in range(COMMENTS):
+    for number in range(count):
         cid = f"c{number:04d}"
-        if number < TOP_LEVEL:
+        if number < count // 4:
             parent = None
         elif number < 400:  # long reply lists under the first ten comments
             parent = ids[number % 10]
@@ -100,24 +108,81 @@ def add_article(content: Path, seed: int = 22) -> None:
         ids.append(cid)
 
 
-def measure(browser: Any, url: str, runs: int) -> dict[str, Any]:
-    """Median first paint and first contentful paint over `runs` fresh loads, and the DOM's shape."""
-    paints: list[dict[str, float]] = []
-    shape: dict[str, Any] = {}
-    for _ in range(runs):
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        try:
-            page = context.new_page()
-            page.goto(url, wait_until="load", timeout=120_000)
-            paints.append(page.evaluate(PAINT))
-            shape = page.evaluate(SHAPE)
-        finally:
-            context.close()
+def load_once(browser: Any, url: str) -> tuple[dict[str, float], dict[str, Any]]:
+    """The paint timings and the DOM's shape of one fresh load of `url`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="load", timeout=120_000)
+        return page.evaluate(PAINT), page.evaluate(SHAPE)
+    finally:
+        context.close()
+
+
+def figures(paints: list[dict[str, float]], shape: dict[str, Any]) -> dict[str, Any]:
+    """Median first paint and first contentful paint of the loads, every first paint, and the DOM's shape."""
     return {
         "first_paint_ms": statistics.median(p.get("first-paint", float("nan")) for p in paints),
         "first_contentful_paint_ms": statistics.median(p.get("first-contentful-paint", float("nan")) for p in paints),
+        "first_paints_ms": [p.get("first-paint", float("nan")) for p in paints],
         **shape,
     }
+
+
+def measure(browser: Any, url: str, runs: int) -> dict[str, Any]:
+    """Median first paint and first contentful paint over `runs` fresh loads, and the DOM's shape."""
+    loads = [load_once(browser, url) for _ in range(runs)]
+    return figures([p for p, _ in loads], loads[-1][1])
+
+
+def run_beside(runs: int, count: int) -> dict[str, Any]:
+    """An article with `count` comments beside the same article without them and with its full JSON-LD, loads alternating."""
+    builds: dict[str, dict[str, Any]] = {
+        "no comments": {"COMMENTS_COLLAPSE_AFTER": 10},
+        "folded after 10": {"COMMENTS_COLLAPSE_AFTER": 10},
+        "not folded": {"COMMENTS_COLLAPSE_AFTER": None},
+        "full JSON-LD": {"COMMENTS_COLLAPSE_AFTER": 10, "COMMENTS_JSONLD_MAX_COMMENTS": None},
+    }
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="page-bench-") as tmp:
+        base = Path(tmp)
+        bare = Path(shutil.copytree(REPO / "content", base / "bare"))
+        (bare / "posts" / f"{SLUG}.md").write_text(POST, encoding="utf-8")
+        content = Path(shutil.copytree(REPO / "content", base / "content"))
+        add_article(content, count=count)
+        pages: dict[str, bytes] = {}
+        for name, settings in builds.items():
+            output = base / f"out-{len(pages)}"
+            build_site(bare if name == "no comments" else content, output, **settings)
+            pages[name] = (output / URL / "index.html").read_bytes()
+        loads: dict[str, list[tuple[dict[str, float], dict[str, Any]]]] = {name: [] for name in builds}
+        with chromium() as browser, serve(base) as server:
+            for _ in range(runs):
+                for number, name in enumerate(builds):
+                    loads[name].append(load_once(browser, f"{server}/out-{number}/{URL}"))
+        bare_paints = [p.get("first-paint", float("nan")) for p, _ in loads["no comments"]]
+        for name, page in pages.items():
+            mine = figures([p for p, _ in loads[name]], loads[name][-1][1])
+            ratios = [m / b for m, b in zip(mine["first_paints_ms"], bare_paints, strict=True)]
+            results[name] = {"html_bytes": len(page), "gzip5_bytes": len(gzip.compress(page, compresslevel=5)), **mine,
+                             "paint_ratio_median": statistics.median(ratios), "paint_ratio_min": min(ratios),
+                             "html_share_of_full_jsonld": len(page) / len(pages["full JSON-LD"])}
+    return results
+
+
+def report_beside(results: dict[str, Any], count: int) -> tuple[str, bool]:
+    """The side-by-side figures, and whether the page with comments paints within 10% and weighs at most 70%."""
+    lines = [f"Article page with {count:,} approved comments beside the same article without comments:", ""]
+    lines.append(f"{'build':<16}{'HTML':>10}{'share':>7}{'first paint':>13}{'x bare (median, min)':>22}{'comments':>10}")
+    for name, r in results.items():
+        lines.append(f"{name:<16}{r['html_bytes']:>10,}{r['html_share_of_full_jsonld']:>7.0%}{r['first_paint_ms']:>11.0f}ms"
+                     f"{r['paint_ratio_median']:>13.2f}x {r['paint_ratio_min']:.2f}x{r['comments']:>10}")
+    folded = results["folded after 10"]
+    ok = folded["paint_ratio_median"] <= 1.10 and folded["html_share_of_full_jsonld"] <= 0.70 and folded["comments"] == count
+    lines.append("")
+    lines.append(f"Targets: first paint within 10% of the page without comments (median of the rounds), HTML at most 70% "
+                 f"of the page with the full JSON-LD: {'met' if ok else 'NOT MET'}")
+    return "\n".join(lines) + "\n", ok
 
 
 def run(runs: int) -> dict[str, Any]:
@@ -159,9 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--comments", type=int, default=None, help="comments on the article, measured beside the bare article")
     args = parser.parse_args(argv)
-    results = run(args.runs)
-    text, ok = report(results)
+    if args.comments is not None:
+        results = run_beside(args.runs, args.comments)
+        text, ok = report_beside(results, args.comments)
+    else:
+        results = run(args.runs)
+        text, ok = report(results)
     sys.stdout.write(text)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

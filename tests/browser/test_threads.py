@@ -144,3 +144,24 @@ def test_replying_to_a_long_name_on_a_phone_does_not_scroll_sideways(visit: Call
     expect(view.page.locator("#comment-form-replying")).to_contain_text(f"Replying to {name}")
     scroll, client = view.widths()
     assert scroll <= client, f"scrollWidth {scroll} > {client}"
+
+
+def test_threads_below_the_fold_wait_to_be_painted(visit: Callable[..., Visit]) -> None:
+    """Each top-level thread is laid out only near the viewport; replies follow their thread."""
+    view = visit()
+    view.goto("/2010/reply-all/")
+    styles = view.page.evaluate("""() => Array.from(document.querySelectorAll("ol.comment-thread > li.comment-item"),
+        (e) => getComputedStyle(e).contentVisibility)""")
+    assert len(styles) > 1 and set(styles) == {"auto"}, styles
+    nested = view.page.evaluate("""() => Array.from(document.querySelectorAll("ol.comment-replies > li.comment-item"),
+        (e) => getComputedStyle(e).contentVisibility)""")
+    assert set(nested) <= {"visible"}
+
+
+def test_every_thread_is_laid_out_while_a_comment_is_the_target(visit: Callable[..., Visit]) -> None:
+    """With #comment-… in the address nothing is skipped, so the comment stays where the browser scrolled."""
+    view = visit(viewport=PHONE)
+    view.goto("/2010/reply-all/#comment-20101006T164500-lena-ortiz")
+    styles = view.page.evaluate("""() => Array.from(document.querySelectorAll("ol.comment-thread > li.comment-item"),
+        (e) => getComputedStyle(e).contentVisibility)""")
+    assert len(styles) > 1 and set(styles) == {"visible"}, styles

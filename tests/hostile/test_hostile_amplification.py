@@ -193,6 +193,11 @@ def test_build_withholds_a_costly_comment_and_strict_publish_stops(tmp_path: Pat
     assert "REPLY-TO-BOMB" in page and "comment--placeholder" in page
     assert page.count('href="https://a.example/"') == 0
     assert _site_size(tmp_path / "out") < 2_000_000
+    # A second build takes the body and its cost from the cache, and withholds it all the same.
+    warm = _pelican(content, tmp_path / "out")
+    assert "comments/delta/bomb.yaml" in warm.stdout + warm.stderr and "bytes of HTML" in warm.stdout + warm.stderr
+    assert "REPLY-TO-BOMB" in (tmp_path / "out" / "2020" / "delta" / "index.html").read_text(encoding="utf-8")
+    assert (tmp_path / "out" / "2020" / "delta" / "index.html").read_text(encoding="utf-8").count('href="https://a.example/"') == 0
     strict = _pelican(content, tmp_path / "out2", "--fatal", "warnings", conf="publishconf.py")
     output = strict.stdout + strict.stderr
     assert strict.returncode != 0

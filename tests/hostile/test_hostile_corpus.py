@@ -100,7 +100,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> CorpusSite:
     base = tmp_path_factory.mktemp("corpus")
     content = copy_fixture(base / "content")
     files, lines = write_cases(content / "comments" / ARTICLE)
-    build = build_site(content, base / "output")
+    # Every case in the JSON-LD, not only the first ten, so each hostile name is checked there too.
+    build = build_site(content, base / "output", COMMENTS_JSONLD_MAX_COMMENTS=None)
     tree = build.tree(PAGE)
     return CorpusSite(build, files, lines, tree, comment_articles(tree))
 

@@ -67,7 +67,7 @@ def stage(part: str) -> Path:
     shutil.copytree(PACKAGE, folder / "src" / IMPORT_NAME, ignore=_IGNORE)
     shutil.copytree(SITE_PLUGIN, folder / "src" / SITE_PLUGIN.name, ignore=_IGNORE)
     shutil.copytree(REPO / "tests", folder / "tests", ignore=shutil.ignore_patterns(
-        "__pycache__", "*.pyc", ".hypothesis", "browser", "bench", "mutation"))
+        "__pycache__", "*.pyc", ".hypothesis", "browser", "mutation"))
     for test in (folder / "tests").rglob("*.py"):
         text = test.read_text(encoding="utf-8")
         if INSTALLED_NAME in text:

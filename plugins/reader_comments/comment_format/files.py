@@ -14,6 +14,8 @@ import functools
 import hashlib
 import logging
 import os
+import stat
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -191,41 +193,90 @@ def _read_fields(
 
 
 class ReadCache(JsonCache):
-    """Valid comment files from earlier builds, so unchanged files skip YAML parsing and validation.
+    """Valid comment files from earlier builds, so unchanged files are neither read again nor parsed and validated.
 
     An entry is keyed on the file's path and the SHA-256 of its bytes, and holds
-    the fields the validator accepted. Files with problems are never kept, so
-    they are read and reported in full every time. The cache file's name must
-    carry a fingerprint of the code and settings that reading depends on.
+    the fields the validator accepted; a second entry maps the file's path and
+    status (size, modification and change times, inode) to that digest, so an
+    unchanged file is not even read. A file changed since is told by its status:
+    the change time cannot be set back by hand, and a file is only known by its
+    status once it has been still for STILL_NS when it was read (an edit within
+    the clock's resolution of the read could otherwise go unseen). Files with
+    problems are never kept, so they are read and reported in full every time.
+    The cache file's name must carry a fingerprint of the code and settings that
+    reading depends on.
     """
 
     kind = "files"
 
     @staticmethod
     def valid(value: Any) -> bool:
-        """Whether a stored value is a mapping of fields."""
-        return isinstance(value, dict)
+        """Whether a stored value is a mapping of fields (or, for a file's status, a digest)."""
+        return isinstance(value, (dict, str))
+
+    @property
+    def files(self) -> int:
+        """How many valid files this build read (a file's status entry aside)."""
+        return sum(not key.startswith("\0") for key in self.used)
 
     def read(self, path: Path, tz: tzinfo) -> tuple[Comment | None, list[Problem]]:
         """Like `read()`, from the cache when this exact file was valid before."""
+        status = _status_key(path)
+        known = self.entries.get(status) if status else None
+        if status and isinstance(known, str):
+            comment = self._cached(path, known, tz)
+            if comment is not None:
+                self.used[status] = known
+                return comment, []
         try:
             data = read_bytes(path)
         except CommentFileError as exc:
             return None, [exc.problem]
         digest = hashlib.sha256(data).hexdigest()
-        key = f"{path}\0{digest}"
-        fields = self.entries.get(key)
-        date = _parse_date(fields["date"], tz) if fields is not None and _complete(fields) else None
-        if fields is not None and date is not None:
-            comment: Comment | None = _build(path, fields, date)
-            object.__setattr__(comment, "digest", digest)
-            self.hits += 1
-        else:
+        comment = self._cached(path, digest, tz)
+        if comment is None:
             comment, problems, fields = _read_fields(path, tz, data, digest)
             if comment is None:
                 return None, problems
-        self.used[key] = fields
+            self.used[f"{path}\0{digest}"] = fields
+        if status and _still(status):
+            self.used[status] = digest
         return comment, []
+
+    def _cached(self, path: Path, digest: str, tz: tzinfo) -> Comment | None:
+        """The comment kept for `path` with bytes of this `digest`, or None."""
+        key = f"{path}\0{digest}"
+        fields = self.entries.get(key)
+        date = _parse_date(fields["date"], tz) if isinstance(fields, dict) and _complete(fields) else None
+        if fields is None or date is None:
+            return None
+        comment = _build(path, fields, date)
+        object.__setattr__(comment, "digest", digest)
+        self.hits += 1
+        self.used[key] = fields
+        return comment
+
+
+# How long a file must have been unchanged when read before its status alone is trusted.
+STILL_NS = 2_000_000_000
+
+
+def _status_key(path: Path) -> str | None:
+    """The cache key of a regular file's path and status (None for anything else, or when it cannot be seen)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return f"\0status\0{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}"
+
+
+def _still(status: str) -> bool:
+    """Whether the file of a status key had been unchanged for STILL_NS (its modification and change times)."""
+    parts = status.split("\0")
+    now = time.time_ns()
+    return max(int(parts[-3]), int(parts[-2])) < now - STILL_NS
 
 
 def _complete(fields: dict[str, Any]) -> bool:
