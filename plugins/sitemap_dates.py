@@ -58,6 +58,8 @@ class DatedSitemap(SitemapGenerator):
 
     # Set by pelican-sitemap when a build starts: the date it gives a page with none.
     now: datetime
+    # The pages written by this build, with what dates each.
+    page_queue: list[tuple[str, Any]]
 
     def init(self, pelican: Any) -> None:
         """Start each build's sitemap afresh, so a build that stopped early leaves no pages or owner behind."""
