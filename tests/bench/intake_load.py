@@ -39,7 +39,7 @@ from pelican.plugins.reader_comments.settings import load_settings, site_timezon
 from tests.bench.intake_git import ENV as GIT_ENV
 from tests.bench.intake_git import RemoteWatcher, git_figures, git_passed, git_rows, remote_delays, setup_git
 from tests.bench.isso_anchor import IssoMissing, ensure_isso, run_isso
-from tests.support.intake import FORM, IntakeServer, open_articles, write_manifest
+from tests.support.intake import FORM, IntakeServer, open_articles, run_clients, write_manifest
 
 # ---------------------------------------------------------------- the load run
 
@@ -160,12 +160,7 @@ def measure(base: Path, count: int, clients: int, articles: int, git: bool = Fal
         threads = [threading.Thread(target=client, args=args) for _ in range(clients)]
         if watcher:
             watcher.start()
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
+        wall = run_clients(threads)
         peak = server.peak_memory_kib()
         if watcher:
             watcher.wait_for({o.comment_id for o in outcomes if o.comment_id})

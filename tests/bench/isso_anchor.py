@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.support.intake import free_port
+from tests.support.intake import free_port, run_clients
 
 REPO = Path(__file__).resolve().parents[2]
 VENV = REPO / ".bench-venvs" / "isso"
@@ -151,12 +151,7 @@ def run_isso(command: Path, folder: Path, count: int, clients: int, articles: in
         outcomes: list[Any] = []
         threads = [threading.Thread(target=isso_client, args=(server.port, work, articles, outcomes, form, outcome))
                    for _ in range(clients)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
+        wall = run_clients(threads)
     finally:
         server.stop()
     latencies = [o.seconds for o in outcomes]
