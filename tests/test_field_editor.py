@@ -124,6 +124,18 @@ def test_a_new_field_goes_after_the_changed_one_when_the_end_of_the_file_cannot_
     assert edited == 'author: Hana\ndate: 2024-01-07 09:00\nbody: |\n  Hi.\nstatus: approved\nmoderator: "Mo"\n'
 
 
+def test_fields_that_are_all_new_go_after_the_file_s_last_field_or_nowhere() -> None:
+    """With no existing field changed, the last field by line (not by name) is where new ones go: at the file's end."""
+    request = {"removal_requested": "2026-12-07T05:00:00+00:00"}
+    text = "status: approved\nauthor: Hana\ndate: 2024-01-07 09:00\nbody: Hi.\n"
+    edited = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text), request)
+    assert edited == text + 'removal_requested: "2026-12-07T05:00:00+00:00"\n'
+    # A last field the end cannot follow: the new line is not slipped in after another field.
+    block = "status: approved\nauthor: Hana\ndate: 2024-01-07 09:00\nbody: |\n  Hi."
+    problem = comment_format.edit_fields(PATH, block, comment_format.parse(PATH, block), request)
+    assert isinstance(problem, Problem) and (problem.field, problem.line) == ("body", 4)
+
+
 def test_a_value_in_a_form_that_cannot_be_edited_is_a_problem_naming_the_field_and_line() -> None:
     text = "author: Hana\ndate: 2024-01-07 09:00\nstatus: |-\n  pending\nbody: Hi.\n"
     problem = comment_format.edit_fields(PATH, text, comment_format.parse(PATH, text), {"status": "approved"})
