@@ -32,6 +32,7 @@ from starlette.routing import Route
 
 from .. import comment_format
 from ..comment_format import PUBLISHED, Comment, CommentFileError
+from ..errors import Problem
 from ..fileio import atomic_write, read_capped
 from ..gitsync import GitError, GitRecorder
 from ..notify.links import FORGED, LinkError, Signer
@@ -80,6 +81,13 @@ class Held:
     digest: str
     comment: Comment
     values: dict[str, Any]
+
+
+def write_checked(path: Path, new: comment_format.NewFile | None, problems: list[Problem]) -> None:
+    """Write a file the loader read back as valid; otherwise raise its first problem (CommentFileError)."""
+    if new is None:
+        raise CommentFileError(problems[0])
+    atomic_write(path, new.data)
 
 
 def digest_of(data: bytes) -> str:
@@ -281,10 +289,7 @@ class EditLinks:
 
     def rewrite(self, path: Path, text: str) -> None:
         """Replace the pending file, after reading the new text back as a valid comment (CommentFileError)."""
-        new, problems = comment_format.check_new(path, text, self.tz)
-        if new is None:
-            raise CommentFileError(problems[0])
-        atomic_write(path, new.data)
+        write_checked(path, *comment_format.check_new(path, text, self.tz))
 
     async def withdraw(self, held: Held, token: str, form: dict[str, str]) -> Response:
         """Remove the pending file, unless it changed since the form showed it."""
@@ -329,10 +334,7 @@ class EditLinks:
 
     def mark(self, path: Path, changes: dict[str, str]) -> None:
         """Add the removal request's fields to the published file, every other byte kept, read back (CommentFileError)."""
-        new, problems = comment_format.changed_bytes(path, read_capped(path, comment_format.MAX_FILE_BYTES), changes, self.tz)
-        if new is None:
-            raise CommentFileError(problems[0])
-        atomic_write(path, new.data)
+        write_checked(path, *comment_format.changed_bytes(path, read_capped(path, comment_format.MAX_FILE_BYTES), changes, self.tz))
 
     def stale(self, now: Held, token: str, form: dict[str, str]) -> HTMLResponse:
         """The comment changed since the form was shown: keep the reader's text, change nothing."""
