@@ -28,7 +28,7 @@ from pelican.plugins.reader_comments.gitsync import (
     valid_branch,
 )
 from pelican.plugins.reader_comments.settings import options_of
-from support.git import comments_repository, files_on, in_process_git, logged, sh, wait_for
+from support.git import comments_repository, files_on, in_process_git, live_git, logged, sh, wait_for
 
 SLUG = "first"
 PENDING = 'author: "A"\ndate: "2024-01-01T00:00:00+00:00"\nstatus: pending\nbody: "x"\n'
@@ -149,7 +149,7 @@ def test_a_stale_lock_is_cleared_and_a_fresh_or_live_one_is_kept(tmp_path: Path)
     os.utime(lock, (time.time() - 9, time.time() - 9))
     assert recorder.clear_stale_lock() is False and lock.exists()
     os.utime(lock, (time.time() - 11, time.time() - 11))
-    working = subprocess.Popen(["git", "cat-file", "--batch"], cwd=site, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    working = live_git(site)
     try:
         assert recorder.clear_stale_lock() is False and lock.exists()
     finally:
@@ -157,7 +157,7 @@ def test_a_stale_lock_is_cleared_and_a_fresh_or_live_one_is_kept(tmp_path: Path)
         working.wait()
     elsewhere = tmp_path / "elsewhere"
     sh(tmp_path, "git", "init", "--quiet", str(elsewhere))
-    unrelated = subprocess.Popen(["git", "cat-file", "--batch"], cwd=elsewhere, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    unrelated = live_git(elsewhere)
     try:
         with logged() as lines:
             assert recorder.clear_stale_lock() is True

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 
-from support.git import comments_repository, sh, wait_for
+from support.git import comments_repository, live_git, sh, wait_for
 from support.intake import IntakeServer, open_articles, write_manifest
 from support.intake import post_comment as post
 
@@ -66,7 +65,7 @@ def test_a_lock_a_live_git_holds_is_left_alone_and_readers_are_still_answered(tm
     site = repository(tmp_path)
     with intake(site) as server:
         lock = stale_lock(site)
-        working = subprocess.Popen(["git", "cat-file", "--batch"], cwd=site, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        working = live_git(site)
         try:
             comment_id, took = timed_post(server, "Bob")
             assert took < ANSWER_SECONDS
@@ -95,7 +94,7 @@ def test_a_lock_held_at_start_up_by_a_live_git_does_not_stop_the_intake(tmp_path
     site = repository(tmp_path)
     (site / "content" / "comments" / "first" / "20240101T000000-left.yaml").write_text(PENDING)
     stale_lock(site)
-    working = subprocess.Popen(["git", "cat-file", "--batch"], cwd=site, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    working = live_git(site)
     try:
         with intake(site) as server:
             comment_id, took = timed_post(server, "Dan")

@@ -45,6 +45,22 @@ def wait_for(check: Callable[[], bool], timeout: float = 30.0, what: str = "cond
         time.sleep(0.1)
 
 
+def live_git(folder: Path) -> subprocess.Popen[bytes]:
+    """A git process that stays at work in `folder`, returned once /proc shows it there under its own name."""
+    process = subprocess.Popen(["git", "cat-file", "--batch"], cwd=folder, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    proc = Path("/proc") / str(process.pid)
+
+    def there() -> bool:
+        """Whether the exec is complete: the name is git's and the working folder is `folder`."""
+        try:
+            return (proc / "comm").read_text().startswith("git") and (proc / "cwd").resolve() == folder.resolve()
+        except OSError:
+            return False
+
+    wait_for(there, timeout=10, what="git to start in " + str(folder))
+    return process
+
+
 def copy_project(destination: Path) -> Path:
     """The project's files as they are in this checkout (tracked and new, not ignored), in a new git repository."""
     listed = sh(REPO, "git", "ls-files", "-z", "--cached", "--others", "--exclude-standard").stdout
