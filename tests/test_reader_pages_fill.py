@@ -45,3 +45,12 @@ def test_placeholders_name_every_field_and_the_errors() -> None:
 def test_a_quoted_title_turns_its_own_double_marks_into_single_ones() -> None:
     assert reader_pages.quoted_title("A \u201cQuick\u201d Guide") == "A \u2018Quick\u2019 Guide"
     assert reader_pages.quoted_title('A "plain" Guide') == 'A "plain" Guide'
+
+
+def test_the_preview_is_put_in_as_the_renderer_s_markup_and_is_empty_when_absent() -> None:
+    page = "<div>[[intake:preview]]</div><p>[[intake:body]]</p>"
+    rendered = '<p>Thank <em>you</em> &amp; <a href="https://s.example/" rel="nofollow ugc">goodbye</a></p>'
+    assert reader_pages.fill(page, {"preview": rendered, "body": "<em>"}) == (
+        '<div><p>Thank <em>you</em> &amp; <a href="https://s.example/" rel="nofollow ugc">goodbye</a></p></div>'
+        "<p>&lt;em&gt;</p>")
+    assert reader_pages.fill(page, {"body": "B"}) == "<div></div><p>B</p>"
