@@ -10,7 +10,7 @@ import resource
 import tempfile
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,16 +21,25 @@ from pelican.plugins.reader_comments.comment_format import (
     SCHEMA,
     CommentFileError,
     ReadCache,
+    changed_bytes,
     check_new,
     comment_files,
     dump,
     load_tree,
+    new_id,
     read,
     write_new,
     write_new_all,
 )
 from pelican.plugins.reader_comments.comment_format.rules import schema_check
-from pelican.plugins.reader_comments.fileio import _fsync_all, atomic_write, clean_temp_files, create_all, read_capped
+from pelican.plugins.reader_comments.fileio import (
+    _fsync_all,
+    atomic_write,
+    clean_temp_files,
+    create_all,
+    read_capped,
+    write_if_changed,
+)
 
 TZ = ZoneInfo("America/New_York")
 HEAD = 'author: "Ann"\ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: hi\n'
@@ -738,3 +747,73 @@ def test_a_cache_of_many_entries_is_saved_in_pieces_and_read_back_whole(tmp_path
     empty.entries = {"old": 1}
     empty.save()
     assert json.loads((tmp_path / "cache-y.json").read_text(encoding="utf-8")) == {}
+
+
+def test_write_if_changed_writes_new_or_different_bytes_and_leaves_equal_ones_alone(tmp_path):
+    target = tmp_path / "feeds" / "deep" / "all.atom.xml"
+    assert write_if_changed(target, b"<feed>one</feed>") is True
+    assert target.read_bytes() == b"<feed>one</feed>"
+    before = target.stat()
+    assert write_if_changed(target, b"<feed>one</feed>", durable=False) is False
+    after = target.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert write_if_changed(target, b"<feed>two</feed>", durable=False) is True  # same size, other bytes
+    assert target.read_bytes() == b"<feed>two</feed>"
+    assert write_if_changed(target, b"<feed/>") is True
+    assert target.read_bytes() == b"<feed/>"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["all.atom.xml"]
+
+
+def test_write_if_changed_replaces_what_cannot_be_read_as_a_file(tmp_path):
+    target = tmp_path / "all.atom.xml"
+    target.symlink_to(tmp_path / "missing")
+    assert write_if_changed(target, b"<feed/>") is True
+    assert not target.is_symlink() and target.read_bytes() == b"<feed/>"
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_changed_bytes_changes_one_field_keeps_every_other_byte_and_reads_the_result_back(tmp_path, bom):
+    path = tmp_path / "post" / "20100602T091500000000-abcdef.yaml"
+    data = bom + b'# kept\nauthor: "Ann"   \ndate: "2010-06-02T09:15:00"\nstatus: pending\nbody: hi\n\n'
+    new, problems = changed_bytes(path, data, {"status": "approved"}, TZ)
+    assert problems == []
+    assert new.path == path
+    assert new.data == bom + b'# kept\nauthor: "Ann"   \ndate: "2010-06-02T09:15:00"\nstatus: approved\nbody: hi\n\n'
+    assert (new.comment.status, new.comment.author, new.comment.body) == ("approved", "Ann", "hi")
+    assert new.comment.id == "20100602T091500000000-abcdef"
+
+
+def test_changed_bytes_gives_the_loader_s_problems_for_a_result_that_breaks_a_rule(tmp_path):
+    path = tmp_path / "post" / "20100602T091500000000-abcdef.yaml"
+    data = b'author: "Ann"\ndate: "2010-06-02T09:15:00"\nstatus: pending\nbody: hi\n'
+    new, problems = changed_bytes(path, data, {"status": "published"}, TZ)
+    assert new is None
+    assert [(p.path, p.line, p.field) for p in problems] == [(path, 3, "status")]
+    assert "status" in problems[0].message and "approved" in problems[0].message
+
+
+def test_changed_bytes_passes_on_the_editor_s_refusal(tmp_path):
+    path = tmp_path / "post" / "20100602T091500000000-abcdef.yaml"
+    data = b'author: "Ann"\ndate: "2010-06-02T09:15:00"\nstatus: pending\nbody: hi\n'
+    new, problems = changed_bytes(path, data, {"body": "bad \udc80 text"}, TZ)
+    assert new is None
+    assert [(p.path, p.line, p.field) for p in problems] == [(path, 4, "body")]
+    assert "lone surrogate" in problems[0].message
+
+
+def test_new_id_is_the_utc_time_to_the_microsecond_then_six_random_letters_or_digits():
+    when = datetime(2010, 6, 2, 9, 15, 7, 123456, tzinfo=TZ)  # 13:15:07 UTC
+    ids = {new_id(when) for _ in range(50)}
+    assert len(ids) == 50
+    for made in ids:
+        stamp, suffix = made.split("-")
+        assert stamp == "20100602T131507123456"
+        assert len(suffix) == 6 and set(suffix) <= set("abcdefghijklmnopqrstuvwxyz0123456789")
+    assert len({c for made in ids for c in made.split("-")[1]}) > 20  # drawn from the whole alphabet
+
+
+def test_new_id_without_a_time_uses_the_current_utc_time():
+    before = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    made = new_id()
+    after = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    assert before <= made.split("-")[0] <= after

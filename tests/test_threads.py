@@ -5,15 +5,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pelican.plugins.reader_comments.comment_format import Comment
-from pelican.plugins.reader_comments.threads import build, steps, walk
+from pelican.plugins.reader_comments.threads import build, order_roots, steps, walk
 
 START = datetime(2010, 6, 1, tzinfo=UTC)
 
 
-def make(cid: str, reply_to: str | None = None, status: str = "approved", minutes: int = 0) -> Comment:
+def make(cid: str, reply_to: str | None = None, status: str = "approved", minutes: int = 0,
+         pinned: bool = False) -> Comment:
     """A comment with the fields threading looks at."""
     return Comment(id=cid, article="post", path=Path(f"post/{cid}.yaml"), author=cid.upper(),
-                   date=START + timedelta(minutes=minutes), status=status, body="b", reply_to=reply_to)
+                   date=START + timedelta(minutes=minutes), status=status, body="b", reply_to=reply_to,
+                   pinned=pinned)
 
 
 def shape(roots) -> list:
@@ -130,3 +132,73 @@ def test_linear_matching_scales():
     thread = build(comments)
     assert thread.count == count
     assert len(thread.roots) == 500
+
+
+def step_list(roots, **options) -> list[tuple]:
+    """Each step as (id or None, opens_replies, flat, more, closes_more)."""
+    return [(s.node.id if s.node else None, s.opens_replies, s.flat, s.more, s.closes_more)
+            for s in steps(roots, **options)]
+
+
+def five_replies():
+    """One comment with five replies, oldest first r1..r5, and a second top-level comment."""
+    return build([make("a"), *(make(f"r{i}", "a", minutes=i) for i in range(1, 6)), make("z", minutes=9)]).roots
+
+
+def test_a_long_reply_list_shows_the_first_replies_then_folds_the_rest():
+    assert step_list(five_replies(), max_indent=4, collapse_after=2) == [
+        ("a", True, False, 0, False),
+        ("r1", False, False, 0, False), ("r2", False, False, 0, False),
+        (None, False, False, 3, False),
+        ("r3", False, False, 0, False), ("r4", False, False, 0, False), ("r5", False, False, 0, False),
+        (None, False, False, 0, True),
+        ("z", False, False, 0, False),
+    ]
+
+
+def test_the_fold_is_flat_where_its_list_no_longer_indents():
+    folded = step_list(five_replies(), max_indent=1, collapse_after=4)
+    assert folded == [
+        ("a", True, True, 0, False),
+        ("r1", False, True, 0, False), ("r2", False, True, 0, False), ("r3", False, True, 0, False),
+        ("r4", False, True, 0, False),
+        (None, False, True, 1, False),
+        ("r5", False, True, 0, False),
+        (None, False, False, 0, True),
+        ("z", False, True, 0, False),
+    ]
+
+
+def test_a_list_no_longer_than_the_limit_is_not_folded_and_a_limit_below_one_shows_one():
+    whole = [(f"r{i}", False, False, 0, False) for i in range(1, 6)]
+    unfolded = [("a", True, False, 0, False), *whole, (None, False, False, 0, False), ("z", False, False, 0, False)]
+    assert step_list(five_replies(), max_indent=4, collapse_after=5) == unfolded
+    assert step_list(five_replies(), max_indent=4, collapse_after=None) == unfolded
+    for limit in (1, 0):
+        assert step_list(five_replies(), max_indent=4, collapse_after=limit) == [
+            ("a", True, False, 0, False), ("r1", False, False, 0, False), (None, False, False, 4, False),
+            *whole[1:], (None, False, False, 0, True), ("z", False, False, 0, False)]
+
+
+def test_two_replies_fold_after_one_but_one_reply_never_folds():
+    two = build([make("a"), make("b", "a", minutes=1), make("c", "a", minutes=2)]).roots
+    assert step_list(two, max_indent=4, collapse_after=1) == [
+        ("a", True, False, 0, False), ("b", False, False, 0, False), (None, False, False, 1, False),
+        ("c", False, False, 0, False), (None, False, False, 0, True)]
+    one = build([make("a"), make("b", "a", minutes=1)]).roots
+    assert step_list(one, max_indent=4, collapse_after=1) == [
+        ("a", True, False, 0, False), ("b", False, False, 0, False), (None, False, False, 0, False)]
+
+
+def test_published_pinned_comments_come_first_and_each_group_keeps_its_order():
+    thread = build([make("old", minutes=0), make("held", status="pending", minutes=1, pinned=True),
+                    make("reply", "held", minutes=2), make("pin1", minutes=3, pinned=True), make("mid", minutes=4),
+                    make("pin2", minutes=5, pinned=True)])
+    assert [n.id for n in order_roots(thread.roots, newest=False)] == ["pin1", "pin2", "old", "held", "mid"]
+    assert [n.id for n in order_roots(thread.roots, newest=True)] == ["pin2", "pin1", "mid", "held", "old"]
+
+
+def test_a_pinned_reply_leads_its_siblings_only_when_published():
+    thread = build([make("a"), make("r1", "a", minutes=1), make("r2", "a", minutes=2, pinned=True),
+                    make("r3", "a", minutes=3, status="rejected", pinned=True), make("r4", "r3", minutes=4)])
+    assert shape(thread.roots) == [("a", [("r2", []), ("r1", []), ("r3", [("r4", [])])])]
