@@ -817,3 +817,103 @@ def test_new_id_without_a_time_uses_the_current_utc_time():
     made = new_id()
     after = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     assert before <= made.split("-")[0] <= after
+
+
+@pytest.mark.parametrize(("line", "pinned"), [("pinned: true\n", True), ("pinned: false\n", False), ("", False)])
+def test_only_a_pinned_field_of_true_pins_a_comment(tmp_path, line, pinned):
+    comment, problems = read(put(tmp_path, "post/c.yaml", HEAD + line), TZ)
+    assert problems == []
+    assert comment.pinned is pinned
+
+
+@pytest.mark.parametrize(("data", "words"), [(b"author: \"Ann\xff\"\n", "UTF-8"), (b"author: [\n", "line 1")])
+def test_changed_bytes_names_the_file_it_cannot_read(tmp_path, data, words):
+    path = tmp_path / "post" / "c.yaml"
+    with pytest.raises(CommentFileError) as caught:
+        changed_bytes(path, data, {"status": "approved"}, TZ)
+    assert caught.value.problem.path == path
+    assert str(caught.value).startswith(f"{path}:")
+
+
+def test_new_id_is_in_utc_whatever_the_machine_s_time_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert new_id(datetime(2010, 6, 2, 9, 15, 7, 123456, tzinfo=UTC)).startswith("20100602T091507123456-")
+        before = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        made = new_id().split("-")[0]
+        assert before <= made <= datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_write_if_changed_flushes_by_default_and_only_then(tmp_path, monkeypatch):
+    seen = names_while_flushing(monkeypatch, tmp_path)
+    assert write_if_changed(tmp_path / "a.xml", b"<a/>", durable=False) is True
+    assert seen == []
+    assert write_if_changed(tmp_path / "b.xml", b"<b/>") is True
+    assert seen != []
+
+
+def _read_twice_then_count_reads(store: Path, path: Path, monkeypatch) -> int:
+    """Read `path` through a cold cache and save it, then how often a warm cache reads it from disk."""
+    cold = ReadCache(store)
+    cold.read(path, TZ)
+    cold.save()
+    seen = _reads_counted(monkeypatch)
+    warm = ReadCache(store)
+    assert warm.read(path, TZ)[1] == []
+    warm.save()
+    count = len(seen)
+    monkeypatch.undo()
+    return count
+
+
+def test_a_status_kept_from_a_cached_read_is_kept_for_the_build_after(tmp_path, monkeypatch):
+    from pelican.plugins.reader_comments.comment_format import files
+
+    monkeypatch.setattr(files, "STILL_NS", 0)
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    store = tmp_path / "files-x.json"
+    cold = ReadCache(store)
+    cold.read(path, TZ)
+    cold.save()
+    later = put(tmp_path, "post/d.yaml", HEAD)  # a new file, so the warm build saves its entries again
+    warm = ReadCache(store)
+    assert warm.read(path, TZ)[1] == [] and warm.read(later, TZ)[1] == [] and warm.hits == 1
+    warm.save()
+    seen = _reads_counted(monkeypatch)
+    third = ReadCache(store)
+    assert third.read(path, TZ)[1] == [] and third.read(later, TZ)[1] == []
+    assert seen == [] and third.hits == 2
+
+
+def test_a_file_counts_as_still_only_when_both_its_times_are_old_enough(tmp_path, monkeypatch):
+    from pelican.plugins.reader_comments.comment_format import files
+
+    old = put(tmp_path, "post/old.yaml", HEAD)
+    past = time.time_ns() - 3_600 * 10**9
+    os.utime(old, ns=(past, past))  # modified an hour ago, its change time is now
+    assert _read_twice_then_count_reads(tmp_path / "a.json", old, monkeypatch) == 1
+    ahead = put(tmp_path, "post/ahead.yaml", HEAD)
+    future = time.time_ns() + 3_600 * 10**9
+    os.utime(ahead, ns=(future, future))  # its change time is now, its modification time an hour ahead
+    monkeypatch.setattr(files, "STILL_NS", -60 * 10**9)  # anything older than a minute from now is still
+    assert _read_twice_then_count_reads(tmp_path / "b.json", ahead, monkeypatch) == 1
+    monkeypatch.setattr(files, "STILL_NS", -60 * 10**9)
+    assert _read_twice_then_count_reads(tmp_path / "c.json", old, monkeypatch) == 0
+
+
+def test_a_file_changed_exactly_the_still_time_ago_is_not_yet_still(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from pelican.plugins.reader_comments.comment_format import files
+
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    info = os.lstat(path)
+    changed = max(info.st_mtime_ns, info.st_ctime_ns)
+    monkeypatch.setattr(files, "time", SimpleNamespace(time_ns=lambda: changed + files.STILL_NS))
+    assert _read_twice_then_count_reads(tmp_path / "a.json", path, monkeypatch) == 1
+    monkeypatch.setattr(files, "time", SimpleNamespace(time_ns=lambda: changed + files.STILL_NS + 1))
+    assert _read_twice_then_count_reads(tmp_path / "b.json", path, monkeypatch) == 0
