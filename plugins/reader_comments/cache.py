@@ -1,7 +1,8 @@
 """What a build keeps across builds: one JSON file of entries per kind, under Pelican's CACHE_PATH.
 
-Each cache reads its file once, remembers the entries this build used, and
-writes only those back (atomically, dropping older files of its kind), so
+Each cache reads its file once, when first asked (a build that needs none of
+its entries never reads it, and leaves it as it is), remembers the entries this
+build used, and writes only those back (atomically, dropping older files of its kind), so
 entries for comments and feeds that no longer exist fall away by themselves.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +28,33 @@ class JsonCache:
     def __init__(self, path: Path | None) -> None:
         """Load the entries kept at `path` (none when `path` is None: caching is off)."""
         self.path = path
-        self.entries: dict[str, Any] = self._load(path)
+        self._entries: dict[str, Any] | None = None
         self.used: dict[str, Any] = {}
         self.hits = 0
+
+    @property
+    def entries(self) -> dict[str, Any]:
+        """The entries kept by earlier builds, read from the file the first time they are asked for."""
+        if self._entries is None:
+            self._entries = self._load(self.path)
+        return self._entries
+
+    @entries.setter
+    def entries(self, value: dict[str, Any]) -> None:
+        """Replace the earlier entries (as read from the file)."""
+        self._entries = value
+
+    @property
+    def loaded(self) -> bool:
+        """Whether this build has read the cache file (saving an unread cache leaves the file as it is)."""
+        return self._entries is not None
+
+    def keep(self, keys: Iterable[str]) -> None:
+        """Keep these earlier entries (those of things this build did not need to look at) when the cache is saved."""
+        for key in keys:
+            value = self.entries.get(key)
+            if value is not None:
+                self.used[key] = value
 
     @staticmethod
     def valid(value: Any) -> bool:
@@ -50,8 +75,8 @@ class JsonCache:
         return entries
 
     def save(self) -> None:
-        """Keep only this build's entries, written atomically; skip the write when nothing changed."""
-        if self.path is None or self.used.keys() == self.entries.keys():
+        """Keep only this build's entries, written atomically; skip the write when nothing changed or nothing was looked up."""
+        if self.path is None or (self._entries is None and not self.used) or self.used.keys() == self.entries.keys():
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for old in self.path.parent.glob(f"{self.kind}-*.json"):

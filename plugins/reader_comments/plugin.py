@@ -8,6 +8,7 @@ so a cached article never carries stale comments.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from dataclasses import replace
@@ -19,13 +20,13 @@ from pelican import signals
 
 from . import feeds, manifest, reader_pages, sections
 from .build_cache import BuildCaches
-from .comment_format import LIMITS, PUBLISHED, Tree, load_tree
+from .comment_format import LIMITS, PUBLISHED, Comment, Tree, comment_files, folder_files, listing_digest, load_tree
 from .errors import Problem
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, OPTIONS_KEY, Options, comments_folder, options_of, site_timezone
 from .site_model import front_matter, mode_message
 from .threads import Thread, build
-from .view import CommentRenderer
+from .view import CommentRenderer, Views
 
 logger = logging.getLogger(__name__)
 
@@ -141,17 +142,76 @@ def _report_posts(problems: list[Problem], strict: bool) -> bool:
     return strict and bool(problems)
 
 
+def _listings(root: Path, published: dict[str, list]) -> dict[str, str | None]:
+    """The listing digest of each published article's comment folder (None: changing, or not a plain folder)."""
+    listings: dict[str, str | None] = {}
+    for slug in published:
+        folder = root / slug
+        listings[slug] = listing_digest(folder) if folder.is_dir() and not folder.is_symlink() else None
+    return listings
+
+
+def _variant(renderer: CommentRenderer, article, mode: str, newest: bool) -> str:
+    """What an article's views are made from besides its comments: its address, slug, mode and order."""
+    return "\0".join((renderer.article_url(article), article.slug, mode, str(newest)))
+
+
+def _thread_digest(comments: list[Comment], variant: str) -> str:
+    """A digest of everything an article's comment views are made from (the fingerprint aside): each file's bytes, the variant."""
+    digest = hashlib.sha256(variant.encode("utf-8", "surrogatepass"))
+    for comment in sorted(comments, key=lambda c: c.path.name):
+        digest.update(f"\0{comment.path.name}\0{comment.digest}".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:32]
+
+
+def _kept_loader(root: Path, slug: str, caches: BuildCaches, renderer: CommentRenderer, article, newest: bool, tz):
+    """Reads, threads and views an unchanged folder when something asks for its views (a section not kept, a feed)."""
+
+    def load() -> Views:
+        """The article's views, from its folder's files."""
+        tree = load_tree(root, tz, paths=list(folder_files(str(root / slug))), cache=caches.reads)
+        return renderer.views(renderer.article_url(article), build(tree.by_article.get(slug, [])), newest)
+
+    return load
+
+
 def attach_comments(generator) -> None:
-    """Read, validate and thread every comment file; attach each thread to its article."""
+    """Read, validate and thread every comment file; attach each thread to its article.
+
+    An article folder unchanged since the last build (its listing's digest, see
+    `ThreadCache`) is not read: its articles take their kept summaries, and their
+    views are made only if something reads them.
+    """
     options = options_of(generator.settings)
     tz = site_timezone(generator.settings)
     caches = BuildCaches.for_settings(generator.settings)
-    tree: Tree = load_tree(comments_folder(generator.settings), tz, cache=caches.reads)
+    root = comments_folder(generator.settings)
     renderer = CommentRenderer(generator.settings, caches.bodies)
     published, known = _articles_by_slug(generator)
-    problems = list(tree.problems)
     now = datetime.now(tz)
-    approved = [c for slug in published for c in tree.by_article.get(slug, ()) if c.published]
+    listings = _listings(root, published) if caches.threads.path is not None else {}
+    settled: dict[str, list[tuple]] = {}
+    kept: dict[str, str] = {}
+    post_problems: list[Problem] = []
+    for slug, articles in published.items():
+        plans = []
+        for article in articles:
+            mode, problem = article_mode(article, options, now)
+            newest, order_problem = article_order(article)
+            post_problems.extend(p for p in (problem, order_problem) if p)
+            plans.append((article, mode, newest, _variant(renderer, article, mode, newest)))
+        found = caches.threads.summaries(slug, listings.get(slug), [plan[3] for plan in plans])
+        if found is None:
+            settled[slug] = plans
+            continue
+        kept[slug] = str(root / slug)
+        for (article, mode, newest, _), summary in zip(plans, found, strict=True):
+            load = _kept_loader(root, slug, caches, renderer, article, newest, tz)
+            renderer.attach_kept(article, mode, summary, load)
+    tree: Tree = load_tree(root, tz, cache=caches.reads) if not kept else load_tree(
+        root, tz, paths=list(comment_files(root, skip=kept)), cache=caches.reads)
+    problems = list(tree.problems)
+    approved = [c for slug in settled for c in tree.by_article.get(slug, ()) if c.published]
     renderer.prefill(approved)
     costly = renderer.too_costly(approved)
     problems.extend(costly)
@@ -167,24 +227,27 @@ def attach_comments(generator) -> None:
         thread = build(comments, {c.id for c in comments if c.path in withheld})
         problems.extend(thread.problems)
         threads[slug] = thread
-    post_problems: list[Problem] = []
-    for slug, articles in published.items():
+    troubled = {problem.path.parent.name for problem in problems}
+    for slug, plans in settled.items():
+        comments = tree.by_article.get(slug, [])
         thread = threads.get(slug) or build([])
-        for article in articles:
-            mode, problem = article_mode(article, options, now)
-            newest, order_problem = article_order(article)
-            post_problems.extend(p for p in (problem, order_problem) if p)
-            renderer.attach(article, thread, mode, newest)
-    caches.save()
+        summaries = {}
+        for article, mode, newest, variant in plans:
+            summaries[variant] = renderer.attach(article, thread, mode, newest, _thread_digest(comments, variant))
+        listing = listings.get(slug) if slug not in troubled else None
+        if listing:
+            bodies = caches.bodies.keys(c.body for c in comments if c.published)
+            caches.threads.record(slug, listing, (thread.count, bodies), summaries)
+    caches.save(kept)
     generator.env.globals["comments_section"] = caches.sections.render
     logger.debug(
-        "Comment caches: %d of %d files reused; %d bodies from cache, %d rendered",
-        caches.reads.hits, caches.reads.files, caches.bodies.hits, caches.bodies.misses,
+        "Comment caches: %d of %d folders kept; %d of %d files reused; %d bodies from cache, %d rendered",
+        len(kept), len(published), caches.reads.hits, caches.reads.files, caches.bodies.hits, caches.bodies.misses,
     )
     generator.context[CONTEXT_KEY] = {
-        "threads": threads,
         "articles": published,
         "feed_cache": caches.feeds,
+        "recent_cache": caches.recent,
         "sections": caches.sections,
     }
     stop = _report_posts(post_problems, options.strict)
@@ -192,7 +255,8 @@ def attach_comments(generator) -> None:
     if stop:
         logger.critical("The build stops: correct the posts' Comments: lines named above (COMMENTS_STRICT).")
         raise CommentsBuildError(1)
-    logger.info("Comments: %d published on %d articles", sum(t.count for t in threads.values()), len(threads))
+    shown = sum(t.count for t in threads.values()) + sum(caches.threads.count(slug) for slug in kept)
+    logger.info("Comments: %d published on %d articles", shown, len(threads) + len(kept))
 
 
 def write_outputs(generator, writer) -> None:
@@ -202,9 +266,10 @@ def write_outputs(generator, writer) -> None:
         return
     settings = generator.settings
     output = Path(settings["OUTPUT_PATH"])
-    feed_cache = feeds.FeedCache(state.get("feed_cache"))
-    feeds.write_feeds(output, settings, state["articles"], feed_cache)
+    feed_cache, recent_cache = feeds.FeedCache(state.get("feed_cache")), feeds.RecentCache(state.get("recent_cache"))
+    feeds.write_feeds(output, settings, state["articles"], feed_cache, recent_cache)
     feed_cache.save()
+    recent_cache.save()
     state["sections"].save()
     logger.debug("Discussion sections: %d reused, %d rendered", state["sections"].hits, state["sections"].misses)
     manifest.write_manifest(output, settings, state["articles"])
