@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -175,6 +176,65 @@ def _kept_loader(root: Path, slug: str, caches: BuildCaches, renderer: CommentRe
     return load
 
 
+# Comment files read, threaded and viewed at a time: their parsed comments are let go before the next ones are read.
+CHUNK_FILES = 4000
+
+
+def _chunks(paths: Iterator[Path]) -> Iterator[list[Path]]:
+    """`paths` in lists of about CHUNK_FILES, each article folder's files all in one list."""
+    chunk: list[Path] = []
+    for path in paths:
+        if len(chunk) >= CHUNK_FILES and os.path.dirname(path) != os.path.dirname(chunk[-1]):
+            yield chunk
+            chunk = []
+        chunk.append(path)
+    if chunk:
+        yield chunk
+
+
+def _settle(tree: Tree, settled: dict[str, list[tuple]], known: set[str], renderer: CommentRenderer,
+            caches: BuildCaches, listings: dict[str, str | None]) -> tuple[list[Problem], dict[str, int]]:
+    """Check, thread and attach the comments of `tree` (some article folders) to their articles; their problems and published counts."""
+    problems = list(tree.problems)
+    approved = [c for slug in tree.by_article if slug in settled for c in tree.by_article[slug] if c.published]
+    renderer.prefill(approved)
+    costly = renderer.too_costly(approved)
+    problems.extend(costly)
+    withheld = {p.path for p in costly}
+    threads: dict[str, Thread] = {}
+    for slug, comments in tree.by_article.items():
+        if slug not in known:
+            problems.append(Problem(comments[0].path.parent, f"no article has the slug {slug!r}"))
+            continue
+        thread = build(comments, {c.id for c in comments if c.path in withheld})
+        problems.extend(thread.problems)
+        threads[slug] = thread
+    troubled = {problem.path.parent.name for problem in problems}
+    for slug, thread in threads.items():
+        if slug in settled:
+            listing = listings.get(slug) if slug not in troubled else None
+            _attach(slug, settled[slug], tree.by_article[slug], thread, renderer, caches, listing)
+    return problems, {slug: thread.count for slug, thread in threads.items()}
+
+
+def _folder_statuses(tree: Tree, known: set[str]) -> Iterator[tuple[Path, str]]:
+    """For each folder with no article: published when any of its comments is, so its problem is reported as such."""
+    for slug, comments in tree.by_article.items():
+        if slug not in known:
+            yield comments[0].path.parent, PUBLISHED if any(c.published for c in comments) else "pending"
+
+
+def _attach(slug: str, plans: list[tuple], comments: list[Comment], thread: Thread, renderer: CommentRenderer,
+            caches: BuildCaches, listing: str | None) -> None:
+    """Attach a thread read this build to its articles; remember what they show while the folder stays unchanged."""
+    summaries = {}
+    for article, mode, newest, variant in plans:
+        summaries[variant] = renderer.attach(article, thread, mode, newest, _thread_digest(comments, variant))
+    if listing:
+        bodies = caches.bodies.keys(c.body for c in comments if c.published)
+        caches.threads.record(slug, listing, (thread.count, bodies), summaries)
+
+
 def attach_comments(generator) -> None:
     """Read, validate and thread every comment file; attach each thread to its article.
 
@@ -208,36 +268,21 @@ def attach_comments(generator) -> None:
         for (article, mode, newest, _), summary in zip(plans, found, strict=True):
             load = _kept_loader(root, slug, caches, renderer, article, newest, tz)
             renderer.attach_kept(article, mode, summary, load)
-    tree: Tree = load_tree(root, tz, cache=caches.reads) if not kept else load_tree(
-        root, tz, paths=list(comment_files(root, skip=kept)), cache=caches.reads)
-    problems = list(tree.problems)
-    approved = [c for slug in settled for c in tree.by_article.get(slug, ()) if c.published]
-    renderer.prefill(approved)
-    costly = renderer.too_costly(approved)
-    problems.extend(costly)
-    withheld = {p.path for p in costly}
-    status = {c.path: c.status for c in tree.comments()}
-    threads: dict[str, Thread] = {}
-    for slug, comments in tree.by_article.items():
-        if slug not in known:
-            folder = comments[0].path.parent
-            status[folder] = PUBLISHED if any(c.published for c in comments) else "pending"
-            problems.append(Problem(folder, f"no article has the slug {slug!r}"))
-            continue
-        thread = build(comments, {c.id for c in comments if c.path in withheld})
-        problems.extend(thread.problems)
-        threads[slug] = thread
-    troubled = {problem.path.parent.name for problem in problems}
+    problems: list[Problem] = []
+    status: dict[Path, str] = {}
+    counts: dict[str, int] = {slug: caches.threads.count(slug) for slug in kept}
+    for chunk in _chunks(comment_files(root, skip=kept)):
+        tree = load_tree(root, tz, paths=chunk, cache=caches.reads)
+        met, published_counts = _settle(tree, settled, known, renderer, caches, listings)
+        problems.extend(met)
+        counts.update(published_counts)
+        # Only the statuses of the files named in problems are looked up when they are reported.
+        named = {path for problem in met for path in (problem.path, *problem.related)}
+        status.update((c.path, c.status) for c in tree.comments() if c.path in named)
+        status.update(_folder_statuses(tree, known))
     for slug, plans in settled.items():
-        comments = tree.by_article.get(slug, [])
-        thread = threads.get(slug) or build([])
-        summaries = {}
-        for article, mode, newest, variant in plans:
-            summaries[variant] = renderer.attach(article, thread, mode, newest, _thread_digest(comments, variant))
-        listing = listings.get(slug) if slug not in troubled else None
-        if listing:
-            bodies = caches.bodies.keys(c.body for c in comments if c.published)
-            caches.threads.record(slug, listing, (thread.count, bodies), summaries)
+        if slug not in counts:
+            _attach(slug, plans, [], build([]), renderer, caches, listings.get(slug))
     caches.save(kept)
     generator.env.globals["comments_section"] = caches.sections.render
     logger.debug(
@@ -255,8 +300,7 @@ def attach_comments(generator) -> None:
     if stop:
         logger.critical("The build stops: correct the posts' Comments: lines named above (COMMENTS_STRICT).")
         raise CommentsBuildError(1)
-    shown = sum(t.count for t in threads.values()) + sum(caches.threads.count(slug) for slug in kept)
-    logger.info("Comments: %d published on %d articles", shown, len(threads) + len(kept))
+    logger.info("Comments: %d published on %d articles", sum(counts.values()), len(counts))
 
 
 def write_outputs(generator, writer) -> None:
