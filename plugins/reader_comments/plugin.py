@@ -280,6 +280,7 @@ def attach_comments(generator) -> None:
         named = {path for problem in met for path in (problem.path, *problem.related)}
         status.update((c.path, c.status) for c in tree.comments() if c.path in named)
         status.update(_folder_statuses(tree, known))
+        caches.reads.spill()
     for slug, plans in settled.items():
         if slug not in counts:
             _attach(slug, plans, [], build([]), renderer, caches, listings.get(slug))

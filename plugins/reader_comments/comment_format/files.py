@@ -208,6 +208,7 @@ class ReadCache(JsonCache):
     """
 
     kind = "files"
+    _spilled_files = 0
 
     @staticmethod
     def valid(value: Any) -> bool:
@@ -217,7 +218,15 @@ class ReadCache(JsonCache):
     @property
     def files(self) -> int:
         """How many valid files this build read (a file's status entry aside)."""
-        return sum(not key.startswith("\0") for key in self.used)
+        return self._spilled_files + sum(not key.startswith("\0") for key in self.used)
+
+    def spill(self) -> bool:
+        """Write the entries used so far to a scratch file and let them go (JsonCache.spill), still counting the files."""
+        files = self.files
+        if not super().spill():
+            return False
+        self._spilled_files = files
+        return True
 
     def read(self, path: Path, tz: tzinfo) -> tuple[Comment | None, list[Problem]]:
         """Like `read()`, from the cache when this exact file was valid before."""
