@@ -10,6 +10,7 @@ same content and settings with the plugin's caches off.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -121,6 +122,8 @@ def test_a_changed_file_in_a_kept_folder_is_read_again(build, tmp_path, still_no
     assert expected is None or expected in page
     assert gone is None or gone not in page
     same_as_uncached(tmp_path, content, again)
+    # Read once, the folder is known by its new listing from then on.
+    assert kept(build(content, tmp_path / "out")) == FOLDERS
 
 
 def test_a_changed_setting_or_site_address_is_seen_in_kept_folders(build, tmp_path, still_now):
@@ -203,3 +206,46 @@ def test_an_edit_keeping_size_and_modification_time_is_seen_once_the_folder_is_s
     assert "EDITED!A" in again.page(ALPHA) and "First! A" not in again.page(ALPHA)
     assert "EDITED!A" in (tmp_path / "out/feeds/comments/alpha.atom.xml").read_text(encoding="utf-8")
 
+
+
+@pytest.mark.parametrize("damage", ["not json", "a summary cut short", "another listing"])
+def test_a_damaged_thread_cache_reads_the_folders_again(build, tmp_path, still_now, damage):
+    content = copy_fixture(tmp_path / "content")
+    build(content, tmp_path / "out")
+    [store] = (tmp_path / "out-cache" / "reader_comments").glob("threads-*.json")
+    records = json.loads(store.read_text(encoding="utf-8"))
+    assert sorted(records) == ["alpha", "beta", "gamma"]
+    if damage == "not json":
+        store.write_text("{not json", encoding="utf-8")
+    elif damage == "a summary cut short":
+        for record in records.values():
+            for summary in record["articles"].values():
+                del summary["jsonld"]
+        store.write_text(json.dumps(records), encoding="utf-8")
+    else:
+        for record in records.values():
+            record["listing"] = "0" * 64
+        store.write_text(json.dumps(records), encoding="utf-8")
+    again = build(content, tmp_path / "out")
+    assert kept(again) == 0
+    same_as_uncached(tmp_path, content, again)
+
+
+def test_a_few_folders_to_read_beside_many_kept_are_read_without_the_big_caches(build, tmp_path, still_now, monkeypatch):
+    from pelican.plugins.reader_comments import plugin
+
+    content = copy_fixture(tmp_path / "content")
+    build(content, tmp_path / "out")
+    caches = tmp_path / "out-cache" / "reader_comments"
+    big = {p: p.read_bytes() for kind in ("files", "bodies") for p in caches.glob(f"{kind}-*.json")}
+    assert len(big) == 2
+    monkeypatch.setattr(plugin, "FEW_FOLDERS", 1.0)  # one folder to read beside two kept counts as few
+    edit_keeping_size_and_time(content / "comments/alpha/a1.yaml", "First! A", "EDITED!A")
+    again = build(content, tmp_path / "out")
+    assert kept(again) == FOLDERS - 1
+    assert "EDITED!A" in again.page(ALPHA)
+    same_as_uncached(tmp_path, content, again)
+    # The read and body caches were neither loaded nor written: still what the first build left.
+    assert {p: p.read_bytes() for kind in ("files", "bodies") for p in caches.glob(f"{kind}-*.json")} == big
+    # Read, the edited folder was remembered again: the next build keeps every folder.
+    assert kept(build(content, tmp_path / "out")) == FOLDERS

@@ -81,6 +81,10 @@ class BuildCaches:
         self.threads.save()
 
 
+# What an article's kept summary holds (view.CommentRenderer._summary and the digest of its thread).
+SUMMARY_KEYS = frozenset({"digest", "count", "folded", "jsonld", "authors", "newest", "recent"})
+
+
 class ThreadCache(JsonCache):
     """What each unchanged article folder gave the last build, by slug: its listing's digest, its bodies' keys, each article's summary.
 
@@ -104,6 +108,10 @@ class ThreadCache(JsonCache):
             and isinstance(value.get("articles"), dict)
         )
 
+    def _unchanged(self) -> bool:
+        """Whether every folder's record is the one kept (records are keyed by slug, so their values are compared)."""
+        return self.used == self.entries
+
     def summaries(self, slug: str, listing: str | None, variants: list[str]) -> list[dict[str, Any]] | None:
         """The kept summaries of a folder's articles, or None unless the folder is unchanged and all of them are kept.
 
@@ -113,7 +121,7 @@ class ThreadCache(JsonCache):
         if record is None or record["listing"] != listing:
             return None
         found = [record["articles"].get(variant) for variant in variants]
-        if any(summary is None for summary in found):
+        if not all(isinstance(summary, dict) and SUMMARY_KEYS <= summary.keys() for summary in found):
             return None
         self.used[slug] = record
         return found

@@ -77,6 +77,10 @@ class JsonCache:
             return {}
         return entries
 
+    def _unchanged(self) -> bool:
+        """Whether this build used exactly the entries kept (an entry's key is a digest of what its value is made from)."""
+        return self.used.keys() == self.entries.keys()
+
     def spill(self) -> bool:
         """Write the entries used so far to a scratch file and let them go (when there are SPILL_MIN or more); whether it did.
 
@@ -95,7 +99,7 @@ class JsonCache:
         """Keep only this build's entries, written atomically; skip the write when nothing changed or nothing was looked up."""
         if self.path is None:
             return
-        if self._scratch is None and ((self._entries is None and not self.used) or self.used.keys() == self.entries.keys()):
+        if self._scratch is None and ((self._entries is None and not self.used) or self._unchanged()):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for old in self.path.parent.glob(f"{self.kind}-*.json"):

@@ -20,8 +20,8 @@ from jinja2 import FileSystemLoader, TemplateNotFound
 from pelican import signals
 
 from . import feeds, manifest, reader_pages, sections
-from .build_cache import BuildCaches
-from .comment_format import LIMITS, PUBLISHED, Comment, Tree, comment_files, folder_files, listing_digest, load_tree
+from .build_cache import BodyCache, BuildCaches
+from .comment_format import LIMITS, PUBLISHED, Comment, ReadCache, Tree, comment_files, folder_files, listing_digest, load_tree
 from .errors import Problem
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, OPTIONS_KEY, Options, comments_folder, options_of, site_timezone
@@ -176,6 +176,8 @@ def _kept_loader(root: Path, slug: str, caches: BuildCaches, renderer: CommentRe
     return load
 
 
+# Folders to read, as a share of those kept, up to which their files are read without the read and body caches.
+FEW_FOLDERS = 0.1
 # Comment files read, threaded and viewed at a time: their parsed comments are let go before the next ones are read.
 CHUNK_FILES = 4000
 
@@ -268,27 +270,32 @@ def attach_comments(generator) -> None:
         for (article, mode, newest, _), summary in zip(plans, found, strict=True):
             load = _kept_loader(root, slug, caches, renderer, article, newest, tz)
             renderer.attach_kept(article, mode, summary, load)
+    reads, fresh = caches.reads, renderer
+    if len(settled) <= FEW_FOLDERS * len(kept):
+        # A few folders to read beside many kept: reading their files and rendering their bodies afresh costs
+        # less than loading and saving the read and body caches of every comment (left as they are).
+        reads, fresh = ReadCache(None), CommentRenderer(generator.settings, BodyCache(None, options.parallel_render))
     problems: list[Problem] = []
     status: dict[Path, str] = {}
     counts: dict[str, int] = {slug: caches.threads.count(slug) for slug in kept}
     for chunk in _chunks(comment_files(root, skip=kept)):
-        tree = load_tree(root, tz, paths=chunk, cache=caches.reads)
-        met, published_counts = _settle(tree, settled, known, renderer, caches, listings)
+        tree = load_tree(root, tz, paths=chunk, cache=reads)
+        met, published_counts = _settle(tree, settled, known, fresh, caches, listings)
         problems.extend(met)
         counts.update(published_counts)
         # Only the statuses of the files named in problems are looked up when they are reported.
         named = {path for problem in met for path in (problem.path, *problem.related)}
         status.update((c.path, c.status) for c in tree.comments() if c.path in named)
         status.update(_folder_statuses(tree, known))
-        caches.reads.spill()
+        reads.spill()
     for slug, plans in settled.items():
         if slug not in counts:
-            _attach(slug, plans, [], build([]), renderer, caches, listings.get(slug))
+            _attach(slug, plans, [], build([]), fresh, caches, listings.get(slug))
     caches.save(kept)
     generator.env.globals["comments_section"] = caches.sections.render
     logger.debug(
         "Comment caches: %d of %d folders kept; %d of %d files reused; %d bodies from cache, %d rendered",
-        len(kept), len(published), caches.reads.hits, caches.reads.files, caches.bodies.hits, caches.bodies.misses,
+        len(kept), len(published), reads.hits, reads.files, fresh.cache.hits, fresh.cache.misses,
     )
     generator.context[CONTEXT_KEY] = {
         "articles": published,
