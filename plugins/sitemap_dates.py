@@ -35,7 +35,11 @@ class Listing:
 def article_date(article: Any) -> datetime | None:
     """The newest of an article's own date and its published comments' dates."""
     dates = [getattr(article, "modified", None) or getattr(article, "date", None)]
-    dates.extend(getattr(comment, "date", None) for comment in getattr(article, "comments", None) or ())
+    if hasattr(article, "comments_newest"):
+        # Set by reader_comments with its comments, so they need not be looked at (or read) one by one.
+        dates.append(article.comments_newest)
+    else:
+        dates.extend(getattr(comment, "date", None) for comment in getattr(article, "comments", None) or ())
     return newest(dates)
 
 

@@ -917,3 +917,39 @@ def test_a_file_changed_exactly_the_still_time_ago_is_not_yet_still(tmp_path, mo
     assert _read_twice_then_count_reads(tmp_path / "a.json", path, monkeypatch) == 1
     monkeypatch.setattr(files, "time", SimpleNamespace(time_ns=lambda: changed + files.STILL_NS + 1))
     assert _read_twice_then_count_reads(tmp_path / "b.json", path, monkeypatch) == 0
+
+
+def test_entries_spilled_during_a_build_are_let_go_and_saved_with_the_rest(tmp_path):
+    from pelican.plugins.reader_comments.cache import JsonCache
+
+    store = tmp_path / "cache-x.json"
+    cache = JsonCache(store)
+    cache.used = {f"few-{n}": n for n in range(10)}
+    assert not cache.spill() and len(cache.used) == 10  # too few to be worth a scratch file
+    early = {f"early-{n}": [f"<p>{n} \u201cq\u201d</p>", n] for n in range(5000)}
+    cache.used.update(early)
+    assert cache.spill() and cache.used == {}
+    late = {f"late-{n}": {"n": n} for n in range(300)}
+    cache.used = dict(late)
+    assert not store.exists()
+    cache.save()
+    assert json.loads(store.read_text(encoding="utf-8")) == {**{f"few-{n}": n for n in range(10)}, **early, **late}
+    # Spilled, then nothing more: the file still holds what was spilled.
+    again = JsonCache(store)
+    again.used = {f"k-{n}": n for n in range(4096)}
+    assert again.spill()
+    again.save()
+    assert json.loads(store.read_text(encoding="utf-8")) == {f"k-{n}": n for n in range(4096)}
+
+
+def test_a_read_cache_counts_the_files_it_spilled(tmp_path):
+    store = tmp_path / "files-x.json"
+    cache = ReadCache(store)
+    for n in range(4100):
+        cache.read(put(tmp_path, f"post/c{n}.yaml", HEAD), TZ)
+    assert cache.files == 4100
+    assert cache.spill() and cache.used == {} and cache.files == 4100
+    cache.read(put(tmp_path, "post/last.yaml", HEAD), TZ)
+    assert cache.files == 4101
+    cache.save()
+    assert sum(not key.startswith("\0") for key in json.loads(store.read_text(encoding="utf-8"))) == 4101

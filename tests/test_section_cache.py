@@ -10,14 +10,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from support.build import REPO, build_site, copy_fixture
+from support.build import COMMENT_TEMPLATE, build_site, copy_fixture, override_comment_template
 from support.comments import write_comment
 
 ALPHA = "2020/alpha/index.html"
 BETA = "2020/beta/index.html"
 PAGES = (ALPHA, BETA, "2020/gamma/index.html", "2020/delta/index.html")
 KEPT = "<!-- KEPT-SECTION -->"
-COMMENT_TEMPLATE = REPO / "plugins" / "reader_comments" / "templates" / "comments" / "comment.html"
 
 
 def kept_sections(tmp_path: Path) -> list[Path]:
@@ -85,16 +84,13 @@ def test_a_changed_setting_renders_the_sections_again(tmp_path):
 def test_a_changed_template_renders_the_sections_again(tmp_path):
     content = copy_fixture(tmp_path / "content")
     overrides = tmp_path / "overrides"
-    (overrides / "comments").mkdir(parents=True)
-    override = overrides / "comments" / "comment.html"
-    source = COMMENT_TEMPLATE.read_text(encoding="utf-8")
-    override.write_text(source.replace('<div class="comment-body"', '<div data-version="one" class="comment-body"'))
+    override_comment_template(overrides, "one")
     first = build_site(content, tmp_path / "out", THEME_TEMPLATES_OVERRIDES=[str(overrides)])
     assert 'data-version="one"' in first.page(ALPHA)
     mark_kept(tmp_path)
     unchanged = build_site(content, tmp_path / "out", THEME_TEMPLATES_OVERRIDES=[str(overrides)])
     assert KEPT in unchanged.page(ALPHA)
-    override.write_text(source.replace('<div class="comment-body"', '<div data-version="two" class="comment-body"'))
+    override_comment_template(overrides, "two")
     second = build_site(content, tmp_path / "out", THEME_TEMPLATES_OVERRIDES=[str(overrides)])
     assert KEPT not in second.page(ALPHA)
     assert 'data-version="two"' in second.page(ALPHA) and 'data-version="one"' not in second.page(ALPHA)

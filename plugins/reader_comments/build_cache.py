@@ -44,13 +44,15 @@ FOLDER = "reader_comments"
 
 @dataclass(slots=True)
 class BuildCaches:
-    """One build's caches: the read, body and section caches, and where the feed cache lives (None: caching is off)."""
+    """One build's caches: the read, body, thread and section caches, and where the feed caches live (None: caching is off)."""
 
     key: str
     reads: ReadCache
     bodies: BodyCache
     feeds: Path | None
     sections: SectionCache
+    threads: ThreadCache
+    recent: Path | None
 
     @classmethod
     def for_settings(cls, settings: dict[str, Any]) -> BuildCaches:
@@ -65,12 +67,73 @@ class BuildCaches:
 
         bodies = BodyCache(place(BodyCache.kind), parallel=options.parallel_render)
         sections = SectionCache(folder / f"{SECTIONS}-{key}" if folder else None, key)
-        return cls(key, ReadCache(place(ReadCache.kind)), bodies, place("feeds"), sections)
+        return cls(key, ReadCache(place(ReadCache.kind)), bodies, place("feeds"), sections, ThreadCache(place(ThreadCache.kind)),
+                   place("recent"))
 
-    def save(self) -> None:
-        """Keep what this build read and rendered."""
+    def save(self, kept: dict[str, str]) -> None:
+        """Keep what this build read and rendered, and the entries of the article folders in `kept` (slug: folder), not read."""
+        if self.reads.loaded:
+            self.reads.keep_folders(set(kept.values()))
+        if self.bodies.loaded:
+            self.bodies.keep(key for slug in kept for key in self.threads.used[slug]["bodies"])
         self.bodies.save()
         self.reads.save()
+        self.threads.save()
+
+
+# What an article's kept summary holds (view.CommentRenderer._summary and the digest of its thread).
+SUMMARY_KEYS = frozenset({"digest", "count", "folded", "jsonld", "authors", "newest", "recent"})
+
+
+class ThreadCache(JsonCache):
+    """What each unchanged article folder gave the last build, by slug: its listing's digest, its bodies' keys, each article's summary.
+
+    A record is kept only for a folder whose files were all valid, published and
+    still (see `comment_format.listing_digest`); while the listing's digest is the
+    same, the folder is neither read nor threaded, and its articles take their
+    summaries (`view.CommentRenderer.attach_kept`), keyed by everything else their
+    views are made from (address, slug, mode, order), each with the digest of
+    its thread that keys its section and feed.
+    """
+
+    kind = "threads"
+
+    @staticmethod
+    def valid(value: Any) -> bool:
+        """Whether a stored value is a folder's record."""
+        return (
+            isinstance(value, dict)
+            and isinstance(value.get("listing"), str)
+            and isinstance(value.get("bodies"), list)
+            and isinstance(value.get("articles"), dict)
+        )
+
+    def _unchanged(self) -> bool:
+        """Whether every folder's record is the one kept (records are keyed by slug, so their values are compared)."""
+        return self.used == self.entries
+
+    def summaries(self, slug: str, listing: str | None, variants: list[str]) -> list[dict[str, Any]] | None:
+        """The kept summaries of a folder's articles, or None unless the folder is unchanged and all of them are kept.
+
+        `variants`: for each article, what else its views are made from (address, slug, mode, order).
+        """
+        record = self.entries.get(slug) if listing is not None else None
+        if record is None or record["listing"] != listing:
+            return None
+        found = [record["articles"].get(variant) for variant in variants]
+        if not all(isinstance(summary, dict) and SUMMARY_KEYS <= summary.keys() for summary in found):
+            return None
+        self.used[slug] = record
+        return found
+
+    def record(self, slug: str, listing: str, thread: tuple[int, list[str]], summaries: dict[str, dict[str, Any]]) -> None:
+        """Remember what a folder, read whole this build, gave: its published count and their bodies' keys, its articles' summaries."""
+        count, bodies = thread
+        self.used[slug] = {"listing": listing, "count": count, "bodies": bodies, "articles": summaries}
+
+    def count(self, slug: str) -> int:
+        """How many comments the kept folder `slug` publishes."""
+        return int(self.used[slug].get("count", 0))
 
 
 class BodyCache(JsonCache):
@@ -104,6 +167,11 @@ class BodyCache(JsonCache):
             if key not in self.entries:
                 todo.setdefault(key, body)
         self.fresh.update(zip(todo, render_pairs(list(todo.values()), self.parallel), strict=True))
+
+    @staticmethod
+    def keys(bodies: Iterable[str]) -> list[str]:
+        """The cache keys of these bodies."""
+        return [_body_key(body) for body in bodies]
 
     def render(self, body: str) -> tuple[Markup, str]:
         """The sanitized HTML of `body` (as Markup, one object however often it is asked) and its plain text."""

@@ -26,7 +26,7 @@ def build_manifest(articles: dict[str, list]) -> dict[str, Any]:
             "title": plain_title(article.title),
             "url": article.url,
             "mode": article.comments_mode,
-            "comments": {view.id: view.author for view in article.comments},
+            "comments": dict(article.comment_authors),
         }
     return {"version": VERSION, "articles": entries}
 

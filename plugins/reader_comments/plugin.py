@@ -8,8 +8,10 @@ so a cached article never carries stale comments.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,14 +20,14 @@ from jinja2 import FileSystemLoader, TemplateNotFound
 from pelican import signals
 
 from . import feeds, manifest, reader_pages, sections
-from .build_cache import BuildCaches
-from .comment_format import LIMITS, PUBLISHED, Tree, load_tree
+from .build_cache import BodyCache, BuildCaches
+from .comment_format import LIMITS, PUBLISHED, Comment, ReadCache, Tree, comment_files, folder_files, listing_digest, load_tree
 from .errors import Problem
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, OPTIONS_KEY, Options, comments_folder, options_of, site_timezone
 from .site_model import front_matter, mode_message
 from .threads import Thread, build
-from .view import CommentRenderer
+from .view import CommentRenderer, Views
 
 logger = logging.getLogger(__name__)
 
@@ -141,50 +143,164 @@ def _report_posts(problems: list[Problem], strict: bool) -> bool:
     return strict and bool(problems)
 
 
-def attach_comments(generator) -> None:
-    """Read, validate and thread every comment file; attach each thread to its article."""
-    options = options_of(generator.settings)
-    tz = site_timezone(generator.settings)
-    caches = BuildCaches.for_settings(generator.settings)
-    tree: Tree = load_tree(comments_folder(generator.settings), tz, cache=caches.reads)
-    renderer = CommentRenderer(generator.settings, caches.bodies)
-    published, known = _articles_by_slug(generator)
+def _listings(root: Path, published: dict[str, list]) -> dict[str, str | None]:
+    """The listing digest of each published article's comment folder (None: changing, or not a plain folder)."""
+    listings: dict[str, str | None] = {}
+    for slug in published:
+        folder = root / slug
+        listings[slug] = listing_digest(folder) if folder.is_dir() and not folder.is_symlink() else None
+    return listings
+
+
+def _variant(renderer: CommentRenderer, article, mode: str, newest: bool) -> str:
+    """What an article's views are made from besides its comments: its address, slug, mode and order."""
+    return "\0".join((renderer.article_url(article), article.slug, mode, str(newest)))
+
+
+def _thread_digest(comments: list[Comment], variant: str) -> str:
+    """A digest of everything an article's comment views are made from (the fingerprint aside): each file's bytes, the variant."""
+    digest = hashlib.sha256(variant.encode("utf-8", "surrogatepass"))
+    for comment in sorted(comments, key=lambda c: c.path.name):
+        digest.update(f"\0{comment.path.name}\0{comment.digest}".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:32]
+
+
+def _kept_loader(root: Path, slug: str, caches: BuildCaches, renderer: CommentRenderer, article, newest: bool, tz):
+    """Reads, threads and views an unchanged folder when something asks for its views (a section not kept, a feed)."""
+
+    def load() -> Views:
+        """The article's views, from its folder's files."""
+        tree = load_tree(root, tz, paths=list(folder_files(str(root / slug))), cache=caches.reads)
+        return renderer.views(renderer.article_url(article), build(tree.by_article.get(slug, [])), newest)
+
+    return load
+
+
+# Folders to read, as a share of those kept, up to which their files are read without the read and body caches.
+FEW_FOLDERS = 0.1
+# Comment files read, threaded and viewed at a time: their parsed comments are let go before the next ones are read.
+CHUNK_FILES = 4000
+
+
+def _chunks(paths: Iterator[Path]) -> Iterator[list[Path]]:
+    """`paths` in lists of about CHUNK_FILES, each article folder's files all in one list."""
+    chunk: list[Path] = []
+    for path in paths:
+        if len(chunk) >= CHUNK_FILES and os.path.dirname(path) != os.path.dirname(chunk[-1]):
+            yield chunk
+            chunk = []
+        chunk.append(path)
+    if chunk:
+        yield chunk
+
+
+def _settle(tree: Tree, settled: dict[str, list[tuple]], known: set[str], renderer: CommentRenderer,
+            caches: BuildCaches, listings: dict[str, str | None]) -> tuple[list[Problem], dict[str, int]]:
+    """Check, thread and attach the comments of `tree` (some article folders) to their articles; their problems and published counts."""
     problems = list(tree.problems)
-    now = datetime.now(tz)
-    approved = [c for slug in published for c in tree.by_article.get(slug, ()) if c.published]
+    approved = [c for slug in tree.by_article if slug in settled for c in tree.by_article[slug] if c.published]
     renderer.prefill(approved)
     costly = renderer.too_costly(approved)
     problems.extend(costly)
     withheld = {p.path for p in costly}
-    status = {c.path: c.status for c in tree.comments()}
     threads: dict[str, Thread] = {}
     for slug, comments in tree.by_article.items():
         if slug not in known:
-            folder = comments[0].path.parent
-            status[folder] = PUBLISHED if any(c.published for c in comments) else "pending"
-            problems.append(Problem(folder, f"no article has the slug {slug!r}"))
+            problems.append(Problem(comments[0].path.parent, f"no article has the slug {slug!r}"))
             continue
         thread = build(comments, {c.id for c in comments if c.path in withheld})
         problems.extend(thread.problems)
         threads[slug] = thread
+    troubled = {problem.path.parent.name for problem in problems}
+    for slug, thread in threads.items():
+        if slug in settled:
+            listing = listings.get(slug) if slug not in troubled else None
+            _attach(slug, settled[slug], tree.by_article[slug], thread, renderer, caches, listing)
+    return problems, {slug: thread.count for slug, thread in threads.items()}
+
+
+def _folder_statuses(tree: Tree, known: set[str]) -> Iterator[tuple[Path, str]]:
+    """For each folder with no article: published when any of its comments is, so its problem is reported as such."""
+    for slug, comments in tree.by_article.items():
+        if slug not in known:
+            yield comments[0].path.parent, PUBLISHED if any(c.published for c in comments) else "pending"
+
+
+def _attach(slug: str, plans: list[tuple], comments: list[Comment], thread: Thread, renderer: CommentRenderer,
+            caches: BuildCaches, listing: str | None) -> None:
+    """Attach a thread read this build to its articles; remember what they show while the folder stays unchanged."""
+    summaries = {}
+    for article, mode, newest, variant in plans:
+        summaries[variant] = renderer.attach(article, thread, mode, newest, _thread_digest(comments, variant))
+    if listing:
+        bodies = caches.bodies.keys(c.body for c in comments if c.published)
+        caches.threads.record(slug, listing, (thread.count, bodies), summaries)
+
+
+def attach_comments(generator) -> None:
+    """Read, validate and thread every comment file; attach each thread to its article.
+
+    An article folder unchanged since the last build (its listing's digest, see
+    `ThreadCache`) is not read: its articles take their kept summaries, and their
+    views are made only if something reads them.
+    """
+    options = options_of(generator.settings)
+    tz = site_timezone(generator.settings)
+    caches = BuildCaches.for_settings(generator.settings)
+    root = comments_folder(generator.settings)
+    renderer = CommentRenderer(generator.settings, caches.bodies)
+    published, known = _articles_by_slug(generator)
+    now = datetime.now(tz)
+    listings = _listings(root, published) if caches.threads.path is not None else {}
+    settled: dict[str, list[tuple]] = {}
+    kept: dict[str, str] = {}
     post_problems: list[Problem] = []
     for slug, articles in published.items():
-        thread = threads.get(slug) or build([])
+        plans = []
         for article in articles:
             mode, problem = article_mode(article, options, now)
             newest, order_problem = article_order(article)
             post_problems.extend(p for p in (problem, order_problem) if p)
-            renderer.attach(article, thread, mode, newest)
-    caches.save()
+            plans.append((article, mode, newest, _variant(renderer, article, mode, newest)))
+        found = caches.threads.summaries(slug, listings.get(slug), [plan[3] for plan in plans])
+        if found is None:
+            settled[slug] = plans
+            continue
+        kept[slug] = str(root / slug)
+        for (article, mode, newest, _), summary in zip(plans, found, strict=True):
+            load = _kept_loader(root, slug, caches, renderer, article, newest, tz)
+            renderer.attach_kept(article, mode, summary, load)
+    reads, fresh = caches.reads, renderer
+    if len(settled) <= FEW_FOLDERS * len(kept):
+        # A few folders to read beside many kept: reading their files and rendering their bodies afresh costs
+        # less than loading and saving the read and body caches of every comment (left as they are).
+        reads, fresh = ReadCache(None), CommentRenderer(generator.settings, BodyCache(None, options.parallel_render))
+    problems: list[Problem] = []
+    status: dict[Path, str] = {}
+    counts: dict[str, int] = {slug: caches.threads.count(slug) for slug in kept}
+    for chunk in _chunks(comment_files(root, skip=kept)):
+        tree = load_tree(root, tz, paths=chunk, cache=reads)
+        met, published_counts = _settle(tree, settled, known, fresh, caches, listings)
+        problems.extend(met)
+        counts.update(published_counts)
+        # Only the statuses of the files named in problems are looked up when they are reported.
+        named = {path for problem in met for path in (problem.path, *problem.related)}
+        status.update((c.path, c.status) for c in tree.comments() if c.path in named)
+        status.update(_folder_statuses(tree, known))
+        reads.spill()
+    for slug, plans in settled.items():
+        if slug not in counts:
+            _attach(slug, plans, [], build([]), fresh, caches, listings.get(slug))
+    caches.save(kept)
     generator.env.globals["comments_section"] = caches.sections.render
     logger.debug(
-        "Comment caches: %d of %d files reused; %d bodies from cache, %d rendered",
-        caches.reads.hits, caches.reads.files, caches.bodies.hits, caches.bodies.misses,
+        "Comment caches: %d of %d folders kept; %d of %d files reused; %d bodies from cache, %d rendered",
+        len(kept), len(published), reads.hits, reads.files, fresh.cache.hits, fresh.cache.misses,
     )
     generator.context[CONTEXT_KEY] = {
-        "threads": threads,
         "articles": published,
         "feed_cache": caches.feeds,
+        "recent_cache": caches.recent,
         "sections": caches.sections,
     }
     stop = _report_posts(post_problems, options.strict)
@@ -192,7 +308,7 @@ def attach_comments(generator) -> None:
     if stop:
         logger.critical("The build stops: correct the posts' Comments: lines named above (COMMENTS_STRICT).")
         raise CommentsBuildError(1)
-    logger.info("Comments: %d published on %d articles", sum(t.count for t in threads.values()), len(threads))
+    logger.info("Comments: %d published on %d articles", sum(counts.values()), len(counts))
 
 
 def write_outputs(generator, writer) -> None:
@@ -202,9 +318,10 @@ def write_outputs(generator, writer) -> None:
         return
     settings = generator.settings
     output = Path(settings["OUTPUT_PATH"])
-    feed_cache = feeds.FeedCache(state.get("feed_cache"))
-    feeds.write_feeds(output, settings, state["articles"], feed_cache)
+    feed_cache, recent_cache = feeds.FeedCache(state.get("feed_cache")), feeds.RecentCache(state.get("recent_cache"))
+    feeds.write_feeds(output, settings, state["articles"], feed_cache, recent_cache)
     feed_cache.save()
+    recent_cache.save()
     state["sections"].save()
     logger.debug("Discussion sections: %d reused, %d rendered", state["sections"].hits, state["sections"].misses)
     manifest.write_manifest(output, settings, state["articles"])

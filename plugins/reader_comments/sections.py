@@ -5,7 +5,9 @@
 build. The key is a digest of everything those templates can read: their source and
 that of every template they include, the value of each name they take from the page's
 context (for `article`, each attribute they read: its comment views carry the
-rendered bodies, the mode and the counts), and the build's fingerprint (the plugin's
+rendered bodies, the mode and the counts; when the article has a `comments_digest`,
+that digest of its unchanged comment folder and of its mode, order and address stands
+for all those made from its thread), and the build's fingerprint (the plugin's
 code, its libraries, the COMMENTS_* settings). A template that uses `article` whole,
 or includes a template named at run time, cannot be keyed: its sections are rendered
 every time. Other pages, posts and objects in the context are keyed by their address,
@@ -40,6 +42,12 @@ SECTION = "comments/discussion.html"
 KIND = "sections"
 # Attributes by which an object other than the article is keyed (pages, posts, authors...).
 _OBJECT_FIELDS = ("url", "slug", "title", "lang", "name")
+# The article's attributes made from its thread (view.CommentRenderer): when the article carries
+# `comments_digest`, a digest of all they are made from, that digest keys them instead of their values.
+THREAD_ATTRIBUTES = frozenset({
+    "comments", "comment_steps", "comment_count", "comments_folded", "comments_jsonld", "comments_mode",
+    "comments_feed_url", "comment_authors", "comments_newest", "comments_recent", "comments_digest",
+})
 
 
 @pass_context
@@ -172,11 +180,15 @@ class SectionCache:
     def key(self, context: Context, reads: Reads) -> str:
         """The digest of everything the section is made from, for the page being written."""
         article = context.get("article")
+        digest = getattr(article, "comments_digest", None)
         made_of = {
             "fingerprint": self.fingerprint,
             "templates": reads.sources,
             "names": {name: context.get(name) for name in reads.names},
-            "article": {name: getattr(article, name, None) for name in reads.article},
+            "article": {
+                name: ["thread", digest] if digest and name in THREAD_ATTRIBUTES else getattr(article, name, None)
+                for name in reads.article
+            },
         }
         text = json.dumps(made_of, default=_plain, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -44,7 +44,8 @@ DEFAULTS: dict[str, Any] = {
     "COMMENTS_JSONLD_MAX_COMMENTS": 10,
     # Where the build writes the list of articles and published comments for the intake service.
     "COMMENTS_MANIFEST_SAVE_AS": "comments-manifest.json",
-    # Cache valid comment files, rendered bodies, comment feeds' digests and discussion sections across builds in CACHE_PATH.
+    # Cache valid comment files, rendered bodies, what unchanged article folders gave, comment feeds' digests
+    # and discussion sections across builds in CACHE_PATH.
     "COMMENTS_RENDER_CACHE": True,
     # On a cold build with many bodies to render, let a forked helper process render half.
     "COMMENTS_PARALLEL_RENDER": True,

@@ -6,7 +6,7 @@ one go before the views are built.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -113,9 +113,64 @@ class CommentRenderer:
             avatar=self._avatar(author) if self._avatars_on else None,
         )
 
-    def attach(self, article, thread: Thread, mode: str, newest: bool = False) -> None:
-        """Set the comment attributes an article's templates read; `newest` puts recent top-level comments first."""
-        article_url = f"{site_url(self.settings)}/{article.url}"
+    def article_url(self, article) -> str:
+        """The address of an article, which its comments' addresses start with."""
+        return f"{site_url(self.settings)}/{article.url}"
+
+    def attach(self, article, thread: Thread, mode: str, newest: bool = False, digest: str | None = None) -> dict[str, Any]:
+        """Set the comment attributes an article's templates read; `newest` puts recent top-level comments first.
+
+        Returns the article's summary (what `attach_kept` sets again without the
+        thread); `digest`, when given, stands for everything the views are made from.
+        """
+        flat, published = self.views(self.article_url(article), thread, newest)
+        visible = mode != "off"
+        summary = self._summary(published, flat) if visible else self._summary([], [])
+        summary["digest"] = digest
+        self._set(article, mode, summary)
+        article.comments = published if visible else []
+        article.comment_steps = flat if visible else []
+        return summary
+
+    def attach_kept(self, article, mode: str, summary: dict[str, Any], load: Callable[[], Views]) -> None:
+        """Set an article's comment attributes from its kept summary; its views are made by `load` only if something reads them."""
+        self._set(article, mode, summary)
+        if mode == "off":
+            article.comments, article.comment_steps = [], []
+            return
+        lazy = _Lazy(load)
+        article.comments = LazyViews(lazy, 1)
+        article.comment_steps = LazyViews(lazy, 0)
+
+    def _set(self, article, mode: str, summary: dict[str, Any]) -> None:
+        """The attributes made from an article's summary."""
+        visible = mode != "off"
+        article.comments_mode = mode
+        article.comments_digest = summary["digest"]
+        article.comment_count = summary["count"]
+        article.comments_folded = summary["folded"]
+        article.comments_jsonld = summary["jsonld"]
+        article.comment_authors = summary["authors"]
+        article.comments_newest = datetime.fromisoformat(summary["newest"]) if summary["newest"] else None
+        article.comments_recent = summary["recent"]
+        pattern = self.options.feed_atom
+        article.comments_feed_url = pattern.format(slug=article.slug) if pattern and visible else None
+
+    def _summary(self, published: list[CommentView], flat: list[StepView]) -> dict[str, Any]:
+        """What an article shows of its thread outside the discussion section, as JSON-ready data."""
+        newest = max((view.date for view in published if view.date), default=None)
+        by_date = sorted(published, key=lambda view: view.date or datetime.min, reverse=True)[: self.options.feed_max_items]
+        return {
+            "count": len(published),
+            "folded": any(step.more for step in flat),
+            "jsonld": [self._jsonld(view) for view in published[: self.options.jsonld_max_comments]],
+            "authors": [[view.id, view.author] for view in published],
+            "newest": newest.isoformat() if newest else None,
+            "recent": [[view.date_iso, view.id] for view in by_date],
+        }
+
+    def views(self, article_url: str, thread: Thread, newest: bool) -> Views:
+        """The steps of a thread and its published comments, as views (`newest`: recent top-level comments first)."""
         views: dict[int, CommentView] = {}
         flat: list[StepView] = []
         roots = order_roots(thread.roots, newest)
@@ -128,16 +183,7 @@ class CommentRenderer:
             views[id(step.node)] = view
             flat.append(StepView(view, step.opens_replies, step.flat))
         published = [s.comment for s in flat if s.comment is not None and not s.comment.placeholder]
-        visible = mode != "off"
-        article.comments_mode = mode
-        article.comment_count = len(published) if visible else 0
-        article.comments = published if visible else []
-        article.comment_steps = flat if visible else []
-        article.comments_folded = visible and any(step.more for step in flat)
-        listed = published[: self.options.jsonld_max_comments]
-        article.comments_jsonld = [self._jsonld(v) for v in listed] if visible else []
-        pattern = self.options.feed_atom
-        article.comments_feed_url = pattern.format(slug=article.slug) if pattern and visible else None
+        return flat, published
 
     @staticmethod
     def _jsonld(view: CommentView) -> dict[str, Any]:
@@ -157,3 +203,51 @@ class CommentRenderer:
         if view.parent is not None and not view.parent.placeholder:
             item["parentItem"] = {"@id": view.parent.url}
         return item
+
+
+# An article's views: its thread's steps and its published comments.
+Views = tuple[list[StepView], list[CommentView]]
+
+
+class _Lazy:
+    """An article's views, made the first time they are asked for."""
+
+    __slots__ = ("load", "views")
+
+    def __init__(self, load: Callable[[], Views]) -> None:
+        """Make the views with `load` when first needed."""
+        self.load: Callable[[], Views] | None = load
+        self.views: Views | None = None
+
+    def get(self) -> Views:
+        """The views, made now if not yet."""
+        if self.views is None and self.load is not None:
+            self.views, self.load = self.load(), None
+        return self.views or ([], [])
+
+
+class LazyViews(Sequence[Any]):
+    """`article.comments` or `article.comment_steps` of an article whose folder was not read: read when something looks."""
+
+    __slots__ = ("lazy", "part")
+
+    def __init__(self, lazy: _Lazy, part: int) -> None:
+        """Part 0 (the steps) or 1 (the published comments) of the article's views."""
+        self.lazy = lazy
+        self.part = part
+
+    def _items(self) -> list[Any]:
+        """The list itself."""
+        return self.lazy.get()[self.part]
+
+    def __len__(self) -> int:
+        """How many items."""
+        return len(self._items())
+
+    def __getitem__(self, index):
+        """One item, or a slice as a list."""
+        return self._items()[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        """The items in order."""
+        return iter(self._items())

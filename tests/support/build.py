@@ -79,3 +79,14 @@ def copy_fixture(destination: Path) -> Path:
     """A writable copy of the fixture site's content folder."""
     shutil.copytree(FIXTURE_SITE, destination)
     return destination
+
+
+COMMENT_TEMPLATE = REPO / "plugins" / "reader_comments" / "templates" / "comments" / "comment.html"
+
+
+def override_comment_template(overrides: Path, version: str) -> None:
+    """Write into `overrides` (a THEME_TEMPLATES_OVERRIDES folder) the plugin's comment.html, its bodies marked data-version=`version`."""
+    (overrides / "comments").mkdir(parents=True, exist_ok=True)
+    source = COMMENT_TEMPLATE.read_text(encoding="utf-8")
+    marked = source.replace('<div class="comment-body"', f'<div data-version="{version}" class="comment-body"')
+    (overrides / "comments" / "comment.html").write_text(marked, encoding="utf-8")

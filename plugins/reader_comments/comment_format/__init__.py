@@ -22,7 +22,9 @@ from .files import (
     check_new,
     comment_files,
     dump,
+    folder_files,
     is_comment_name,
+    listing_digest,
     load_tree,
     read,
     read_bytes,
@@ -55,6 +57,7 @@ __all__ = [
     "BOM", "EXTENSIONS", "FIELDS", "FORM_CONTROL", "ID_MAX", "LIMITS", "LINE_BREAK", "LINE_CONTROL", "MAX_FILE_BYTES",
     "PUBLISHED", "REMOVAL_FIELDS", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "STATUSES", "Comment", "CommentFileError", "NewFile",
     "Parsed", "ReadCache", "Tree", "changed_bytes", "check_new", "comment_files", "comment_id", "decode", "dump",
-    "edit_fields", "is_comment_name", "is_http_url", "is_valid_id", "load_tree", "near_choice", "new_id", "parse", "quote", "read",
+    "edit_fields", "folder_files", "is_comment_name", "is_http_url", "is_valid_id", "listing_digest", "load_tree",
+    "near_choice", "new_id", "parse", "quote", "read",
     "read_bytes", "validate", "write_new", "write_new_all",
 ]

@@ -16,7 +16,7 @@ import logging
 import os
 import stat
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -208,6 +208,7 @@ class ReadCache(JsonCache):
     """
 
     kind = "files"
+    _spilled_files = 0
 
     @staticmethod
     def valid(value: Any) -> bool:
@@ -217,7 +218,15 @@ class ReadCache(JsonCache):
     @property
     def files(self) -> int:
         """How many valid files this build read (a file's status entry aside)."""
-        return sum(not key.startswith("\0") for key in self.used)
+        return self._spilled_files + sum(not key.startswith("\0") for key in self.used)
+
+    def spill(self) -> bool:
+        """Write the entries used so far to a scratch file and let them go (JsonCache.spill), still counting the files."""
+        files = self.files
+        if not super().spill():
+            return False
+        self._spilled_files = files
+        return True
 
     def read(self, path: Path, tz: tzinfo) -> tuple[Comment | None, list[Problem]]:
         """Like `read()`, from the cache when this exact file was valid before."""
@@ -242,6 +251,14 @@ class ReadCache(JsonCache):
         if status and _still(status):
             self.used[status] = digest
         return comment, []
+
+    def keep_folders(self, folders: Collection[str]) -> None:
+        """Keep the entries of the files in `folders` (article folders, as text, not read this build: known unchanged)."""
+        for key, value in self.entries.items():
+            parts = key.split("\0")
+            path = parts[2] if key.startswith("\0status\0") else parts[0]
+            if os.path.dirname(path) in folders:
+                self.used[key] = value
 
     def _cached(self, path: Path, digest: str, tz: tzinfo) -> Comment | None:
         """The comment kept for `path` with bytes of this `digest`, or None."""
@@ -299,8 +316,8 @@ def is_comment_name(name: str) -> bool:
     return os.path.splitext(name)[1] in EXTENSIONS and not name.startswith(".")
 
 
-def comment_files(folder: Path) -> Iterator[Path]:
-    """Every comment file below `folder`, in a stable order; hidden and other files are skipped.
+def comment_files(folder: Path, skip: Collection[str] = ()) -> Iterator[Path]:
+    """Every comment file below `folder`, in a stable order; hidden and other files, and the article folders in `skip`, are skipped.
 
     Symbolic links are listed too, a linked article folder as itself, so the
     reader reports each of them (it never follows a link).
@@ -308,16 +325,45 @@ def comment_files(folder: Path) -> Iterator[Path]:
     if not folder.is_dir():
         return
     for article_dir in _entries(folder):
-        if article_dir.name.startswith("."):
+        if article_dir.name.startswith(".") or article_dir.name in skip:
             continue
         if article_dir.is_symlink():
             yield Path(article_dir.path)
             continue
         if not article_dir.is_dir(follow_symlinks=False):
             continue
-        for entry in _entries(Path(article_dir.path)):
-            if is_comment_name(entry.name) and (entry.is_symlink() or entry.is_file(follow_symlinks=False)):
-                yield Path(os.path.join(article_dir.path, entry.name))
+        yield from folder_files(article_dir.path)
+
+
+def folder_files(article_dir: str) -> Iterator[Path]:
+    """The comment files of one article folder, in a stable order (symbolic links too, to be reported)."""
+    for entry in _entries(Path(article_dir)):
+        if is_comment_name(entry.name) and (entry.is_symlink() or entry.is_file(follow_symlinks=False)):
+            yield Path(os.path.join(article_dir, entry.name))
+
+
+def listing_digest(folder: Path) -> str | None:
+    """A digest of an article folder's comment files (name, size, modification and change times, inode of each).
+
+    None when any of them is not a regular file or has not been still for STILL_NS,
+    so a folder is known by its listing alone only when an edit must move what
+    the digest covers (as `ReadCache` trusts a file's status).
+    """
+    digest = hashlib.sha256()
+    limit = time.time_ns() - STILL_NS
+    try:
+        entries = _entries(folder)
+        for entry in entries:
+            if not is_comment_name(entry.name):
+                continue
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or max(info.st_mtime_ns, info.st_ctime_ns) >= limit:
+                return None
+            line = f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}\n"
+            digest.update(line.encode("utf-8", "surrogateescape"))
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _entries(folder: Path) -> list[os.DirEntry]:
