@@ -42,6 +42,7 @@ class RemoteWatcher:
         self.remote = remote
         self.interval = interval
         self.seen: dict[str, float] = {}
+        self._tip: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
@@ -55,7 +56,15 @@ class RemoteWatcher:
             self.look()
 
     def look(self) -> None:
-        """Note the time for every comment id newly on the remote."""
+        """Note the time for every comment id newly on the remote; its files are listed only when the branch moved.
+
+        The tip is read from the loose ref (no process), so polling costs the machine nothing while the intake works.
+        """
+        ref = self.remote / "refs" / "heads" / "main"
+        tip = ref.read_text() if ref.exists() else None
+        if tip is not None and tip == self._tip:
+            return
+        self._tip = tip
         names = files_on(self.remote)
         now = time.perf_counter()
         for name in names:
