@@ -33,6 +33,8 @@ from support.git import comments_repository, files_on, in_process_git, live_git,
 SLUG = "first"
 PENDING = 'author: "A"\ndate: "2024-01-01T00:00:00+00:00"\nstatus: pending\nbody: "x"\n'
 LOGGER = "pelican.plugins.reader_comments.gitsync"
+# How long a test waits for the background worker: ample for real git, short for a mutant that never does it.
+WAIT = 10.0
 
 
 @pytest.fixture(autouse=True)
@@ -120,7 +122,7 @@ def test_stop_running_kills_every_git_still_running(tmp_path: Path) -> None:
     thread = threading.Thread(target=wait)
     started = time.monotonic()
     thread.start()
-    wait_for(lambda: stop_running() == 1, what="the running git to be stopped")
+    wait_for(lambda: stop_running() == 1, timeout=WAIT, what="the running git to be stopped")
     thread.join(10)
     assert not thread.is_alive() and ended and time.monotonic() - started < 20
     assert stop_running() == 0
@@ -253,7 +255,7 @@ def test_a_file_left_to_the_background_is_committed_by_the_worker(tmp_path: Path
         path = write(site, "20240101T000000-a")
         assert recorder.record(path, SLUG, "20240101T000000-a") is False
         lock.unlink()
-        wait_for(lambda: sh(site, "git", "status", "--porcelain", "--", "content").stdout == "", what="the worker's commit")
+        wait_for(lambda: sh(site, "git", "status", "--porcelain", "--", "content").stdout == "", timeout=WAIT, what="the worker's commit")
     finally:
         recorder.close()
 
@@ -327,10 +329,10 @@ def test_the_worker_commits_leftovers_pushes_and_stops(tmp_path: Path) -> None:
             assert sh(site, "git", "log", "-1", "--format=%s").stdout == f"Comment pending moderation: {SLUG}/20240101T000000-left\n"
             assert recorder.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b") is True
             wait_for(lambda: {f"content/comments/{SLUG}/20240101T000000-left.yaml",
-                              f"content/comments/{SLUG}/20240101T000001-b.yaml"} <= files_on(tmp_path / "remote.git"))
+                              f"content/comments/{SLUG}/20240101T000001-b.yaml"} <= files_on(tmp_path / "remote.git"), timeout=WAIT)
             moderator_commits(tmp_path, "policy.txt")
             recorder.sync()
-            wait_for(lambda: (site / "policy.txt").exists(), what="the moderator's commit fetched")
+            wait_for(lambda: (site / "policy.txt").exists(), timeout=WAIT, what="the moderator's commit fetched")
         finally:
             recorder.close()
     assert recorder._thread is not None and not recorder._thread.is_alive()
@@ -346,10 +348,10 @@ def test_an_unreachable_remote_is_retried_with_growing_pauses(tmp_path: Path) ->
         recorder.start()
         try:
             recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
-            wait_for(lambda: "retrying in 2 s" in "\n".join(lines), what="the second failed push")
+            wait_for(lambda: "retrying in 2 s" in "\n".join(lines), timeout=WAIT, what="the second failed push")
             assert "push to origin failed; retrying in 1 s" in "\n".join(lines)
             (tmp_path / "away.git").rename(tmp_path / "remote.git")
-            wait_for(lambda: f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(tmp_path / "remote.git"), timeout=30)
+            wait_for(lambda: f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(tmp_path / "remote.git"), timeout=WAIT)
         finally:
             recorder.close()
 
