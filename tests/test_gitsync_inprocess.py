@@ -29,6 +29,7 @@ from pelican.plugins.reader_comments.gitsync import (
 )
 from pelican.plugins.reader_comments.settings import options_of
 from support.git import comments_repository, files_on, in_process_git, live_git, logged, sh, wait_for
+from support.logs import forget_logged_warnings
 
 SLUG = "first"
 PENDING = 'author: "A"\ndate: "2024-01-01T00:00:00+00:00"\nstatus: pending\nbody: "x"\n'
@@ -39,8 +40,12 @@ WAIT = 10.0
 
 @pytest.fixture(autouse=True)
 def plain_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No user or system git configuration reaches the recorder's git; a git run without a folder runs in tmp_path."""
+    """No user or system git configuration reaches the recorder's git; a git run without a folder runs in tmp_path.
+
+    Each log line is seen afresh: Pelican's filter would drop one an earlier test (or mutation run) logged.
+    """
     in_process_git(monkeypatch, tmp_path)
+    forget_logged_warnings(monkeypatch)
     for key in ("GIT_SSH_COMMAND", "GIT_SSH"):
         monkeypatch.delenv(key, raising=False)
 

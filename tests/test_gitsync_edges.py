@@ -1,0 +1,202 @@
+"""The git path's edges in this process with real git: what it says when git fails, and what a remote and a hook are given.
+
+Each test drives one failure git really has (an object it cannot write, maintenance it cannot run, changes that
+cannot be put back, a remote that hangs) or reads, from a hook or the remote's side, the environment git ran with.
+"""
+
+from __future__ import annotations
+
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from test_gitsync_inprocess import SLUG, WAIT, moderator_commits, plain_git, repository, write
+
+from pelican.plugins.reader_comments.gitsync import GitError, GitOptions, GitRecorder, GitTimeout, names_in
+from support.git import logged, sh, wait_for
+
+__all__ = ["plain_git"]  # the autouse fixture: no user or system git configuration, git's search stopped above tmp_path
+
+AUTHOR = GitOptions("Ivy Intake", "ivy@localhost", None, None)
+# What the intake gives ssh unless told otherwise, as its documentation states it.
+SSH = "ssh -o ConnectTimeout=15 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o BatchMode=yes"
+# A script that appends what it was given (prompting off, ssh, author) to a file, then runs the rest of its arguments.
+TELLS = '#!/bin/sh\nprintf "%s|%s|%s\\n" "$GIT_TERMINAL_PROMPT" "$GIT_SSH_COMMAND" "$GIT_AUTHOR_NAME" >> {log}\n{then}\n'
+
+
+def with_push(remote: str, branch: str | None = None, timeout: float = 120.0) -> GitOptions:
+    """The test's author, pushing to `remote` (on `branch`), each network command limited to `timeout`."""
+    return GitOptions(AUTHOR.name, AUTHOR.email, remote, branch, timeout)
+
+
+def telling_remote(tmp_path: Path, site: Path, delay: float = 0.0) -> tuple[str, Path]:
+    """A remote that is the bare remote.git reached through a script noting its environment (after `delay` s); its URL and log."""
+    log = tmp_path / "remote-side.log"
+    script = tmp_path / "remote-side"
+    script.write_text(TELLS.format(log=log, then=f'sleep {delay:g}\nexec git "$1" "$2"'))
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    sh(site, "git", "config", "protocol.ext.allow", "always")
+    return f"ext::{script} %s {tmp_path / 'remote.git'}", log
+
+
+def test_names_are_read_one_a_line_from_the_intakes_own_messages_only() -> None:
+    """A name is read whole, to its last letter; a group lists one a line; a message that does not begin with a prefix names none."""
+    assert names_in("Comment pending moderation: first/20240101T000000-aX\n") == ["first/20240101T000000-aX"]
+    assert names_in("Comments pending moderation: 2 files\n\nXfirst/a b\nfirst/cX\n") == ["Xfirst/a b", "first/cX"]
+    assert names_in(" Comment pending moderation: first/a\n") == []
+    assert names_in("\nComment pending moderation: first/a\n") == ["first/a"]
+
+
+def test_a_path_outside_the_repository_is_left_to_the_background_and_said(tmp_path: Path) -> None:
+    """A file the recorder cannot name inside its repository is not committed (False); the warning names the comment."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    stray = tmp_path / "stray.yaml"
+    stray.write_text("x\n")
+    with logged() as lines:
+        assert recorder.record(stray, SLUG, "20240101T000000-a") is False
+    assert [line.partition(": ")[0] for line in lines] == [f"comment {SLUG}/20240101T000000-a is stored; committing it in the background"]
+    assert str(stray) in lines[0]
+
+
+def blocked_leftover(site: Path, name: str) -> tuple[Path, Path]:
+    """A comment file `name` whose object git cannot store (a file stands where its folder goes: not a lock); it and that file."""
+    path = write(site, name)
+    for n in range(256):
+        sha = sh(site, "git", "hash-object", str(path)).stdout.strip()
+        blocker = site / ".git" / "objects" / sha[:2]
+        if not blocker.exists():
+            blocker.write_text("")
+            return path, blocker
+        path.write_text(f"{path.read_text()}# {n}\n")
+    raise AssertionError("every object folder is taken")
+
+
+def test_leftovers_that_cannot_be_committed_at_start_are_said_kept_and_committed_later(tmp_path: Path) -> None:
+    """At start a leftover git cannot store: a warning says so, the file stays; once git can, the worker commits it."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    left, blocker = blocked_leftover(site, "20240101T000000-left")
+    with logged() as lines:
+        recorder.start()
+        try:
+            warned = "cannot commit comment files left uncommitted yet (they are kept and retried): "
+            [warning] = [line for line in lines if line.startswith(warned)]
+            assert f" add -- content/comments/{SLUG}/20240101T000000-left.yaml: " in warning
+            assert left.is_file() and sh(site, "git", "status", "--porcelain", "--", "content").stdout != ""
+            blocker.unlink()
+            wait_for(lambda: sh(site, "git", "log", "-1", "--format=%s").stdout
+                     == f"Comment pending moderation: {SLUG}/20240101T000000-left\n", timeout=WAIT, what="the leftover committed")
+        finally:
+            recorder.close()
+    assert not [line for line in lines if line.startswith("committed ")]
+
+
+def test_maintenance_that_fails_is_said_and_tried_again_later(tmp_path: Path) -> None:
+    """Git maintenance failing at a quiet time does not stop the recorder: it logs git's reason and counts the run."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    assert recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a") is True
+    with logged() as lines:
+        assert recorder.upkeep(idle=True) is True
+    assert lines == []
+    sh(site, "git", "config", "maintenance.gc.enabled", "maybe")
+    assert recorder.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b") is True
+    with logged() as lines:
+        assert recorder.upkeep(idle=True) is True
+    assert lines == ["git maintenance failed (it is tried again later): "
+                     "fatal: bad boolean config value 'maybe' for 'maintenance.gc.enabled'"]
+    assert recorder.upkeep(idle=True) is False
+
+
+def test_catching_up_says_so_only_when_the_remote_moved_and_names_the_remote_when_refused(tmp_path: Path) -> None:
+    """Up to date: nothing logged. Moved on: one line, and its commit comes in. Rewritten: the whole refusal, naming the remote."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", with_push("origin"))
+    recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
+    recorder.push()
+    with logged() as lines:
+        recorder._catch_up("origin")
+    assert lines == []
+    moderator_commits(tmp_path, "policy.txt")
+    with logged() as lines:
+        recorder._catch_up("origin")
+    assert lines == ["the remote branch main moved on; bringing its changes in"]
+    known = sh(site, "git", "rev-parse", "main").stdout.strip()
+    sh(tmp_path / "remote.git", "git", "update-ref", "refs/heads/main", f"{known}~2")
+    moderator_commits(tmp_path, "other.txt")
+    top = recorder.top
+    refusal = (
+        f"the history of main on origin was rewritten: {known[:12]}, which it had, is no longer in it. Nothing is replayed"
+        " or pushed; comments are still taken and committed here. To go on, stop the intake and run"
+        f" `git -C {top} fetch origin main` then `git -C {top} rebase --onto FETCH_HEAD {known} main`"
+        " (only the comments taken since that commit), and start it again (docs/deploying.md, What git history keeps)"
+    )
+    with logged() as lines, pytest.raises(GitError) as raised:
+        recorder._catch_up("origin")
+    assert str(raised.value) == refusal
+    assert lines[-1] == refusal
+
+
+def test_local_changes_that_cannot_be_put_back_stay_in_the_stash_and_are_said(tmp_path: Path) -> None:
+    """The moderator changed a file edited here: the rebase goes on, the edit is kept in the stash under the intake's name."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", with_push("origin"))
+    recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
+    recorder.push()
+    theirs = moderator_commits(tmp_path, "policy.txt")
+    recorder._catch_up("origin")
+    (tmp_path / "moderator" / "policy.txt").write_text("be kinder\n")
+    sh(tmp_path / "moderator", "git", "commit", "--quiet", "-am", "Kinder")
+    sh(tmp_path / "moderator", "git", "push", "--quiet", "origin", "main")
+    (site / "policy.txt").write_text("local edit\n")
+    with logged() as lines:
+        recorder._catch_up("origin")
+    assert lines[-1] == f"local changes in {recorder.top} could not be put back; they are in `git stash list`"
+    sh(site, "git", "merge-base", "--is-ancestor", theirs, "main")
+    assert sh(site, "git", "stash", "list", "--format=%an|%s").stdout == (
+        "Ivy Intake|On main: kept aside while comments were rebased\n")
+    assert sh(site, "git", "show", "stash@{0}:policy.txt").stdout == "local edit\n"
+
+
+def test_a_rebase_that_cannot_start_says_why_and_leaves_the_file_in_its_way(tmp_path: Path) -> None:
+    """An untracked file where the remote now has one: the rebase is refused with git's reason, nothing to abort, the file kept."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", with_push("origin"))
+    recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
+    recorder.push()
+    moderator_commits(tmp_path, "policy.txt")
+    (site / "policy.txt").write_text("mine\n")
+    with pytest.raises(GitError, match=r"(?s)^rebase onto origin failed: .*\bpolicy\.txt\b"):
+        recorder._catch_up("origin")
+    assert (site / "policy.txt").read_text() == "mine\n"
+    assert sh(site, "git", "status", "--porcelain").stdout == "?? policy.txt\n"
+
+
+def test_the_remote_and_the_hooks_are_given_the_intakes_identity_no_prompt_and_ssh_limits(tmp_path: Path) -> None:
+    """Fetching and pushing the inbox branch, and the hook of its new worktree, all run without prompts, with ssh's limits."""
+    site = repository(tmp_path)
+    remote, log = telling_remote(tmp_path, site)
+    hook = site / ".git" / "hooks" / "post-checkout"
+    hook.write_text(TELLS.format(log=tmp_path / "hook.log", then="exit 0"))
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    sh(site, "git", "push", "--quiet", "origin", "main:inbox")
+    recorder = GitRecorder(site / "content" / "comments", with_push(remote, "inbox"))
+    assert (tmp_path / "hook.log").read_text() == f"0|{SSH}|Ivy Intake\n"
+    assert log.read_text() == f"0|{SSH}|Ivy Intake\n"
+    recorder.record(write(site, "20240101T000000-a", recorder.folder), SLUG, "20240101T000000-a")
+    recorder.push()
+    recorder._catch_up(remote)
+    assert log.read_text() == f"0|{SSH}|Ivy Intake\n" * 3
+
+
+def test_a_remote_that_hangs_is_stopped_at_the_configured_time(tmp_path: Path) -> None:
+    """With COMMENTS_GIT_TIMEOUT at one second, a fetch from a remote that answers after four is stopped within it."""
+    site = repository(tmp_path)
+    remote, _ = telling_remote(tmp_path, site, delay=4)
+    recorder = GitRecorder(site / "content" / "comments", with_push(remote, timeout=1.0))
+    started = time.monotonic()
+    with pytest.raises(GitTimeout, match=r"no answer in 1 s"):
+        recorder._catch_up(remote)
+    assert time.monotonic() - started < 3.5
