@@ -7,14 +7,17 @@ cannot be put back, a remote that hangs) or reads, from a hook or the remote's s
 from __future__ import annotations
 
 import stat
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from test_gitsync_inprocess import SLUG, WAIT, moderator_commits, plain_git, repository, write
 
-from pelican.plugins.reader_comments.gitsync import GitError, GitOptions, GitRecorder, GitTimeout, names_in
-from support.git import logged, sh, wait_for
+from pelican.plugins.reader_comments import gitsync
+from pelican.plugins.reader_comments.gitsync import GitError, GitOptions, GitRecorder, GitTimeout, git, names_in
+from support.git import files_on, logged, sh, wait_for
+from support.logs import forget_logged_warnings
 
 __all__ = ["plain_git"]  # the autouse fixture: no user or system git configuration, git's search stopped above tmp_path
 
@@ -23,6 +26,9 @@ AUTHOR = GitOptions("Ivy Intake", "ivy@localhost", None, None)
 SSH = "ssh -o ConnectTimeout=15 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -o BatchMode=yes"
 # A script that appends what it was given (prompting off, ssh, author) to a file, then runs the rest of its arguments.
 TELLS = '#!/bin/sh\nprintf "%s|%s|%s\\n" "$GIT_TERMINAL_PROMPT" "$GIT_SSH_COMMAND" "$GIT_AUTHOR_NAME" >> {log}\n{then}\n'
+# The lines the worker logs when it brings the remote's changes in: on its own (a fetch), or because a push was refused.
+CAUGHT_UP = "the remote branch main moved on; bringing its changes in"
+REBASED = "the remote branch main moved on; rebasing comments onto it"
 
 
 def with_push(remote: str, branch: str | None = None, timeout: float = 120.0) -> GitOptions:
@@ -34,10 +40,21 @@ def telling_remote(tmp_path: Path, site: Path, delay: float = 0.0) -> tuple[str,
     """A remote that is the bare remote.git reached through a script noting its environment (after `delay` s); its URL and log."""
     log = tmp_path / "remote-side.log"
     script = tmp_path / "remote-side"
-    script.write_text(TELLS.format(log=log, then=f'sleep {delay:g}\nexec git "$1" "$2"'))
+    script.write_text(TELLS.format(log=log, then=f'echo "$1" >> {services(log)}\nsleep {delay:g}\nexec git "$1" "$2"'))
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     sh(site, "git", "config", "protocol.ext.allow", "always")
     return f"ext::{script} %s {tmp_path / 'remote.git'}", log
+
+
+def gitsync_running() -> list[object]:
+    """The git commands the recorder's runner has going now."""
+    with gitsync._running_lock:
+        return list(gitsync._running)
+
+
+def services(log: Path) -> Path:
+    """Where the telling remote lists what it was asked for, one a line: upload-pack for a fetch, receive-pack for a push."""
+    return log.with_suffix(".services")
 
 
 def test_names_are_read_one_a_line_from_the_intakes_own_messages_only() -> None:
@@ -91,6 +108,8 @@ def test_leftovers_that_cannot_be_committed_at_start_are_said_kept_and_committed
         finally:
             recorder.close()
     assert not [line for line in lines if line.startswith("committed ")]
+    assert f"committing comments on branch main in {site}" in lines
+    assert recorder._thread is not None and recorder._thread.name == "comments-git" and recorder._thread.daemon
 
 
 def test_maintenance_that_fails_is_said_and_tried_again_later(tmp_path: Path) -> None:
@@ -122,7 +141,7 @@ def test_catching_up_says_so_only_when_the_remote_moved_and_names_the_remote_whe
     moderator_commits(tmp_path, "policy.txt")
     with logged() as lines:
         recorder._catch_up("origin")
-    assert lines == ["the remote branch main moved on; bringing its changes in"]
+    assert lines == [CAUGHT_UP]
     known = sh(site, "git", "rev-parse", "main").stdout.strip()
     sh(tmp_path / "remote.git", "git", "update-ref", "refs/heads/main", f"{known}~2")
     moderator_commits(tmp_path, "other.txt")
@@ -200,3 +219,91 @@ def test_a_remote_that_hangs_is_stopped_at_the_configured_time(tmp_path: Path) -
     with pytest.raises(GitTimeout, match=r"no answer in 1 s"):
         recorder._catch_up(remote)
     assert time.monotonic() - started < 3.5
+
+
+def test_the_worker_fetches_every_interval_and_when_asked_not_at_each_push(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fetch interval, and after sync(), the worker brings the moderators' commits in itself; a comment's push alone fetches nothing."""
+    site = repository(tmp_path)
+    remote, log = telling_remote(tmp_path, site)
+    recorder = GitRecorder(site / "content" / "comments", GitOptions(AUTHOR.name, AUTHOR.email, remote, None, 120.0, 600.0))
+    with logged() as lines:
+        recorder.start()
+        try:
+            assert recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a") is True
+            wait_for(lambda: f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(tmp_path / "remote.git"),
+                     timeout=WAIT, what="the push")
+            assert set(services(log).read_text().split()) == {"receive-pack"}
+            moderator_commits(tmp_path, "policy.txt")
+            recorder.sync()
+            wait_for(lambda: (site / "policy.txt").exists(), timeout=WAIT, what="the moderator's commit fetched")
+        finally:
+            recorder.close()
+    assert CAUGHT_UP in lines and REBASED not in lines
+    forget_logged_warnings(monkeypatch)
+    timed = GitRecorder(site / "content" / "comments", GitOptions(AUTHOR.name, AUTHOR.email, "origin", None, 120.0, 1.0))
+    with logged() as lines:
+        timed.start()
+        try:
+            assert timed.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b") is True
+            wait_for(lambda: f"content/comments/{SLUG}/20240101T000001-b.yaml" in files_on(tmp_path / "remote.git"),
+                     timeout=WAIT, what="the push")
+            moderator_commits(tmp_path, "other.txt")
+            wait_for(lambda: (site / "other.txt").exists(), timeout=WAIT, what="the moderator's commit fetched in time")
+        finally:
+            timed.close()
+    assert CAUGHT_UP in lines and REBASED not in lines
+
+
+def test_closing_stops_a_push_that_hangs_and_leaves_other_git_alone(tmp_path: Path) -> None:
+    """close() waits its time for the last push, then kills it and says so; a git of someone else's still runs to its end."""
+    site = repository(tmp_path)
+    sh(site, "git", "config", "alias.pause", "!sleep 2")
+    quiet = GitRecorder(site / "content" / "comments", AUTHOR)
+    quiet.start()
+    others: list[int] = []
+    thread = threading.Thread(target=lambda: others.append(git(site, ["pause"], check=False).returncode))
+    thread.start()
+    wait_for(lambda: bool(gitsync_running()), timeout=WAIT, what="the other git running")
+    with logged() as lines:
+        quiet.close()
+    thread.join(10)
+    assert others == [0] and lines == []
+    remote, _ = telling_remote(tmp_path, site, delay=20)
+    hanging = GitRecorder(site / "content" / "comments", with_push(remote))
+    hanging.start()
+    hanging.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
+    wait_for(lambda: bool(gitsync_running()), timeout=WAIT, what="the push running")
+    started = time.monotonic()
+    with logged() as lines:
+        hanging.close(timeout=1.0)
+    assert time.monotonic() - started < 6
+    assert hanging._thread is not None and not hanging._thread.is_alive()
+    assert lines[0] == "stopped a push still running after 1 s at shutdown; it is retried at the next start"
+
+
+def test_an_abandoned_rebase_is_recorded_under_the_intakes_name(tmp_path: Path) -> None:
+    """The reflog entry of the abort that follows a conflict carries the intake's identity, as every other of its steps."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", with_push("origin"))
+    path = write(site, "20240101T000000-a")
+    recorder.record(path, SLUG, "20240101T000000-a")
+    moderator = tmp_path / "moderator"
+    sh(tmp_path, "git", "clone", "--quiet", str(tmp_path / "remote.git"), str(moderator))
+    (moderator / "content" / "comments" / SLUG / path.name).write_text("other text\n")
+    sh(moderator, "git", "add", ".")
+    sh(moderator, "git", "commit", "--quiet", "-m", "Same name")
+    sh(moderator, "git", "push", "--quiet", "origin", "main")
+    with pytest.raises(GitError, match="^rebase onto origin failed: "):
+        recorder.push()
+    assert sh(site, "git", "reflog", "-1", "--format=%gn|%gs", "HEAD").stdout == "Ivy Intake|rebase (abort): returning to refs/heads/main\n"
+
+
+def test_a_new_inbox_branch_checks_out_with_the_intakes_environment(tmp_path: Path) -> None:
+    """A branch neither the clone nor the remote has is made from HEAD; the checkout's hook runs with the intake's settings."""
+    site = repository(tmp_path)
+    hook = site / ".git" / "hooks" / "post-checkout"
+    hook.write_text(TELLS.format(log=tmp_path / "hook.log", then="exit 0"))
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR.__class__(AUTHOR.name, AUTHOR.email, None, "fresh"))
+    assert recorder.branch == "fresh"
+    assert (tmp_path / "hook.log").read_text() == f"0|{SSH}|Ivy Intake\n"

@@ -241,7 +241,7 @@ def test_a_local_inbox_branch_is_checked_out_again_beside_another(tmp_path: Path
     with logged() as lines:
         recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", "inbox"))
     assert recorder.branch == "inbox"
-    assert f"comments go to branch inbox, checked out in {recorder.top}" in "\n".join(lines)
+    assert f"comments go to branch inbox, checked out in {recorder.top}" in lines
     other = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", None, "second"))
     assert other.top.parent == recorder.top.parent and other.branch == "second"
     sh(site, "git", "worktree", "remove", "--force", str(recorder.top))
@@ -341,7 +341,8 @@ def test_the_worker_commits_leftovers_pushes_and_stops(tmp_path: Path) -> None:
         finally:
             recorder.close()
     assert recorder._thread is not None and not recorder._thread.is_alive()
-    assert f"committing comments on branch main in {site}, pushing to origin" in "\n".join(lines)
+    assert f"committing comments on branch main in {site}, pushing to origin" in lines
+    assert "committed 1 comment files left uncommitted by an interrupted run" in lines
 
 
 def test_an_unreachable_remote_is_retried_with_growing_pauses(tmp_path: Path) -> None:
