@@ -6,12 +6,14 @@ cannot be put back, a remote that hangs) or reads, from a hook or the remote's s
 
 from __future__ import annotations
 
+import re
 import stat
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from test_gitsync_group import maintenance_due_after_every_object, packed_objects
 from test_gitsync_inprocess import SLUG, WAIT, moderator_commits, plain_git, repository, write
 
 from pelican.plugins.reader_comments import gitsync
@@ -102,6 +104,9 @@ def test_leftovers_that_cannot_be_committed_at_start_are_said_kept_and_committed
             [warning] = [line for line in lines if line.startswith(warned)]
             assert f" add -- content/comments/{SLUG}/20240101T000000-left.yaml: " in warning
             assert left.is_file() and sh(site, "git", "status", "--porcelain", "--", "content").stdout != ""
+            retrying = ("cannot commit comment files yet (they are kept); retrying in 1 s: git -c maintenance.auto=false -c gc.auto=0"
+                        f" add -- content/comments/{SLUG}/20240101T000000-left.yaml: ")
+            wait_for(lambda: any(line.startswith(retrying) for line in lines), timeout=WAIT, what="the worker's first retry")
             blocker.unlink()
             wait_for(lambda: sh(site, "git", "log", "-1", "--format=%s").stdout
                      == f"Comment pending moderation: {SLUG}/20240101T000000-left\n", timeout=WAIT, what="the leftover committed")
@@ -211,13 +216,18 @@ def test_the_remote_and_the_hooks_are_given_the_intakes_identity_no_prompt_and_s
 
 
 def test_a_remote_that_hangs_is_stopped_at_the_configured_time(tmp_path: Path) -> None:
-    """With COMMENTS_GIT_TIMEOUT at one second, a fetch from a remote that answers after four is stopped within it."""
+    """With COMMENTS_GIT_TIMEOUT at one second, a fetch from or a push to a remote that answers after four is stopped within it."""
     site = repository(tmp_path)
     remote, _ = telling_remote(tmp_path, site, delay=4)
     recorder = GitRecorder(site / "content" / "comments", with_push(remote, timeout=1.0))
     started = time.monotonic()
     with pytest.raises(GitTimeout, match=r"no answer in 1 s"):
         recorder._catch_up(remote)
+    assert time.monotonic() - started < 3.5
+    recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
+    started = time.monotonic()
+    with pytest.raises(GitTimeout, match=r"^git push --porcelain .*: no answer in 1 s"):
+        recorder.push()
     assert time.monotonic() - started < 3.5
 
 
@@ -236,6 +246,11 @@ def test_the_worker_fetches_every_interval_and_when_asked_not_at_each_push(tmp_p
             moderator_commits(tmp_path, "policy.txt")
             recorder.sync()
             wait_for(lambda: (site / "policy.txt").exists(), timeout=WAIT, what="the moderator's commit fetched")
+            fetched = services(log).read_text().split().count("upload-pack")
+            assert recorder.record(write(site, "20240101T000002-c"), SLUG, "20240101T000002-c") is True
+            wait_for(lambda: f"content/comments/{SLUG}/20240101T000002-c.yaml" in files_on(tmp_path / "remote.git"),
+                     timeout=WAIT, what="the push after the sync")
+            assert services(log).read_text().split().count("upload-pack") == fetched
         finally:
             recorder.close()
     assert CAUGHT_UP in lines and REBASED not in lines
@@ -307,3 +322,102 @@ def test_a_new_inbox_branch_checks_out_with_the_intakes_environment(tmp_path: Pa
     recorder = GitRecorder(site / "content" / "comments", AUTHOR.__class__(AUTHOR.name, AUTHOR.email, None, "fresh"))
     assert recorder.branch == "fresh"
     assert (tmp_path / "hook.log").read_text() == f"0|{SSH}|Ivy Intake\n"
+
+
+def pushed_line(lines: list[str]) -> str:
+    """The one line that says what a push carried."""
+    [line] = [line for line in lines if line.startswith("pushed ")]
+    return line
+
+
+def test_the_push_line_names_ten_comments_and_counts_the_rest_or_says_none(tmp_path: Path) -> None:
+    """Up to ten names, then how many more; a new branch is said as such; a push of no comment file says so."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", with_push("origin", "inbox"))
+    for n in range(10):
+        write(site, f"20240101T0000{n:02d}-a", recorder.folder)
+    assert recorder.sweep() == 10
+    with logged() as lines:
+        recorder.push()
+    took = re.fullmatch(r"pushed the new branch inbox to origin in (\d+\.\d\d) s", pushed_line(lines))
+    assert took is not None and float(took[1]) < 60, lines  # how long the push took, not a clock reading
+    for n in range(10, 22):
+        write(site, f"20240101T0000{n:02d}-a", recorder.folder)
+    assert recorder.sweep() == 12
+    with logged() as lines:
+        recorder.push()
+    named = ", ".join(f"{SLUG}/20240101T0000{n:02d}-a" for n in range(21, 11, -1))  # newest first
+    assert re.fullmatch(rf"pushed 12 commits to origin in \d+\.\d\d s: {named} and 2 more", pushed_line(lines)), lines
+    for n in range(22, 32):
+        write(site, f"20240101T0000{n:02d}-a", recorder.folder)
+    assert recorder.sweep() == 10
+    with logged() as lines:
+        recorder.push()
+    named = ", ".join(f"{SLUG}/20240101T0000{n:02d}-a" for n in range(31, 21, -1))
+    assert re.fullmatch(rf"pushed 10 commits to origin in \d+\.\d\d s: {named}", pushed_line(lines)), lines
+    decided = recorder.folder / SLUG / "20240101T000000-a.yaml"
+    decided.write_text(decided.read_text().replace("pending", "approved"))
+    recorder.commit_files([decided], "Approve one comment")
+    with logged() as lines:
+        recorder.push()
+    assert re.fullmatch(r"pushed 1 commit to origin in \d+\.\d\d s: no comment files", pushed_line(lines)), lines
+
+
+def test_the_sweep_takes_staged_comment_files_not_ignored_ones_and_works_at_the_top(tmp_path: Path) -> None:
+    """Files added but not committed are swept, two at once; an ignored one is not; a repository that is the comments folder works."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    staged = [write(site, "20240101T000000-a"), write(site, "20240101T000001-b")]
+    sh(site, "git", "add", *map(str, staged))
+    ignored = write(site, "20240101T000002-c")
+    (ignored.parent / ".gitignore").write_text(f"{ignored.name}\n")
+    sh(site, "git", "add", str(ignored.parent / ".gitignore"))
+    sh(site, "git", "commit", "--quiet", "-m", "Ignore one", "--", str(ignored.parent / ".gitignore"))
+    assert recorder.sweep() == 2
+    assert sh(site, "git", "status", "--porcelain", "--ignored", "--", "content").stdout == f"!! content/comments/{SLUG}/{ignored.name}\n"
+    alone = tmp_path / "alone"
+    (alone / SLUG).mkdir(parents=True)
+    sh(alone, "git", "init", "--quiet", "--initial-branch=main")
+    sh(alone, "git", "commit", "--quiet", "--allow-empty", "-m", "Start")
+    (alone / SLUG / "20240101T000000-a.yaml").write_text("x\n")
+    assert GitRecorder(alone, AUTHOR).sweep() == 1
+    assert sh(alone, "git", "log", "-1", "--format=%s").stdout == f"Comment pending moderation: {SLUG}/20240101T000000-a\n"
+
+
+def test_the_worker_runs_maintenance_once_quiet(tmp_path: Path) -> None:
+    """With maintenance due after every object, the running worker packs the loose objects once no comment waits."""
+    site = repository(tmp_path)
+    maintenance_due_after_every_object(site)
+    before = packed_objects(site)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    recorder.start()
+    try:
+        assert recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a") is True
+        wait_for(lambda: packed_objects(site) > before, timeout=WAIT, what="the quiet-time maintenance")
+    finally:
+        recorder.close()
+
+
+def test_after_a_push_that_worked_the_pauses_start_again_from_one_second(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unreachable remote: 1 s, then 2 s; it comes back and takes the comment; away again, the next pause is 1 s again."""
+    site = repository(tmp_path)
+    remote, away = tmp_path / "remote.git", tmp_path / "away.git"
+    remote.rename(away)
+    recorder = GitRecorder(site / "content" / "comments", with_push("origin"))
+    with logged() as lines:
+        recorder.start()
+        try:
+            wait_for(lambda: any(line.startswith("push to origin failed; retrying in 1 s: ") for line in lines), timeout=WAIT)
+            assert f"'{remote}' does not appear to be a git repository" in "\n".join(lines)
+            away.rename(remote)
+            recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
+            wait_for(lambda: f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(remote), timeout=WAIT)
+            remote.rename(away)
+            forget_logged_warnings(monkeypatch)  # the same failure is logged again
+            del lines[:]
+            recorder.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b")
+            wait_for(lambda: any(line.startswith("push to origin failed; retrying in ") for line in lines), timeout=WAIT)
+        finally:
+            recorder.close()
+    assert [line for line in lines if line.startswith("push to origin failed")][0].startswith("push to origin failed; retrying in 1 s: ")
+    assert REBASED not in lines  # a remote that is away is not one that moved on
