@@ -59,6 +59,12 @@ def services(log: Path) -> Path:
     return log.with_suffix(".services")
 
 
+def wait_pushed(tmp_path: Path, comment_id: str) -> None:
+    """Wait until the comment `comment_id` is on the bare remote's main branch."""
+    wanted = f"content/comments/{SLUG}/{comment_id}.yaml"
+    wait_for(lambda: wanted in files_on(tmp_path / "remote.git"), timeout=WAIT, what=f"{comment_id} pushed")
+
+
 def test_names_are_read_one_a_line_from_the_intakes_own_messages_only() -> None:
     """A name is read whole, to its last letter; a group lists one a line; a message that does not begin with a prefix names none."""
     assert names_in("Comment pending moderation: first/20240101T000000-aX\n") == ["first/20240101T000000-aX"]
@@ -240,16 +246,14 @@ def test_the_worker_fetches_every_interval_and_when_asked_not_at_each_push(tmp_p
         recorder.start()
         try:
             assert recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a") is True
-            wait_for(lambda: f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(tmp_path / "remote.git"),
-                     timeout=WAIT, what="the push")
+            wait_pushed(tmp_path, "20240101T000000-a")
             assert set(services(log).read_text().split()) == {"receive-pack"}
             moderator_commits(tmp_path, "policy.txt")
             recorder.sync()
             wait_for(lambda: (site / "policy.txt").exists(), timeout=WAIT, what="the moderator's commit fetched")
             fetched = services(log).read_text().split().count("upload-pack")
             assert recorder.record(write(site, "20240101T000002-c"), SLUG, "20240101T000002-c") is True
-            wait_for(lambda: f"content/comments/{SLUG}/20240101T000002-c.yaml" in files_on(tmp_path / "remote.git"),
-                     timeout=WAIT, what="the push after the sync")
+            wait_pushed(tmp_path, "20240101T000002-c")
             assert services(log).read_text().split().count("upload-pack") == fetched
         finally:
             recorder.close()
@@ -260,8 +264,7 @@ def test_the_worker_fetches_every_interval_and_when_asked_not_at_each_push(tmp_p
         timed.start()
         try:
             assert timed.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b") is True
-            wait_for(lambda: f"content/comments/{SLUG}/20240101T000001-b.yaml" in files_on(tmp_path / "remote.git"),
-                     timeout=WAIT, what="the push")
+            wait_pushed(tmp_path, "20240101T000001-b")
             moderator_commits(tmp_path, "other.txt")
             wait_for(lambda: (site / "other.txt").exists(), timeout=WAIT, what="the moderator's commit fetched in time")
         finally:
@@ -294,23 +297,6 @@ def test_closing_stops_a_push_that_hangs_and_leaves_other_git_alone(tmp_path: Pa
     assert time.monotonic() - started < 6
     assert hanging._thread is not None and not hanging._thread.is_alive()
     assert lines[0] == "stopped a push still running after 1 s at shutdown; it is retried at the next start"
-
-
-def test_an_abandoned_rebase_is_recorded_under_the_intakes_name(tmp_path: Path) -> None:
-    """The reflog entry of the abort that follows a conflict carries the intake's identity, as every other of its steps."""
-    site = repository(tmp_path)
-    recorder = GitRecorder(site / "content" / "comments", with_push("origin"))
-    path = write(site, "20240101T000000-a")
-    recorder.record(path, SLUG, "20240101T000000-a")
-    moderator = tmp_path / "moderator"
-    sh(tmp_path, "git", "clone", "--quiet", str(tmp_path / "remote.git"), str(moderator))
-    (moderator / "content" / "comments" / SLUG / path.name).write_text("other text\n")
-    sh(moderator, "git", "add", ".")
-    sh(moderator, "git", "commit", "--quiet", "-m", "Same name")
-    sh(moderator, "git", "push", "--quiet", "origin", "main")
-    with pytest.raises(GitError, match="^rebase onto origin failed: "):
-        recorder.push()
-    assert sh(site, "git", "reflog", "-1", "--format=%gn|%gs", "HEAD").stdout == "Ivy Intake|rebase (abort): returning to refs/heads/main\n"
 
 
 def test_a_new_inbox_branch_checks_out_with_the_intakes_environment(tmp_path: Path) -> None:

@@ -385,3 +385,4 @@ def test_a_rebase_that_conflicts_is_abandoned_and_nothing_is_lost(tmp_path: Path
     assert path.read_text() == PENDING
     assert sh(site, "git", "status", "--porcelain").stdout == f" M content/comments/{SLUG}/.keep\n"
     assert sh(site, "git", "stash", "list").stdout == ""
+    assert sh(site, "git", "reflog", "-1", "--format=%gn|%gs", "HEAD").stdout == "I|rebase (abort): returning to refs/heads/main\n"
