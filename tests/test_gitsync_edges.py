@@ -407,3 +407,15 @@ def test_after_a_push_that_worked_the_pauses_start_again_from_one_second(tmp_pat
             recorder.close()
     assert [line for line in lines if line.startswith("push to origin failed")][0].startswith("push to origin failed; retrying in 1 s: ")
     assert REBASED not in lines  # a remote that is away is not one that moved on
+
+
+def test_a_push_refused_as_no_fast_forward_is_rebased_too(tmp_path: Path) -> None:
+    """The remote's new commit already fetched but not replayed: git refuses the push as not a fast-forward; it is rebased and pushed."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", with_push("origin"))
+    theirs = moderator_commits(tmp_path, "policy.txt")
+    recorder._fetch("origin")
+    recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
+    recorder.push()
+    sh(tmp_path / "remote.git", "git", "merge-base", "--is-ancestor", theirs, "main")
+    assert f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(tmp_path / "remote.git")
