@@ -87,7 +87,7 @@ def record_held(recorder: GitRecorder, items: list[tuple[Path, str]], before_rel
     with recorder._lock:
         for thread in threads:
             thread.start()
-        wait_for(lambda: len(recorder._waiting) == len(items), what="every file waiting")
+        wait_for(lambda: len(recorder._waiting) == len(items), timeout=10, what="every file waiting")
         if before_release is not None:
             before_release()
     for thread in threads:

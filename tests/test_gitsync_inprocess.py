@@ -29,16 +29,23 @@ from pelican.plugins.reader_comments.gitsync import (
 )
 from pelican.plugins.reader_comments.settings import options_of
 from support.git import comments_repository, files_on, in_process_git, live_git, logged, sh, wait_for
+from support.logs import forget_logged_warnings
 
 SLUG = "first"
 PENDING = 'author: "A"\ndate: "2024-01-01T00:00:00+00:00"\nstatus: pending\nbody: "x"\n'
 LOGGER = "pelican.plugins.reader_comments.gitsync"
+# How long a test waits for the background worker: ample for real git, short for a mutant that never does it.
+WAIT = 10.0
 
 
 @pytest.fixture(autouse=True)
 def plain_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No user or system git configuration reaches the recorder's git; a git run without a folder runs in tmp_path."""
+    """No user or system git configuration reaches the recorder's git; a git run without a folder runs in tmp_path.
+
+    Each log line is seen afresh: Pelican's filter would drop one an earlier test (or mutation run) logged.
+    """
     in_process_git(monkeypatch, tmp_path)
+    forget_logged_warnings(monkeypatch)
     for key in ("GIT_SSH_COMMAND", "GIT_SSH"):
         monkeypatch.delenv(key, raising=False)
 
@@ -120,7 +127,7 @@ def test_stop_running_kills_every_git_still_running(tmp_path: Path) -> None:
     thread = threading.Thread(target=wait)
     started = time.monotonic()
     thread.start()
-    wait_for(lambda: stop_running() == 1, what="the running git to be stopped")
+    wait_for(lambda: stop_running() == 1, timeout=WAIT, what="the running git to be stopped")
     thread.join(10)
     assert not thread.is_alive() and ended and time.monotonic() - started < 20
     assert stop_running() == 0
@@ -165,7 +172,7 @@ def test_a_stale_lock_is_cleared_and_a_fresh_or_live_one_is_kept(tmp_path: Path)
         unrelated.kill()
         unrelated.wait()
     assert not lock.exists()
-    assert any(f"removed {lock}, left 11 s ago" in line for line in lines)
+    assert f"removed {lock}, left 11 s ago by a git process that is gone" in lines
 
 
 def test_a_lock_held_while_a_reader_waits_leaves_the_file_to_the_sweep(tmp_path: Path) -> None:
@@ -234,7 +241,7 @@ def test_a_local_inbox_branch_is_checked_out_again_beside_another(tmp_path: Path
     with logged() as lines:
         recorder = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", "origin", "inbox"))
     assert recorder.branch == "inbox"
-    assert f"comments go to branch inbox, checked out in {recorder.top}" in "\n".join(lines)
+    assert f"comments go to branch inbox, checked out in {recorder.top}" in lines
     other = GitRecorder(site / "content" / "comments", GitOptions("I", "i@localhost", None, "second"))
     assert other.top.parent == recorder.top.parent and other.branch == "second"
     sh(site, "git", "worktree", "remove", "--force", str(recorder.top))
@@ -253,7 +260,7 @@ def test_a_file_left_to_the_background_is_committed_by_the_worker(tmp_path: Path
         path = write(site, "20240101T000000-a")
         assert recorder.record(path, SLUG, "20240101T000000-a") is False
         lock.unlink()
-        wait_for(lambda: sh(site, "git", "status", "--porcelain", "--", "content").stdout == "", what="the worker's commit")
+        wait_for(lambda: sh(site, "git", "status", "--porcelain", "--", "content").stdout == "", timeout=WAIT, what="the worker's commit")
     finally:
         recorder.close()
 
@@ -289,6 +296,7 @@ def test_a_push_after_the_remote_moved_rebases_keeps_local_edits_and_logs_it(
     assert f"content/comments/{SLUG}/20240101T000001-b.yaml" in files_on(tmp_path / "remote.git")
     assert sorted(sh(site, "git", "status", "--porcelain").stdout.splitlines()) == [
         f" M content/comments/{SLUG}/.keep", "A  staged.txt"]
+    assert "the remote branch main moved on; rebasing comments onto it" in lines
     assert any(line.startswith("pushed 1 commit to origin in ") and line.endswith(
         f" s after 1 rebase: {SLUG}/20240101T000001-b") for line in lines), lines
 
@@ -327,14 +335,15 @@ def test_the_worker_commits_leftovers_pushes_and_stops(tmp_path: Path) -> None:
             assert sh(site, "git", "log", "-1", "--format=%s").stdout == f"Comment pending moderation: {SLUG}/20240101T000000-left\n"
             assert recorder.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b") is True
             wait_for(lambda: {f"content/comments/{SLUG}/20240101T000000-left.yaml",
-                              f"content/comments/{SLUG}/20240101T000001-b.yaml"} <= files_on(tmp_path / "remote.git"))
+                              f"content/comments/{SLUG}/20240101T000001-b.yaml"} <= files_on(tmp_path / "remote.git"), timeout=WAIT)
             moderator_commits(tmp_path, "policy.txt")
             recorder.sync()
-            wait_for(lambda: (site / "policy.txt").exists(), what="the moderator's commit fetched")
+            wait_for(lambda: (site / "policy.txt").exists(), timeout=WAIT, what="the moderator's commit fetched")
         finally:
             recorder.close()
     assert recorder._thread is not None and not recorder._thread.is_alive()
-    assert f"committing comments on branch main in {site}, pushing to origin" in "\n".join(lines)
+    assert f"committing comments on branch main in {site}, pushing to origin" in lines
+    assert "committed 1 comment files left uncommitted by an interrupted run" in lines
 
 
 def test_an_unreachable_remote_is_retried_with_growing_pauses(tmp_path: Path) -> None:
@@ -346,10 +355,10 @@ def test_an_unreachable_remote_is_retried_with_growing_pauses(tmp_path: Path) ->
         recorder.start()
         try:
             recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
-            wait_for(lambda: "retrying in 2 s" in "\n".join(lines), what="the second failed push")
+            wait_for(lambda: "retrying in 2 s" in "\n".join(lines), timeout=WAIT, what="the second failed push")
             assert "push to origin failed; retrying in 1 s" in "\n".join(lines)
             (tmp_path / "away.git").rename(tmp_path / "remote.git")
-            wait_for(lambda: f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(tmp_path / "remote.git"), timeout=30)
+            wait_for(lambda: f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(tmp_path / "remote.git"), timeout=WAIT)
         finally:
             recorder.close()
 
@@ -376,3 +385,4 @@ def test_a_rebase_that_conflicts_is_abandoned_and_nothing_is_lost(tmp_path: Path
     assert path.read_text() == PENDING
     assert sh(site, "git", "status", "--porcelain").stdout == f" M content/comments/{SLUG}/.keep\n"
     assert sh(site, "git", "stash", "list").stdout == ""
+    assert sh(site, "git", "reflog", "-1", "--format=%gn|%gs", "HEAD").stdout == "I|rebase (abort): returning to refs/heads/main\n"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -81,8 +83,39 @@ def files_on(repo: Path, branch: str = "main") -> set[str]:
     return set(done.stdout.split()) if done.returncode == 0 else set()
 
 
+# Clones with their bare remotes made once per process, by slug: a test copies one instead of running six git commands.
+_TEMPLATES: dict[str, Path] = {}
+
+
 def comments_repository(site: Path, slug: str = "first", remote: Path | None = None) -> Path:
     """A repository at `site` with one article's comments folder committed; with `remote`, a clone of that new bare repository, pushed."""
+    if remote is not None:
+        return _copied_clone(site, slug, remote)
+    return _new_repository(site, slug, None)
+
+
+def _copied_clone(site: Path, slug: str, remote: Path) -> Path:
+    """A copy of the process's template clone and its bare remote at `site` and `remote`, the clone's origin pointed at `remote`."""
+    template = _TEMPLATES.get(slug)
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="comments-repository-"))
+        atexit.register(_remove_template, template, os.getpid())
+        _new_repository(template / "site", slug, template / "remote.git")
+        _TEMPLATES[slug] = template
+    shutil.copytree(template / "remote.git", remote, symlinks=True)
+    shutil.copytree(template / "site", site, symlinks=True)
+    sh(site, "git", "remote", "set-url", "origin", str(remote))
+    return site
+
+
+def _remove_template(template: Path, made_by: int) -> None:
+    """Remove a template at exit of the process that made it (not of one forked from it)."""
+    if os.getpid() == made_by:
+        shutil.rmtree(template, ignore_errors=True)
+
+
+def _new_repository(site: Path, slug: str, remote: Path | None) -> Path:
+    """comments_repository made with git, command by command."""
     if remote is not None:
         sh(site.parent, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
         sh(site.parent, "git", "clone", "--quiet", str(remote), str(site))
