@@ -272,6 +272,7 @@ def test_the_worker_fetches_every_interval_and_when_asked_not_at_each_push(tmp_p
     assert CAUGHT_UP in lines and REBASED not in lines
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")  # the worker ends cleanly
 def test_closing_stops_a_push_that_hangs_and_leaves_other_git_alone(tmp_path: Path) -> None:
     """close() waits its time for the last push, then kills it and says so; a git of someone else's still runs to its end."""
     site = repository(tmp_path)

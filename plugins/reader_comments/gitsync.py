@@ -168,12 +168,17 @@ def git(
     return done
 
 
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    """Kill a git command's whole process group and reap it, without waiting on pipes its children may hold."""
+def _signal_group(process: subprocess.Popen[str]) -> None:
+    """Kill a git command's whole process group (its own thread then sees it end)."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    """Kill a git command's whole process group and reap it, without waiting on pipes its children may hold."""
+    _signal_group(process)
     process.wait()
     for pipe in (process.stdout, process.stderr):
         if pipe is not None:
@@ -181,11 +186,15 @@ def _kill_group(process: subprocess.Popen[str]) -> None:
 
 
 def stop_running() -> int:
-    """Kill every git command still running, with all it started; return how many there were."""
+    """Kill every git command still running, with all it started; return how many there were.
+
+    Only the signal is sent: the thread that runs each command is reading its pipes,
+    so that thread reaps it and closes them, and sees the command fail.
+    """
     with _running_lock:
         running = list(_running)
     for process in running:
-        _kill_group(process)
+        _signal_group(process)
     return len(running)
 
 
@@ -518,6 +527,8 @@ class GitRecorder:
                 self._work()
                 backoff = 0.0
             except GitError as exc:
+                if self._abandoned.is_set():
+                    return  # close() stopped the command and says so
                 backoff = min(BACKOFF_MAX, max(BACKOFF_FIRST, backoff * 2))
                 if self._sweep_needed:
                     logger.warning("cannot commit comment files yet (they are kept); retrying in %.0f s: %s", backoff, exc)
