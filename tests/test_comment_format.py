@@ -25,6 +25,8 @@ from pelican.plugins.reader_comments.comment_format import (
     check_new,
     comment_files,
     dump,
+    folder_files,
+    listing_digest,
     load_tree,
     new_id,
     read,
@@ -953,3 +955,76 @@ def test_a_read_cache_counts_the_files_it_spilled(tmp_path):
     assert cache.files == 4101
     cache.save()
     assert sum(not key.startswith("\0") for key in json.loads(store.read_text(encoding="utf-8"))) == 4101
+
+
+def _listing_line(folder: Path, name: bytes) -> bytes:
+    """One comment file's line of a folder's listing digest, from its own status."""
+    info = os.lstat(os.path.join(os.fsencode(folder), name))
+    return name + f"\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}\n".encode()
+
+
+def test_a_folder_s_listing_digest_covers_each_comment_file_s_name_size_times_and_inode(tmp_path, monkeypatch):
+    from pelican.plugins.reader_comments.comment_format import files
+
+    monkeypatch.setattr(files, "STILL_NS", -60 * 10**9)  # anything changed up to a minute from now counts as still
+    folder = tmp_path / "post"
+    assert listing_digest(folder) is None  # no folder
+    folder.mkdir()
+    assert listing_digest(folder) == hashlib.sha256(b"").hexdigest()
+    put(tmp_path, "post/b.yaml", HEAD)
+    put(tmp_path, "post/a.yml", HEAD + "\n")
+    put(tmp_path, "post/notes.txt", "x")
+    put(tmp_path, "post/.hidden.yaml", HEAD)
+    with open(os.path.join(os.fsencode(folder), b"c\xff.yaml"), "wb") as odd:  # a name that is not UTF-8
+        odd.write(HEAD.encode())
+    expected = b"".join(_listing_line(folder, name) for name in (b"a.yml", b"b.yaml", b"c\xff.yaml"))
+    assert listing_digest(folder) == hashlib.sha256(expected).hexdigest()
+    (folder / "d.yaml").symlink_to(folder / "b.yaml")
+    assert listing_digest(folder) is None  # a link is never trusted by its listing
+    (folder / "d.yaml").unlink()
+    (folder / "e.yaml").mkdir()
+    assert listing_digest(folder) is None
+
+
+def test_a_folder_s_listing_counts_only_once_every_file_has_been_still(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from pelican.plugins.reader_comments.comment_format import files
+
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    assert listing_digest(path.parent) is None  # just written
+    info = os.lstat(path)
+    changed = max(info.st_mtime_ns, info.st_ctime_ns)
+    monkeypatch.setattr(files, "time", SimpleNamespace(time_ns=lambda: changed + files.STILL_NS))
+    assert listing_digest(path.parent) is None
+    monkeypatch.setattr(files, "time", SimpleNamespace(time_ns=lambda: changed + files.STILL_NS + 1))
+    assert listing_digest(path.parent) == hashlib.sha256(_listing_line(path.parent, b"c.yaml")).hexdigest()
+
+
+def test_folder_files_lists_comment_files_and_links_by_name_and_comment_files_skips_named_folders(tmp_path):
+    for name in ("post/b.yaml", "post/a.yml", "post/notes.txt", "post/.c.yaml", "other/z.yaml", "third/y.yaml"):
+        put(tmp_path, name, HEAD)
+    (tmp_path / "post" / "d.yaml").symlink_to(tmp_path / "post" / "b.yaml")
+    (tmp_path / "post" / "e.yaml").mkdir()
+    post = tmp_path / "post"
+    assert list(folder_files(str(post))) == [post / "a.yml", post / "b.yaml", post / "d.yaml"]
+    assert list(comment_files(tmp_path, skip={"post", "third"})) == [tmp_path / "other" / "z.yaml"]
+    assert list(comment_files(tmp_path, skip=())) == [
+        tmp_path / "other" / "z.yaml", post / "a.yml", post / "b.yaml", post / "d.yaml", tmp_path / "third" / "y.yaml"]
+
+
+def test_keep_folders_keeps_the_entries_of_files_in_the_named_folders_only(tmp_path, monkeypatch):
+    from pelican.plugins.reader_comments.comment_format import files
+
+    monkeypatch.setattr(files, "STILL_NS", 0)
+    store = tmp_path / "files-x.json"
+    cold = ReadCache(store)
+    for name in ("post/a.yaml", "post/b.yaml", "other/c.yaml", "postal/d.yaml"):
+        cold.read(put(tmp_path, name, HEAD), TZ)
+    cold.save()
+    kept = ReadCache(store)
+    kept.keep_folders({str(tmp_path / "post"), str(tmp_path / "nothing")})
+    paths = sorted({key.split("\0")[2] if key.startswith("\0") else key.split("\0")[0] for key in kept.used})
+    assert paths == [str(tmp_path / "post" / "a.yaml"), str(tmp_path / "post" / "b.yaml")]
+    assert len(kept.used) == 4  # a status and a digest entry for each
+    assert all(kept.used[key] == kept.entries[key] for key in kept.used)
