@@ -980,3 +980,19 @@ def test_with_git_each_comment_edit_withdrawal_and_decision_is_committed_alone(m
         time.sleep(1.0)
     # Shutting down asks the git worker to stop after its last round.
     assert recorder._stop.is_set()
+
+
+def test_each_refusal_is_logged_once_by_its_kind_and_read_only_by_an_allowed_page_for_a_preview(
+        intake: Intake, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=intake_app.__name__):
+        submission = intake.post("/comments", {**FORM_OK, "author": "", "body": ""}, accept="application/json")
+        preview = intake.post("/comments/preview", {**FORM_OK, "article": "nope"}, accept="application/json")
+        gone = disconnected(intake, "/comments")
+    assert caplog.messages == ["submission refused: 400 Name is required.; Comment is required.",
+                               "preview refused: 404 There is no such article.",
+                               "client went away before sending the whole form"]
+    assert submission.status_code == 400 and "access-control-allow-origin" not in submission.headers
+    assert (preview.status_code, preview.headers["access-control-allow-origin"]) == (404, SITE)
+    assert gone == (400, b"incomplete request")
+    accepted = intake.post("/comments", FORM_OK, accept="application/json")
+    assert accepted.status_code == 201 and "access-control-allow-origin" not in accepted.headers
