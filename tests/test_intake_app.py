@@ -996,3 +996,73 @@ def test_each_refusal_is_logged_once_by_its_kind_and_read_only_by_an_allowed_pag
     assert gone == (400, b"incomplete request")
     accepted = intake.post("/comments", FORM_OK, accept="application/json")
     assert accepted.status_code == 201 and "access-control-allow-origin" not in accepted.headers
+
+
+def test_an_article_address_is_taken_after_its_leading_slashes(make_intake: Factory, tmp_path: Path) -> None:
+    output = tmp_path / "site" / "output"
+    output.mkdir(parents=True)
+    manifest(output / "comments-manifest.json", xmas={"title": "Xmas", "url": "//Xmas/", "mode": "open", "comments": {}})
+    with make_intake() as intake:
+        reply = intake.post("/comments", {**FORM_OK, "article": "xmas", "author": ""})
+        assert filled(reply.text, "error")["back"] == f"{SITE}/Xmas/"
+
+
+def test_only_the_service_s_own_address_passes_for_its_own_page(intake: Intake) -> None:
+    for origin in ("https://intake.exampleX", "http://intake.example", "https://intake.example:8443"):
+        reply = intake.post("/comments", FORM_OK, origin=origin, accept="application/json")
+        assert reply.status_code == 403, origin
+    assert intake.post("/comments", FORM_OK, origin="https://intake.example/", accept="application/json").status_code == 201
+
+
+def test_a_comment_too_large_for_the_disk_is_answered_later_and_leaves_nothing(intake: Intake,
+                                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    import resource
+    import signal
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        with caplog.at_level(logging.WARNING, logger=intake_app.__name__):
+            # No file may grow past 64 bytes for this one post: writing the comment fails with EFBIG, as on a full disk.
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64, hard))
+            try:
+                reply = intake.post("/comments", FORM_OK, accept="application/json")
+            finally:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    finally:
+        signal.signal(signal.SIGXFSZ, handler)
+    assert (reply.status_code, reply.headers["retry-after"], reply.json()) == (
+        503, "600", {"errors": {"request": "Comments cannot be stored right now; please try again later."}})
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("WARNING", "cannot store a comment for hats: File too large")]
+    only_published(intake)
+
+
+def test_an_edit_is_screened_against_the_names_approved_since_it_was_sent(make_intake: Factory, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("spam:\n  max_links_first_time: 0\n", encoding="utf-8")
+    with make_intake(COMMENTS_SPAM_RULES=str(rules)) as intake:
+        path, token = submitted(intake, author="Cy")
+        assert "note" not in yaml.safe_load(path.read_text(encoding="utf-8"))
+        # Meanwhile a comment of Cy's is approved and published: Cy is no longer a first-time name.
+        manifest(intake.root / "output" / "comments-manifest.json",
+                 other={"title": "O", "url": "o/", "mode": "open", "comments": {PUBLISHED_ID: "Cy"}})
+        sent = {"t": token, "digest": digest(path), "action": "save", "author": "Cy", "body": "See https://cy.example/"}
+        assert intake.post("/comments/edit", sent).status_code == 200
+        stored = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert (stored["body"], "note" in stored) == ("See https://cy.example/", False)
+
+
+def test_a_decision_that_cannot_be_committed_is_kept_and_logged(make_intake: Factory, caplog: pytest.LogCaptureFixture) -> None:
+    with make_intake(COMMENTS_GIT_COMMIT=True, COMMENTS_RATE_LIMIT=0, moderators=("Mo <mo@guide.example>",)) as intake:
+        path, _ = submitted(intake)
+        notifier = intake.service.notifier
+        assert notifier is not None
+        comment = SimpleNamespace(article=SLUG, id=path.stem)
+        link = moderation_link(notifier.config, notifier.signer, comment, "rejected", notifier.config.moderators[0])  # type: ignore[arg-type]
+        (intake.root / ".git" / "index").write_bytes(b"not an index")
+        with caplog.at_level(logging.ERROR, logger=intake_app.__name__):
+            decided = intake.post("/comments/moderate", {"t": unquote(parse_qs(urlsplit(link).query)["t"][0])})
+        assert decided.status_code == 200
+        assert b"status: rejected" in path.read_bytes()
+        assert [r.getMessage().partition(": ")[0] for r in caplog.records] == [f"decision on {SLUG}/{path.stem} saved but not committed"]
+        time.sleep(1.0)
