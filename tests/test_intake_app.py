@@ -1066,3 +1066,19 @@ def test_a_decision_that_cannot_be_committed_is_kept_and_logged(make_intake: Fac
         assert b"status: rejected" in path.read_bytes()
         assert [r.getMessage().partition(": ")[0] for r in caplog.records] == [f"decision on {SLUG}/{path.stem} saved but not committed"]
         time.sleep(1.0)
+
+
+def test_before_a_build_the_plain_edit_page_escapes_every_value(make_intake: Factory) -> None:
+    with make_intake(pages=()) as intake:
+        path, token = submitted(intake, author=HOSTILE, website="https://a.example/?a=1&b=2", body=f"</textarea>{HOSTILE}")
+        shown = intake.client.get(f"/comments/edit?{urlencode({'t': token})}")
+        assert shown.status_code == 200
+        assert shown.headers["content-security-policy"] == (
+            "default-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        text = shown.text
+        assert f'<input name="author" value="{HOSTILE_SHOWN}">' in text
+        assert '<input name="website" value="https://a.example/?a=1&amp;b=2">' in text
+        assert f'<textarea name="body" rows="8">\n&lt;/textarea&gt;{HOSTILE_SHOWN}</textarea>' in text
+        assert f'<input type="hidden" name="t" value="{token}">' in text
+        assert f'<input type="hidden" name="digest" value="{digest(path)}">' in text
+        assert "<b>" not in text and text.count("<textarea") == 1
