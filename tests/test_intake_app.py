@@ -35,6 +35,7 @@ from pelican.plugins.reader_comments.notify.config import notify_config
 from pelican.plugins.reader_comments.notify.links import Signer
 from pelican.plugins.reader_comments.notify.service import Notifier
 from support.git import in_process_git, sh
+from test_akismet import akismet  # noqa: F401  (the Akismet stand-in, a fixture)
 from support.logs import forget_logged_warnings
 
 SITE = "https://guide.example"
@@ -1082,3 +1083,77 @@ def test_before_a_build_the_plain_edit_page_escapes_every_value(make_intake: Fac
         assert f'<input type="hidden" name="t" value="{token}">' in text
         assert f'<input type="hidden" name="digest" value="{digest(path)}">' in text
         assert "<b>" not in text and text.count("<textarea") == 1
+
+
+def letters(state: Path) -> list[str]:
+    """The text of every message the notices queued or delivered to the outbox (a Maildir), decoded."""
+    import email
+
+    found = []
+    for path in sorted(state.rglob("*")):
+        if path.suffix == ".json" and path.parent.name == "mail-queue":
+            raw = json.loads(path.read_text(encoding="utf-8"))["message"]
+        elif path.parent.name == "new" and path.parent.parent.name == "outbox":
+            raw = path.read_text(encoding="utf-8")
+        else:
+            continue
+        message = email.message_from_string(raw)
+        found.append("".join(str(part.get_payload(decode=True).decode("utf-8")) for part in message.walk()
+                             if part.get_content_type() == "text/plain"))
+    return found
+
+
+def test_a_reader_asking_for_notices_is_sent_the_private_link_with_the_confirmation(make_intake: Factory,
+                                                                                    tmp_path: Path) -> None:
+    with make_intake() as intake:
+        reply = intake.post("/comments", {**FORM_OK, "email": "reader@example.org", "notify_published": "1"},
+                            accept="application/json")
+        assert reply.status_code == 201
+    sent = letters(tmp_path / "state")
+    assert len(sent) == 1, sent
+    link = re.search(r"^https://guide\.example/comments/edit\?t=(\S+)$", sent[0], re.M)
+    assert "Keep it to yourself." in sent[0] and link is not None
+    assert intake.service.edits is not None
+    assert intake.service.edits.signer.read(link[1], "edit").subject == f"{SLUG}/{reply.json()['id']}"
+
+
+def test_notices_that_fail_never_fail_the_comment(make_intake: Factory, tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    with make_intake() as intake:
+        queue = tmp_path / "state" / "mail-queue"
+        import shutil
+
+        shutil.rmtree(queue)
+        queue.write_bytes(b"not a folder")
+        with caplog.at_level(logging.ERROR, logger=intake_app.__name__):
+            reply = intake.post("/comments", {**FORM_OK, "email": "reader@example.org", "notify_published": "1"},
+                                accept="application/json")
+        assert reply.status_code == 201
+        comment_id = reply.json()["id"]
+        assert (intake.comments / SLUG / f"{comment_id}.yaml").is_file()
+        logged = [r.getMessage().partition(": ") for r in caplog.records if r.name == intake_app.__name__]
+        assert [(said, error[:26]) for said, _, error in logged] == [
+            (f"comment {SLUG}/{comment_id} stored, but its notices failed", "[Errno 20] Not a directory")]
+
+
+def test_akismet_is_told_the_reader_s_address_agent_and_the_article_for_a_comment_and_an_edit(
+        make_intake: Factory, akismet: tuple[str, list[dict[str, list[str]]]]) -> None:
+    endpoint, seen = akismet
+    agent = "Reader/1.0 " + "x" * 600
+    with make_intake(COMMENTS_AKISMET_KEY="test-key-123", COMMENTS_AKISMET_ENDPOINT=endpoint, COMMENTS_RATE_LIMIT=0,
+                     COMMENTS_TRUSTED_PROXIES=["192.0.2.7"]) as intake:
+        reply = intake.post("/comments", {**FORM_OK, "body": "spammy words"}, accept="application/json",
+                            x_forwarded_for="198.51.100.9", user_agent=agent)
+        path = intake.comments / SLUG / f"{reply.json()['id']}.yaml"
+        assert yaml.safe_load(path.read_text(encoding="utf-8"))["status"] == "spam"
+        _, token = submitted(intake)
+        other = next(p for p in (intake.comments / SLUG).glob("*.yaml") if p.stem not in (PUBLISHED_ID, path.stem))
+        sent = {"t": token, "digest": digest(other), "action": "save", "author": "Ann", "body": "spammy now"}
+        assert intake.client.post("/comments/edit", content=urlencode(sent).encode(), follow_redirects=False,
+                                  headers={"content-type": FORM, "x-forwarded-for": "198.51.100.3, 2001:db8::7"}).status_code == 200
+    asked = [(a["user_ip"], a["user_agent"], a["permalink"], a["comment_content"]) for a in seen]
+    assert asked == [
+        (["198.51.100.9"], [agent[:512]], [ARTICLE_URL], ["spammy words"]),
+        (["192.0.2.7"], ["testclient"], [ARTICLE_URL], ["Hello *there*."]),
+        (["2001:db8::"], ["testclient"], [ARTICLE_URL], ["spammy now"]),
+    ]
