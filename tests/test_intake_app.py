@@ -1157,3 +1157,17 @@ def test_akismet_is_told_the_reader_s_address_agent_and_the_article_for_a_commen
         (["192.0.2.7"], ["testclient"], [ARTICLE_URL], ["Hello *there*."]),
         (["2001:db8::"], ["testclient"], [ARTICLE_URL], ["spammy now"]),
     ]
+
+
+def test_a_comment_is_screened_against_the_names_the_manifest_lists_as_approved(make_intake: Factory, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("spam:\n  max_links_first_time: 0\n", encoding="utf-8")
+    output = tmp_path / "site" / "output"
+    output.mkdir(parents=True)
+    manifest(output / "comments-manifest.json", other={"title": "O", "url": "o/", "mode": "open", "comments": {PUBLISHED_ID: "Bo"}})
+    with make_intake(COMMENTS_SPAM_RULES=str(rules)) as intake:
+        for author, status in (("Bo", "pending"), ("Cy", "spam")):
+            reply = intake.post("/comments", {**FORM_OK, "author": author, "body": "See https://x.example/"},
+                                accept="application/json")
+            stored = yaml.safe_load((intake.comments / SLUG / f"{reply.json()['id']}.yaml").read_text(encoding="utf-8"))
+            assert stored["status"] == status, author
