@@ -34,8 +34,8 @@ from pelican.plugins.reader_comments.notify.alerts import moderation_link
 from pelican.plugins.reader_comments.notify.config import notify_config
 from pelican.plugins.reader_comments.notify.links import Signer
 from pelican.plugins.reader_comments.notify.service import Notifier
+from support.akismet import akismet_stand_in
 from support.git import in_process_git, sh
-from test_akismet import akismet  # noqa: F401  (the Akismet stand-in, a fixture)
 from support.logs import forget_logged_warnings
 
 SITE = "https://guide.example"
@@ -1136,9 +1136,13 @@ def test_notices_that_fail_never_fail_the_comment(make_intake: Factory, tmp_path
             (f"comment {SLUG}/{comment_id} stored, but its notices failed", "[Errno 20] Not a directory")]
 
 
-def test_akismet_is_told_the_reader_s_address_agent_and_the_article_for_a_comment_and_an_edit(
-        make_intake: Factory, akismet: tuple[str, list[dict[str, list[str]]]]) -> None:
-    endpoint, seen = akismet
+def test_akismet_is_told_the_reader_s_address_agent_and_the_article_for_a_comment_and_an_edit(make_intake: Factory) -> None:
+    with akismet_stand_in() as (endpoint, seen):
+        akismet_told(make_intake, endpoint, seen)
+
+
+def akismet_told(make_intake: Factory, endpoint: str, seen: list[dict[str, list[str]]]) -> None:
+    """Post a comment and an edit through the intake with Akismet on; check what the stand-in was told."""
     agent = "Reader/1.0 " + "x" * 600
     with make_intake(COMMENTS_AKISMET_KEY="test-key-123", COMMENTS_AKISMET_ENDPOINT=endpoint, COMMENTS_RATE_LIMIT=0,
                      COMMENTS_TRUSTED_PROXIES=["192.0.2.7"]) as intake:
