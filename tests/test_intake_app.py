@@ -1115,6 +1115,7 @@ def test_a_reader_asking_for_notices_is_sent_the_private_link_with_the_confirmat
     assert len(sent) == 1, sent
     link = re.search(r"^https://guide\.example/comments/edit\?t=(\S+)$", sent[0], re.M)
     assert "Keep it to yourself." in sent[0] and link is not None
+    assert "left a comment on \u201cHats & \u201cCaps\u201d\u201d" in sent[0], "the title comes from the manifest"
     assert intake.service.edits is not None
     assert intake.service.edits.signer.read(link[1], "edit").subject == f"{SLUG}/{reply.json()['id']}"
 
@@ -1147,7 +1148,7 @@ def akismet_told(make_intake: Factory, endpoint: str, seen: list[dict[str, list[
     """Post a comment and an edit through the intake with Akismet on; check what the stand-in was told."""
     agent = "Reader/1.0 " + "x" * 600
     with make_intake(COMMENTS_AKISMET_KEY="test-key-123", COMMENTS_AKISMET_ENDPOINT=endpoint, COMMENTS_RATE_LIMIT=0,
-                     COMMENTS_TRUSTED_PROXIES=["192.0.2.7"]) as intake:
+                     COMMENTS_TRUSTED_PROXIES=["192.0.2.7"], DEFAULT_LANG="fr") as intake:
         reply = intake.post("/comments", {**FORM_OK, "body": "spammy words"}, accept="application/json",
                             x_forwarded_for="198.51.100.9", user_agent=agent)
         path = intake.comments / SLUG / f"{reply.json()['id']}.yaml"
@@ -1157,6 +1158,7 @@ def akismet_told(make_intake: Factory, endpoint: str, seen: list[dict[str, list[
         sent = {"t": token, "digest": digest(other), "action": "save", "author": "Ann", "body": "spammy now"}
         assert intake.client.post("/comments/edit", content=urlencode(sent).encode(), follow_redirects=False,
                                   headers={"content-type": FORM, "x-forwarded-for": "198.51.100.3, 2001:db8::7"}).status_code == 200
+    assert {(a["blog"][0], a["blog_lang"][0]) for a in seen} == {(SITE, "fr")}
     asked = [(a["user_ip"], a["user_agent"], a["permalink"], a["comment_content"]) for a in seen]
     assert asked == [
         (["198.51.100.9"], [agent[:512]], [ARTICLE_URL], ["spammy words"]),
@@ -1199,3 +1201,24 @@ def test_an_edit_s_website_is_screened_too(make_intake: Factory, tmp_path: Path)
         assert intake.post("/comments/edit", sent).status_code == 200
         stored = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert (stored["website"], stored["note"]) == ("https://www.spam.example/", "spam rules: spam: link to spam.example")
+
+
+def test_a_name_passing_for_a_moderator_s_is_screened(make_intake: Factory, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("suspect:\n  look_alike_names: true\n  to_spam: 1\n", encoding="utf-8")
+    with make_intake(COMMENTS_SPAM_RULES=str(rules), COMMENTS_MODERATORS=["Diane"]) as intake:
+        reply = intake.post("/comments", {**FORM_OK, "author": "Di\u0430ne"}, accept="application/json")
+        stored = yaml.safe_load((intake.comments / SLUG / f"{reply.json()['id']}.yaml").read_text(encoding="utf-8"))
+        assert stored["status"] == "spam" and "Diane" in stored["note"]
+
+
+def test_with_an_inbox_branch_a_comment_is_written_and_committed_in_the_inbox_worktree(make_intake: Factory) -> None:
+    with make_intake(COMMENTS_GIT_COMMIT=True, COMMENTS_GIT_BRANCH="inbox") as intake:
+        path, _ = submitted(intake)
+        root = intake.root
+        twin = root / ".git" / "comments-inbox" / "inbox" / "content" / "comments" / SLUG / path.name
+        assert not path.exists() and twin.is_file()
+        assert sh(root, "git", "log", "--format=%s", "inbox").stdout.splitlines() == [
+            f"Comment pending moderation: {SLUG}/{path.stem}", "Site"]
+        assert subjects(root) == ["Site"]
+        time.sleep(1.0)
