@@ -1222,3 +1222,13 @@ def test_with_an_inbox_branch_a_comment_is_written_and_committed_in_the_inbox_wo
             f"Comment pending moderation: {SLUG}/{path.stem}", "Site"]
         assert subjects(root) == ["Site"]
         time.sleep(1.0)
+
+
+def test_akismet_is_told_the_site_as_the_permalink_of_an_article_without_an_address(make_intake: Factory,
+                                                                                    tmp_path: Path) -> None:
+    output = tmp_path / "site" / "output"
+    output.mkdir(parents=True)
+    manifest(output / "comments-manifest.json", nourl={"title": "T", "mode": "open", "comments": {}})
+    with akismet_stand_in() as (endpoint, seen), make_intake(COMMENTS_AKISMET_KEY="k3y", COMMENTS_AKISMET_ENDPOINT=endpoint) as intake:
+        assert intake.post("/comments", {**FORM_OK, "article": "nourl"}, accept="application/json").status_code == 201
+    assert [a["permalink"] for a in seen] == [[f"{SITE}/"]]
