@@ -1189,12 +1189,16 @@ def test_a_post_over_a_connection_without_a_client_address_is_taken(make_intake:
                                  [{"type": "http.request", "body": body, "more_body": False}], client=None)
         assert status == 201
         assert [a["user_ip"] for a in seen] == [["unknown"]]
+        assert "user_agent" not in seen[0], "no User-Agent header: Akismet is told an empty one"
 
 
-def test_an_edit_s_website_is_screened_too(make_intake: Factory, tmp_path: Path) -> None:
+def test_a_comment_s_website_is_screened_and_an_edit_s_too(make_intake: Factory, tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text("spam:\n  link_hosts: [spam.example]\n", encoding="utf-8")
-    with make_intake(COMMENTS_SPAM_RULES=str(rules)) as intake:
+    with make_intake(COMMENTS_SPAM_RULES=str(rules), COMMENTS_RATE_LIMIT=0) as intake:
+        reply = intake.post("/comments", {**FORM_OK, "website": "https://spam.example/"}, accept="application/json")
+        spam = yaml.safe_load((intake.comments / SLUG / f"{reply.json()['id']}.yaml").read_text(encoding="utf-8"))
+        assert (spam["status"], spam["note"]) == ("spam", "spam rules: spam: link to spam.example")
         path, token = submitted(intake)
         sent = {"t": token, "digest": digest(path), "action": "save", "author": "Ann", "body": "Hi.",
                 "website": "https://www.spam.example/"}
