@@ -1236,3 +1236,24 @@ def test_akismet_is_told_the_site_as_the_permalink_of_an_article_without_an_addr
     with akismet_stand_in() as (endpoint, seen), make_intake(COMMENTS_AKISMET_KEY="k3y", COMMENTS_AKISMET_ENDPOINT=endpoint) as intake:
         assert intake.post("/comments", {**FORM_OK, "article": "nourl"}, accept="application/json").status_code == 201
     assert [a["permalink"] for a in seen] == [[f"{SITE}/"]]
+
+
+def test_a_text_stored_as_spam_makes_its_repeats_spam_and_a_clean_one_does_not(make_intake: Factory, tmp_path: Path,
+                                                                                caplog: pytest.LogCaptureFixture) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("spam:\n  link_hosts: [spam.example]\n  repeated: true\n", encoding="utf-8")
+    with make_intake(COMMENTS_SPAM_RULES=str(rules), COMMENTS_RATE_LIMIT=0) as intake:
+
+        def status(**change: str) -> tuple[str, str]:
+            """Post a comment; the status it was stored with, and its id."""
+            reply = intake.post("/comments", {**FORM_OK, **change}, accept="application/json")
+            path = intake.comments / SLUG / f"{reply.json()['id']}.yaml"
+            return yaml.safe_load(path.read_text(encoding="utf-8"))["status"], path.stem
+
+        with caplog.at_level(logging.INFO, logger=intake_app.__name__):
+            assert status(body="Lovely hats.")[0] == "pending"
+            assert status(body="Lovely hats!")[0] == "pending"
+            spam, spam_id = status(body="Great post, thanks.", website="https://spam.example/")
+            assert spam == "spam"
+            assert status(body="great post thanks")[0] == "spam"
+    assert f"comment {SLUG}/{spam_id} matched the spam rules; stored as spam" in caplog.messages
