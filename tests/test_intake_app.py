@@ -35,7 +35,7 @@ from pelican.plugins.reader_comments.notify.config import notify_config
 from pelican.plugins.reader_comments.notify.links import Signer
 from pelican.plugins.reader_comments.notify.service import Notifier
 from support.akismet import akismet_stand_in
-from support.git import in_process_git, sh
+from support.git import in_process_git, sh, wait_for
 from support.logs import forget_logged_warnings
 
 SITE = "https://guide.example"
@@ -1259,3 +1259,33 @@ def test_a_text_stored_as_spam_makes_its_repeats_spam_and_a_clean_one_does_not(m
             assert spam == "spam"
             assert status(body="great post thanks")[0] == "spam"
     assert f"comment {SLUG}/{spam_id} matched the spam rules; stored as spam" in caplog.messages
+
+
+def test_after_a_publish_the_moderators_decisions_are_fetched_into_the_intake_s_clone(
+        make_intake: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    in_process_git(monkeypatch, tmp_path)
+    remote, root, other = tmp_path / "remote.git", tmp_path / "site", tmp_path / "moderator"
+    sh(tmp_path, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
+    (root / "content" / "comments" / SLUG).mkdir(parents=True)
+    (root / "content" / "comments" / SLUG / f"{PUBLISHED_ID}.yaml").write_bytes(PUBLISHED_FILE)
+    sh(root, "git", "init", "--quiet", "--initial-branch=main")
+    sh(root, "git", "add", "content")
+    sh(root, "git", "commit", "--quiet", "-m", "Site")
+    sh(root, "git", "remote", "add", "origin", str(remote))
+    sh(root, "git", "push", "--quiet", "origin", "main")
+    sh(tmp_path, "git", "clone", "--quiet", str(remote), str(other))
+    with make_intake(COMMENTS_GIT_COMMIT=True, COMMENTS_GIT_PUSH="origin", COMMENTS_RATE_LIMIT=0) as intake:
+        _, token = submitted(intake)
+        wait_for(lambda: "Comment pending moderation" in sh(remote, "git", "log", "--format=%s", "main").stdout,
+                 what="the comment pushed")
+        sh(other, "git", "pull", "--quiet", "--rebase", "origin", "main")
+        (other / "decided.txt").write_text("a moderator's decision\n", encoding="utf-8")
+        sh(other, "git", "add", "decided.txt")
+        sh(other, "git", "commit", "--quiet", "-m", "Approve a comment")
+        sh(other, "git", "push", "--quiet", "origin", "main")
+        # The site is published again: a new manifest. The reader's page reads it and has the decisions fetched.
+        manifest(intake.root / "output" / "comments-manifest.json", newer={"title": "N", "url": "n/", "mode": "open",
+                                                                           "comments": {}})
+        assert intake.client.get(f"/comments/edit?{urlencode({'t': token})}").status_code == 200
+        wait_for(lambda: (root / "decided.txt").is_file(), timeout=20, what="the moderator's commit in the intake's clone")
+        time.sleep(1.0)
