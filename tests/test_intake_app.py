@@ -520,11 +520,16 @@ def test_past_the_rate_limit_a_client_waits_and_a_refused_post_is_not_counted(in
     assert len(list((intake.comments / SLUG).glob("*.yaml"))) == 3
 
 
-def test_the_rate_limit_counts_each_client_apart(make_intake: Factory) -> None:
+def test_the_rate_limit_counts_each_client_apart(make_intake: Factory, caplog: pytest.LogCaptureFixture) -> None:
     with make_intake(COMMENTS_RATE_LIMIT=1, COMMENTS_TRUSTED_PROXIES=["192.0.2.7"]) as intake:
         for hop in ("198.51.100.1", "198.51.100.2"):
             assert intake.post("/comments", FORM_OK, x_forwarded_for=hop, accept="application/json").status_code == 201
-        assert intake.post("/comments", FORM_OK, x_forwarded_for="198.51.100.1", accept="application/json").status_code == 429
+        with caplog.at_level(logging.DEBUG, logger=intake_app.__name__):
+            assert intake.post("/comments", FORM_OK, x_forwarded_for="198.51.100.1", accept="application/json").status_code == 429
+        # The client's address is logged only at debug level, never above.
+        assert [(r.levelname, r.getMessage()) for r in caplog.records if r.name == intake_app.__name__] == [
+            ("DEBUG", "rate limit reached for 198.51.100.1"), ("INFO", "submission refused: 429 You have sent several comments "
+                                                                      "in a short time; please wait 10 minutes and send it again.")]
         assert intake.post("/comments", FORM_OK, accept="application/json").status_code == 201
         assert intake.post("/comments", FORM_OK, accept="application/json").status_code == 429
 
