@@ -1165,7 +1165,7 @@ def akismet_told(make_intake: Factory, endpoint: str, seen: list[dict[str, list[
         sent = {"t": token, "digest": digest(other), "action": "save", "author": "Ann", "body": "spammy now"}
         assert intake.client.post("/comments/edit", content=urlencode(sent).encode(), follow_redirects=False,
                                   headers={"content-type": FORM, "x-forwarded-for": "198.51.100.3, 2001:db8::7"}).status_code == 200
-    assert {(a["blog"][0], a["blog_lang"][0]) for a in seen} == {(SITE, "fr")}
+    assert {(a["blog"][0], a["blog_lang"][0], a["api_key"][0]) for a in seen} == {(SITE, "fr", "test-key-123")}
     asked = [(a["user_ip"], a["user_agent"], a["permalink"], a["comment_content"]) for a in seen]
     assert asked == [
         (["198.51.100.9"], [agent[:512]], [ARTICLE_URL], ["spammy words"]),
@@ -1294,3 +1294,27 @@ def test_after_a_publish_the_moderators_decisions_are_fetched_into_the_intake_s_
         assert intake.client.get(f"/comments/edit?{urlencode({'t': token})}").status_code == 200
         wait_for(lambda: (root / "decided.txt").is_file(), timeout=20, what="the moderator's commit in the intake's clone")
         time.sleep(1.0)
+
+
+def test_a_request_head_without_a_form_type_or_with_a_false_length_is_refused_before_its_body(intake: Intake) -> None:
+    json_head = [(b"accept", b"application/json")]
+    body = [{"type": "http.request", "body": urlencode(FORM_OK).encode(), "more_body": False}]
+    cases = [
+        ([], 415, "Send the form as application/x-www-form-urlencoded."),
+        ([(b"content-type", FORM.encode()), (b"content-length", b"abc")], 400, "The Content-Length header is not a number."),
+        ([(b"content-type", FORM.encode()), (b"content-length", b"200000")], 413, "The form is larger than 131,072 bytes."),
+    ]
+    for headers, status, message in cases:
+        answer = asgi_call(intake, "/comments", [*json_head, *headers], list(body))
+        assert (answer[0], json.loads(answer[2])) == (status, {"errors": {"request": message}})
+    only_published(intake)
+
+
+def test_a_browser_posting_from_a_foreign_page_gets_the_refusal_page(intake: Intake) -> None:
+    reply = intake.post("/comments", FORM_OK, origin="https://evil.example")
+    assert reply.status_code == 403
+    # Refused before the form is read: nothing of it is shown, and the page links to the site.
+    assert filled(reply.text, "error") == page(**typed({}), back=f"{SITE}/", heading=NOT_HERE[0], advice=NOT_HERE[1],
+                                               errors="<li>Comments are not accepted from the page at https://evil.example; "
+                                                      "this service takes them from https://guide.example.</li>")
+    only_published(intake)
