@@ -906,7 +906,12 @@ def test_every_answer_carries_the_security_headers_unless_it_sets_its_own(intake
     assert intake.client.get("/comments").status_code == 405
 
 
-def test_an_ambiguous_or_oversized_request_head_is_refused_before_any_route(intake: Intake) -> None:
+def test_an_ambiguous_or_oversized_request_head_is_refused_before_any_route(intake: Intake,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=intake_app.__name__):
+        refused = asgi_call(intake, "/health", [(b"content-length", b"0"), (b"transfer-encoding", b"chunked")], [])
+    assert refused[0] == 400 and caplog.messages == [
+        "refused a request head: A request may not carry both Content-Length and Transfer-Encoding."]
     status, headers, body = asgi_call(intake, "/comments", [
         (b"content-type", FORM.encode()), (b"content-length", b"17"), (b"transfer-encoding", b"chunked")],
         [{"type": "http.request", "body": b"author=A&body=Hi.", "more_body": False}])
