@@ -38,12 +38,29 @@ async def echo(request: Request) -> PlainTextResponse:
     return PlainTextResponse(str(len(await request.body())))
 
 
+async def stall(request: Request) -> PlainTextResponse:
+    """Hold the server's event loop for half a second: connections made meanwhile are accepted together after it."""
+    time.sleep(0.5)
+    return PlainTextResponse("done")
+
+
 @pytest.fixture
 def server() -> Iterator[int]:
     """A uvicorn server in this process with the guarded protocol (short deadlines, at most 3 connections); its port."""
+    yield from serving(3)
+
+
+@pytest.fixture
+def small_server() -> Iterator[int]:
+    """The same server with room for two connections, whose headers may take five seconds."""
+    yield from serving(2, 5.0)
+
+
+def serving(cap: int, headers: float = HEADERS) -> Iterator[int]:
+    """Run the guarded server with at most `cap` connections and this header deadline until the test ends; its port."""
     port = free_port()
-    app = Starlette(routes=[Route("/", echo, methods=["POST"])])
-    protocol = guard.guarded_protocol(HEADERS, BODY, 3)
+    app = Starlette(routes=[Route("/", echo, methods=["POST"]), Route("/stall", stall, methods=["POST"])])
+    protocol = guard.guarded_protocol(headers, BODY, cap)
     running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, http=protocol, lifespan="off",
                                             log_level="warning", timeout_keep_alive=1))
     thread = threading.Thread(target=running.run, daemon=True)
@@ -329,6 +346,13 @@ def test_lines_alike_but_for_their_numbers_or_later_lines_count_together() -> No
     assert passed == [True] * 10 + [False], "one message, whatever its later lines, passes ten bursts at most"
 
 
+def test_message_templates_alike_but_for_their_numbers_are_one_kind() -> None:
+    kinds = guard.LogThrottle(burst=1, window=10.0, clock=lambda: 0.0)
+    passed = [kinds.filter(record("port 8 refused %s", f"v{chr(97 + n)}")) for n in range(10)]
+    assert passed == [True] * 10
+    assert not kinds.filter(record("port # refused %s", "vz")), "a number in the template is blanked out as #"
+
+
 def test_old_entries_are_dropped_past_exactly_a_thousand() -> None:
     now = [0.0]
     throttle = guard.LogThrottle(burst=1, window=1.0, clock=lambda: now[0])
@@ -359,3 +383,25 @@ def test_connections_closed_after_their_answer_leave_room_for_new_ones(server: i
     fresh = [connect(server) for _ in range(3)]
     time.sleep(0.1)
     assert all(still_open(conn) for conn in fresh), "the closed ones no longer count against the cap"
+
+
+def test_connections_accepted_together_past_the_cap_each_close_another_waiting_one(small_server: int,
+                                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger=guard.__name__):
+        staller, oldest = connect(small_server), connect(small_server)
+        time.sleep(0.1)
+        staller.sendall(b"POST /stall HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        time.sleep(0.2)
+        # The loop is held: these two wait in the kernel's queue and are accepted in one turn once it runs again.
+        second, third = connect(small_server), connect(small_server)
+        assert staller.recv(4096).startswith(b"HTTP/1.1 200")
+        for conn in (oldest, second):
+            conn.settimeout(0.3)
+            assert closed_after(conn) < 0.25, "the first closed for the second, the second for the third"
+        third.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\na")
+        assert third.recv(4096).startswith(b"HTTP/1.1 200")
+    assert [r.getMessage() for r in caplog.records if r.name == guard.__name__][:2] == [
+        "3 connections open (cap 2): closed the oldest waiting for its headers",
+        "4 connections open (cap 2): closed the oldest waiting for its headers"]
+    for conn in (staller, third):
+        conn.close()

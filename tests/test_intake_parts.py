@@ -473,6 +473,16 @@ def test_committing_comments_takes_the_git_settings(tmp_path: Path) -> None:
     assert built.comments == tmp_path / "content" / "comments" and built.checkout == tmp_path / "content" / "comments"
 
 
+def test_with_an_inbox_branch_comments_are_written_into_the_inbox_worktree_s_twin_folder(tmp_path: Path) -> None:
+    (tmp_path / "content" / "comments").mkdir(parents=True)
+    sh(tmp_path, "git", "init", "--quiet")
+    built = fixed(COMMENTS_GIT_COMMIT=True, COMMENTS_GIT_AUTHOR="Intake <intake@guide.example>", COMMENTS_GIT_BRANCH="inbox/new",
+                  PATH=str(tmp_path / "content"))
+    assert built.git is not None and built.git.branch == "inbox/new"
+    assert built.checkout == tmp_path / "content" / "comments"
+    assert built.comments == tmp_path / ".git" / "comments-inbox" / "inbox-new" / "content" / "comments"
+
+
 def test_an_akismet_key_is_taken_only_with_its_client() -> None:
     if config.importlib.util.find_spec("akismet") is None:
         with pytest.raises(config.SettingsError):

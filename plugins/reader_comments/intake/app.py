@@ -6,7 +6,7 @@ import asyncio
 import errno
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import urlencode
 
@@ -52,6 +52,8 @@ from .storage import ManifestCache, PendingCounter, new_id, write_comment
 
 logger = logging.getLogger(__name__)
 
+# What a post that passed every check of the form does: (request, form, submission, as_json) -> the answer.
+Act = Callable[[Request, dict[str, str], Submission, bool], Awaitable[Response]]
 RETRY_PENDING = 3600
 RETRY_STORAGE = 600
 RETRY_MANIFEST = 60
@@ -115,54 +117,25 @@ class Service:
 
     async def handle(self, request: Request) -> Response:
         """Answer one POST /comments."""
-        as_json = wants_json(request.headers.get("accept", ""))
-        form: dict[str, str] = {}
-        counted: str | None = None
-        try:
-            self.check_head(request)
-            # Read first, so a reader asked to wait still finds everything they typed on the page.
-            form = parse_form(await read_body(request, self.config.max_request_bytes))
-            counted = self.check_rate(request)
-            if form.get(HONEYPOT, "").strip():
-                logger.info("honeypot filled; answered as usual and stored nothing")
-                return self.success(new_id(), as_json, form.get("article", ""))
-            submission = validate(form)
-            choice = reader_choice(form, bool(self.notifier and self.notifier.config.reader_notices))
-            await self.check_cost(submission)
-            self.check_article(submission)
-            comment = await self.store(submission, self.asked(request, submission))
-        except Rejected as refusal:
-            self.refund(counted)
-            logger.info("submission refused: %d %s", refusal.status, "; ".join(refusal.errors.values()))
-            return self.failure(refusal, as_json, form)
-        except ClientDisconnect:
-            self.refund(counted)
-            logger.info("client went away before sending the whole form")
-            return PlainTextResponse("incomplete request", status_code=400)
+        return await self.checked(request, self.accept)
+
+    async def accept(self, request: Request, form: dict[str, str], submission: Submission, as_json: bool) -> Response:
+        """Store a submission that passed the form's checks, once its notices and its article are checked; raise Rejected."""
+        choice = reader_choice(form, bool(self.notifier and self.notifier.config.reader_notices))
+        await self.check_fits(submission)
+        comment = await self.store(submission, self.asked(request, submission))
         logger.info("comment %s/%s stored, pending moderation", comment.article, comment.id)
         await self.announce(comment, choice, self.edits.link(comment.article, comment.id) if self.edits else None)
         return self.success(comment.id, as_json, comment.article)
 
     async def preview(self, request: Request) -> Response:
         """Answer one POST /comments/preview: the comment as the build would render it, and nothing stored."""
-        as_json = wants_json(request.headers.get("accept", ""))
-        form: dict[str, str] = {}
-        counted: str | None = None
-        try:
-            self.check_head(request)
-            form = parse_form(await read_body(request, self.config.max_request_bytes))
-            counted = self.check_rate(request, self.preview_limiter)
-            submission = validate(form)
-            await self.check_cost(submission)
-            self.check_article(submission)
-            rendered = await self.render(submission.body)
-        except Rejected as refusal:
-            self.refund(counted, self.preview_limiter)
-            logger.info("preview refused: %d %s", refusal.status, "; ".join(refusal.errors.values()))
-            return self.with_origin(request, self.failure(refusal, as_json, form))
-        except ClientDisconnect:
-            self.refund(counted, self.preview_limiter)
-            return PlainTextResponse("incomplete request", status_code=400)
+        return await self.checked(request, self.show, preview=True)
+
+    async def show(self, request: Request, form: dict[str, str], submission: Submission, as_json: bool) -> Response:
+        """The preview of a submission that passed the form's checks, once its article is checked; raise Rejected."""
+        await self.check_fits(submission)
+        rendered = await self.render(submission.body)
         if as_json:
             return self.with_origin(request, JSONResponse({"html": rendered}))
         back = self.article_url(submission.article) or f"{self.config.site}/"
@@ -170,6 +143,41 @@ class Service:
         if page is None:
             return self.failure(Rejected(503, {"request": "Previews cannot be shown yet; please try again later."}), False, form)
         return page
+
+    async def checked(self, request: Request, act: Act, preview: bool = False) -> Response:
+        """Every post's checks in order (origin, type and size, rate, fields), then `act`; a refusal answered, the form kept.
+
+        A refused post is not counted against its client. A submission with the honeypot filled is answered as a
+        success and nothing else is done. A preview is counted apart, and its refusal, like the preview itself, may
+        be read by the article's page.
+        """
+        limiter, what = (self.preview_limiter, "preview") if preview else (self.limiter, "submission")
+        as_json = wants_json(request.headers.get("accept", ""))
+        form: dict[str, str] = {}
+        counted: str | None = None
+        try:
+            self.check_head(request)
+            # Read first, so a reader asked to wait still finds everything they typed on the page.
+            form = parse_form(await read_body(request, self.config.max_request_bytes))
+            counted = self.check_rate(request, limiter)
+            if not preview and form.get(HONEYPOT, "").strip():
+                logger.info("honeypot filled; answered as usual and stored nothing")
+                return self.success(new_id(), as_json, form.get("article", ""))
+            return await act(request, form, validate(form), as_json)
+        except Rejected as refusal:
+            self.refund(counted, limiter)
+            logger.info("%s refused: %d %s", what, refusal.status, "; ".join(refusal.errors.values()))
+            answer = self.failure(refusal, as_json, form)
+            return self.with_origin(request, answer) if preview else answer
+        except ClientDisconnect:
+            self.refund(counted, limiter)
+            logger.info("client went away before sending the whole form")
+            return PlainTextResponse("incomplete request", status_code=400)
+
+    async def check_fits(self, submission: Submission) -> None:
+        """Refuse (Rejected) a comment too costly to publish, or for an article that does not take it."""
+        await self.check_cost(submission)
+        self.check_article(submission)
 
     async def render(self, body: str) -> str:
         """The comment's HTML by the build's own renderer, rendered off the event loop."""
