@@ -420,3 +420,16 @@ def test_a_push_refused_as_no_fast_forward_is_rebased_too(tmp_path: Path) -> Non
     recorder.push()
     sh(tmp_path / "remote.git", "git", "merge-base", "--is-ancestor", theirs, "main")
     assert f"content/comments/{SLUG}/20240101T000000-a.yaml" in files_on(tmp_path / "remote.git")
+
+
+def test_a_shutdown_during_the_worker_s_round_is_not_lost(tmp_path: Path) -> None:
+    """close() soon after start() lands while the worker's first round runs; the worker still sees it and ends at once."""
+    site = repository(tmp_path)
+    for _ in range(3):
+        recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+        recorder.start()
+        time.sleep(gitsync.BATCH_SECONDS / 3)  # inside the round's pause, after the worker looked for a stop
+        started = time.monotonic()
+        recorder.close(timeout=3.0)
+        assert recorder._thread is not None and not recorder._thread.is_alive()
+        assert time.monotonic() - started < 2.5

@@ -519,10 +519,10 @@ class GitRecorder:
         while True:
             if not self._wake.wait(self.options.fetch_seconds if self.options.push else None):
                 self._sync_needed = True
-            stopping = self._stop.is_set()
-            if not stopping:
+            if not self._stop.is_set():
                 time.sleep(BATCH_SECONDS)
             self._wake.clear()
+            stopping = self._stop.is_set()  # read after the clear: a stop that came during the pause is not lost
             try:
                 self._work()
                 backoff = 0.0
