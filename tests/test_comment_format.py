@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 
 from pelican.plugins.reader_comments.comment_format import (
     SCHEMA,
+    Comment,
     CommentFileError,
     ReadCache,
     changed_bytes,
@@ -395,15 +396,21 @@ def _reads_counted(monkeypatch):
     return seen
 
 
+def _cached_once(store: Path, path: Path) -> Comment:
+    """Read `path` through a cold cache kept at `store`, and save it; the comment read."""
+    cold = ReadCache(store)
+    comment, _ = cold.read(path, TZ)
+    cold.save()
+    return comment
+
+
 def test_read_cache_does_not_read_a_still_unchanged_file_again(tmp_path, monkeypatch):
     from pelican.plugins.reader_comments.comment_format import files
 
     monkeypatch.setattr(files, "STILL_NS", 0)
     path = put(tmp_path, "post/c.yaml", HEAD)
     store = tmp_path / "files-x.json"
-    cold = ReadCache(store)
-    comment, _ = cold.read(path, TZ)
-    cold.save()
+    comment = _cached_once(store, path)
     seen = _reads_counted(monkeypatch)
     warm = ReadCache(store)
     again, found = warm.read(path, TZ)
@@ -418,9 +425,7 @@ def test_read_cache_sees_an_edit_that_keeps_size_and_modification_time(tmp_path,
     path = put(tmp_path, "post/c.yaml", HEAD)
     before = path.stat()
     store = tmp_path / "files-x.json"
-    cold = ReadCache(store)
-    cold.read(path, TZ)
-    cold.save()
+    _cached_once(store, path)
     time.sleep(0.01)
     path.write_text(HEAD.replace("hi", "ho"))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
@@ -433,9 +438,7 @@ def test_read_cache_sees_an_edit_that_keeps_size_and_modification_time(tmp_path,
 def test_read_cache_reads_a_file_changed_just_before_it_was_cached(tmp_path, monkeypatch):
     path = put(tmp_path, "post/c.yaml", HEAD)
     store = tmp_path / "files-x.json"
-    cold = ReadCache(store)
-    cold.read(path, TZ)
-    cold.save()
+    _cached_once(store, path)
     seen = _reads_counted(monkeypatch)
     warm = ReadCache(store)
     comment, _ = warm.read(path, TZ)
@@ -860,9 +863,7 @@ def test_write_if_changed_flushes_by_default_and_only_then(tmp_path, monkeypatch
 
 def _read_twice_then_count_reads(store: Path, path: Path, monkeypatch) -> int:
     """Read `path` through a cold cache and save it, then how often a warm cache reads it from disk."""
-    cold = ReadCache(store)
-    cold.read(path, TZ)
-    cold.save()
+    _cached_once(store, path)
     seen = _reads_counted(monkeypatch)
     warm = ReadCache(store)
     assert warm.read(path, TZ)[1] == []
@@ -878,9 +879,7 @@ def test_a_status_kept_from_a_cached_read_is_kept_for_the_build_after(tmp_path, 
     monkeypatch.setattr(files, "STILL_NS", 0)
     path = put(tmp_path, "post/c.yaml", HEAD)
     store = tmp_path / "files-x.json"
-    cold = ReadCache(store)
-    cold.read(path, TZ)
-    cold.save()
+    _cached_once(store, path)
     later = put(tmp_path, "post/d.yaml", HEAD)  # a new file, so the warm build saves its entries again
     warm = ReadCache(store)
     assert warm.read(path, TZ)[1] == [] and warm.read(later, TZ)[1] == [] and warm.hits == 1
