@@ -59,7 +59,17 @@ How much to tip, and whom: a question every reader has an answer to.
 """
 WORDS = ("tip", "waiter", "service", "kind", "bill", "percent", "generous", "custom", "travel", "cash", "card",
          "counter", "coffee", "dinner", "manners", "always", "never", "usually", "abroad", "delivery")
-PAINT = """() => Object.fromEntries(performance.getEntriesByType('paint').map((e) => [e.name, e.startTime]))"""
+# The paint timings, once Chromium has recorded both (they can come after the load event on a quick page),
+# or what there is after five seconds.
+PAINT = """() => new Promise((resolve) => {
+  const seen = {};
+  const done = () => resolve(seen);
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) seen[entry.name] = entry.startTime;
+    if ('first-paint' in seen && 'first-contentful-paint' in seen) done();
+  }).observe({type: 'paint', buffered: true});
+  setTimeout(done, 5000);
+})"""
 SHAPE = """() => {
   let deepest = 0;
   const walk = [[document.documentElement, 1]];
