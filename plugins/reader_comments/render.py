@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.rules_core import StateCore
 
 ALLOWED_TAGS = frozenset({"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a"})
@@ -40,6 +41,8 @@ RENDERED_RATIO = 10
 RENDERED_ALLOWANCE = 2_000
 # What may be a link address in the source: a scheme the renderer links, up to a space or a bracket.
 _ADDRESS = re.compile(r"(?:https?:|mailto:)[^\s<>]*", re.IGNORECASE)
+# Addresses up to this many characters have their percent-encoded form remembered (the same sites recur across comments).
+MEMO_LINK_LENGTH = 256
 
 _CLEANER = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
@@ -81,12 +84,24 @@ def _drop_long_titles(state: StateCore) -> None:
                 del token.attrs["title"]
 
 
+@lru_cache(maxsize=1024)
+def _normalized_short(url: str) -> str:
+    """The percent-encoded form of a short link address, computed once per address."""
+    return normalizeLink(url)
+
+
+def _normalize_link(url: str) -> str:
+    """A link address percent-encoded (and its host in punycode) as markdown-it-py does, short ones remembered."""
+    return _normalized_short(url) if len(url) <= MEMO_LINK_LENGTH else normalizeLink(url)
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     """The CommonMark parser for comments: no raw HTML, no images, no typographer."""
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.disable(["image", "html_block", "html_inline"])
     md.validateLink = _validate_link  # type: ignore[method-assign]  # markdown-it-py's documented way to vet links
+    md.normalizeLink = _normalize_link  # type: ignore[method-assign]  # the same function, remembered for short addresses
     md.core.ruler.push("drop_long_titles", _drop_long_titles)
     return md
 
@@ -118,8 +133,7 @@ def cost(body: str, fragment: str) -> Cost:
 
 def longest_link(body: str) -> int:
     """The length, percent-encoded, of the longest link address the source may hold (0 when none)."""
-    normalize = _parser().normalizeLink
-    return max((len(normalize(match.group())) for match in _ADDRESS.finditer(body)), default=0)
+    return max((len(_normalize_link(match.group())) for match in _ADDRESS.finditer(body)), default=0)
 
 
 def cost_problems(body: str, fragment: str | None = None) -> list[str]:
