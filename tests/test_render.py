@@ -254,6 +254,9 @@ def test_longest_link_is_the_longest_address_percent_encoded():
     assert longest_link("") == 0
     body = "see https://e.example/éé and <http://x.y> or mailto:ann@b.example"
     assert longest_link(body) == len("https://e.example/") + 2 * len("%C3%A9")
+    # A scheme alone, any case, and an address with no slash at all are counted too.
+    assert longest_link("HTTPS:") == len("HTTPS:")
+    assert longest_link("write to MailTo:ann@b.example please") == len("MailTo:ann@b.example")
 
 
 def test_a_cheap_body_costs_nothing():

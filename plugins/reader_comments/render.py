@@ -133,6 +133,8 @@ def cost(body: str, fragment: str) -> Cost:
 
 def longest_link(body: str) -> int:
     """The length, percent-encoded, of the longest link address the source may hold (0 when none)."""
+    if ":" not in body:  # every address has its scheme's colon: a body without one needs no scan
+        return 0
     return max((len(_normalize_link(match.group())) for match in _ADDRESS.finditer(body)), default=0)
 
 
