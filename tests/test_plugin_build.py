@@ -100,6 +100,9 @@ def test_json_ld_carries_published_comments(fixture_build):
     assert "parentItem" not in by_id["comment-a6"]
     assert by_id["comment-a7"]["author"]["name"] == "<script>alert('name')</script> & Co"
     assert by_id["comment-a1"]["dateCreated"] == "2020-01-02T09:00:00-05:00"
+    # The body's visible text: the link's words without its markup, a hostile body's tags as the text it showed.
+    assert by_id["comment-a1"]["text"] == "First! A link."
+    assert by_id["comment-a7"]["text"] == "<script>alert('body')</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
     raw = fixture_build.page(ALPHA)
     assert "</script>alert" not in raw.split('application/ld+json">', 1)[1].split("</script>", 1)[0]
 

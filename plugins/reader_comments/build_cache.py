@@ -31,7 +31,7 @@ from markupsafe import Markup
 
 from .cache import JsonCache
 from .comment_format import SCHEMA_PATH, ReadCache
-from .render import cost_problems, plain_text, render_body
+from .render import cost_problems, render_body
 from .sections import KIND as SECTIONS
 from .sections import SectionCache
 from .settings import options_of, resolve
@@ -137,7 +137,11 @@ class ThreadCache(JsonCache):
 
 
 class BodyCache(JsonCache):
-    """Rendered comment bodies (sanitized HTML, its plain text, why it costs too much), by SHA-256 of the Markdown."""
+    """Rendered comment bodies (sanitized HTML, why it costs too much), by SHA-256 of the Markdown.
+
+    The plain text of a body is not kept: only the few comments in an article's
+    JSON-LD need it (`view.CommentView.body_text`), made from the HTML when asked.
+    """
 
     kind = "bodies"
 
@@ -150,13 +154,13 @@ class BodyCache(JsonCache):
 
     @staticmethod
     def valid(value: Any) -> bool:
-        """Whether a stored value is [html, text, [cost problems]]."""
+        """Whether a stored value is [html, [cost problems]]."""
         return (
             isinstance(value, list)
-            and len(value) == 3
-            and all(isinstance(part, str) for part in value[:2])
-            and isinstance(value[2], list)
-            and all(isinstance(problem, str) for problem in value[2])
+            and len(value) == 2
+            and isinstance(value[0], str)
+            and isinstance(value[1], list)
+            and all(isinstance(problem, str) for problem in value[1])
         )
 
     def prefill(self, bodies: Iterable[str]) -> None:
@@ -173,16 +177,16 @@ class BodyCache(JsonCache):
         """The cache keys of these bodies."""
         return [_body_key(body) for body in bodies]
 
-    def render(self, body: str) -> tuple[Markup, str]:
-        """The sanitized HTML of `body` (as Markup, one object however often it is asked) and its plain text."""
+    def render(self, body: str) -> Markup:
+        """The sanitized HTML of `body` (as Markup, one object however often it is asked)."""
         entry = self._entry(body)
         if not isinstance(entry[0], Markup):
             entry[0] = Markup(entry[0])
-        return entry[0], entry[1]
+        return entry[0]
 
     def problems(self, body: str) -> list[str]:
         """Why `body` costs too much to publish (render.cost_problems), kept with its render."""
-        return list(self._entry(body)[2])
+        return list(self._entry(body)[1])
 
     def _entry(self, body: str) -> list[Any]:
         """The cache entry of `body`, rendered now when missing."""
@@ -203,11 +207,11 @@ def _body_key(body: str) -> str:
 
 
 def _render_pairs(bodies: list[str]) -> list[list[Any]]:
-    """[sanitized HTML, plain text, cost problems] of each body."""
+    """[sanitized HTML, cost problems] of each body."""
     pairs = []
     for body in bodies:
         html = render_body(body)
-        pairs.append([html, plain_text(html), cost_problems(body, html)])
+        pairs.append([html, cost_problems(body, html)])
     return pairs
 
 

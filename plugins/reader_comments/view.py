@@ -18,6 +18,7 @@ from .build_cache import BodyCache
 from .comment_format import Comment
 from .errors import Problem
 from .names import display_name
+from .render import plain_text
 from .settings import options_of, site_timezone, site_url
 from .threads import Node, Thread, order_roots, steps
 
@@ -39,9 +40,13 @@ class CommentView:
     date_iso: str = ""
     date_display: str = ""
     body_html: Markup = Markup("")
-    body_text: str = ""
     avatar: Markup | None = None
     parent: CommentView | None = None
+
+    @property
+    def body_text(self) -> str:
+        """The body's visible text (for the JSON-LD), made from its HTML when asked: most comments never need it."""
+        return plain_text(self.body_html)
 
     @property
     def is_post_author(self) -> bool:
@@ -103,13 +108,13 @@ class CommentRenderer:
         if not node.published:
             return CommentView(id=comment.id, anchor=anchor, url=url, depth=node.depth, placeholder=True, parent=parent)
         local = comment.date.astimezone(self.tz)
-        html, text = self.cache.render(comment.body)
+        html = self.cache.render(comment.body)
         author = display_name(comment.author)
         return CommentView(
             id=comment.id, anchor=anchor, url=url, depth=node.depth, placeholder=False, parent=parent,
             author=author, website=comment.website, role=comment.role, pinned=comment.pinned,
             date=local, date_iso=local.isoformat(), date_display=local.strftime(self._date_format),
-            body_html=html, body_text=text,
+            body_html=html,
             avatar=self._avatar(author) if self._avatars_on else None,
         )
 
