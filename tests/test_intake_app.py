@@ -1134,6 +1134,30 @@ def test_a_reader_asking_for_notices_is_sent_the_private_link_with_the_confirmat
     assert intake.service.edits.signer.read(link[1], "edit").subject == f"{SLUG}/{reply.json()['id']}"
 
 
+def delivered(state: Path) -> list[str]:
+    """The recipients of the messages the delivery thread put in the outbox (a Maildir)."""
+    import email
+
+    outbox = state / "outbox" / "new"
+    return sorted(str(email.message_from_bytes(path.read_bytes())["To"]) for path in outbox.glob("*")) if outbox.is_dir() else []
+
+
+def test_a_confirmation_is_delivered_at_once_with_no_moderator_to_alert(make_intake: Factory, tmp_path: Path) -> None:
+    """The delivery thread is woken for the reader's letter, though no alert is due (asleep, it waits up to an hour)."""
+    with make_intake() as intake:
+        reply = intake.post("/comments", {**FORM_OK, "email": "reader@example.org", "notify_published": "1"},
+                            accept="application/json")
+        assert reply.status_code == 201
+        wait_for(lambda: delivered(tmp_path / "state") == ["reader@example.org"], 10, "the confirmation in the outbox")
+
+
+def test_an_alert_is_delivered_at_once_for_a_comment_without_an_address(make_intake: Factory, tmp_path: Path) -> None:
+    """A comment whose reader asked for nothing still wakes the delivery thread when moderators are alerted."""
+    with make_intake(moderators=("Mo <mo@guide.example>",)) as intake:
+        assert intake.post("/comments", FORM_OK, accept="application/json").status_code == 201
+        wait_for(lambda: delivered(tmp_path / "state") == ["Mo <mo@guide.example>"], 10, "the alert in the outbox")
+
+
 def test_notices_that_fail_never_fail_the_comment(make_intake: Factory, tmp_path: Path,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     with make_intake() as intake:

@@ -125,8 +125,9 @@ class Service:
         await self.check_fits(submission)
         comment = await self.store(submission, self.asked(request, submission))
         logger.info("comment %s/%s stored, pending moderation", comment.article, comment.id)
-        await self.announce(comment, choice, self.edits.link(comment.article, comment.id) if self.edits else None)
-        return self.success(comment.id, as_json, comment.article)
+        link = self.private_link(comment.article, comment.id)
+        await self.announce(comment, choice, link)
+        return self.success(comment.id, as_json, comment.article, link)
 
     async def preview(self, request: Request) -> Response:
         """Answer one POST /comments/preview: the comment as the build would render it, and nothing stored."""
@@ -162,7 +163,8 @@ class Service:
             counted = self.check_rate(request, limiter)
             if not preview and form.get(HONEYPOT, "").strip():
                 logger.info("honeypot filled; answered as usual and stored nothing")
-                return self.success(new_id(), as_json, form.get("article", ""))
+                slug, made_up = form.get("article", ""), new_id()
+                return self.success(made_up, as_json, slug, self.private_link(slug, made_up))
             return await act(request, form, validate(form), as_json)
         except Rejected as refusal:
             self.refund(counted, limiter)
@@ -193,7 +195,7 @@ class Service:
 
     async def announce(self, comment: Comment, choice: ReaderChoice | None, edit_link: str | None = None) -> None:
         """Tell the notices a comment was stored (with the reader's edit link); a failure there is logged and never fails the post."""
-        if self.notifier is None:
+        if self.notifier is None or not self.notifier.has_work(choice):
             return
         try:
             await run_in_threadpool(self.notifier.accepted, comment, choice, edit_link)
@@ -347,9 +349,12 @@ class Service:
             logger.error("cannot store a comment for %s: %s", slug, exc)
         return Rejected(503, {"request": "Comments cannot be stored right now; please try again later."}, RETRY_STORAGE)
 
-    def success(self, comment_id: str, as_json: bool, slug: str) -> Response:
-        """The answer to an accepted (or silently dropped) submission, with the reader's edit link when links are on."""
-        link = self.edits.link(slug, comment_id) if self.edits else None
+    def private_link(self, slug: str, comment_id: str) -> str | None:
+        """The reader's link to edit a comment while it waits, when links are on (signed once per post: the answer and the letter share it)."""
+        return self.edits.link(slug, comment_id) if self.edits else None
+
+    def success(self, comment_id: str, as_json: bool, slug: str, link: str | None) -> Response:
+        """The answer to an accepted (or silently dropped) submission, with the reader's edit `link` when links are on."""
         if as_json:
             return JSONResponse({"id": comment_id, "status": "pending", **({"edit": link} if link else {})}, status_code=201)
         if self.article_url(slug) and self.pages.has("received"):
