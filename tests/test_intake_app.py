@@ -1204,6 +1204,25 @@ def akismet_told(make_intake: Factory, endpoint: str, seen: list[dict[str, list[
     ]
 
 
+def test_a_refused_post_is_refused_for_its_cost_first_and_akismet_never_hears_of_it(make_intake: Factory) -> None:
+    """The body's cost is answered before the article's refusal, and a refused comment is never sent to Akismet."""
+    with akismet_stand_in() as (endpoint, seen), make_intake(COMMENTS_AKISMET_KEY="k3y", COMMENTS_AKISMET_ENDPOINT=endpoint,
+                                                             COMMENTS_RATE_LIMIT=0) as intake:
+        for change, status, errors in (
+            ({"article": "closed", "body": LONG_LINK}, 400, {"body": LONG_LINK_SAID}),
+            ({"article": "nope", "body": LONG_LINK}, 400, {"body": LONG_LINK_SAID}),
+            ({"article": "closed"}, 403, {"article": "Comments on this article are closed."}),
+            ({"reply_to": "20240101T000000000000-zzzzzz"}, 404, {"reply_to": "The comment you are replying to does not exist."}),
+        ):
+            for path in ("/comments", "/comments/preview"):
+                reply = intake.post(path, {**FORM_OK, **change}, accept="application/json")
+                assert (reply.status_code, reply.json()) == (status, {"errors": errors}), (path, change)
+        assert seen == []
+        only_published(intake)
+        assert intake.post("/comments", FORM_OK, accept="application/json").status_code == 201
+    assert [a["comment_content"] for a in seen] == [[FORM_OK["body"]]]
+
+
 def test_a_comment_is_screened_against_the_names_the_manifest_lists_as_approved(make_intake: Factory, tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text("spam:\n  max_links_first_time: 0\n", encoding="utf-8")
