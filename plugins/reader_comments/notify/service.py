@@ -83,7 +83,7 @@ class Notifier:
 
     def accepted(self, comment: Comment, choice: ReaderChoice | None, edit_link: str | None = None) -> None:
         """A comment was stored: announce it, and record the reader's wish (asking to confirm a new address, with `edit_link`)."""
-        self.alerter.announce(comment)
+        sooner = self.alerter.announce(comment)
         queued = False
         if choice is not None and (choice.published or choice.replies):
             address_id, ask = self.subscribers.add(choice.address, comment.article, comment.id,
@@ -93,8 +93,9 @@ class Notifier:
                 title = str(entry.get("title") or comment.article)
                 self.queue.put(confirmation_letter(self.config, self.signer, choice.address, address_id, title, edit_link))
                 queued = True
-        # Woken only for something to send: each pass reads the alerts' database and the mail queue.
-        if queued or self.alerter.enabled:
+        # Woken only when something may be sent sooner than it planned (a first comment waiting for an alert, a letter):
+        # each pass reads the alerts' database and the mail queue. Later comments join the alert already waiting.
+        if queued or sooner:
             self._wake.set()
 
     def reader_link(self, token: str, purpose: str) -> int:
