@@ -1134,6 +1134,30 @@ def test_a_reader_asking_for_notices_is_sent_the_private_link_with_the_confirmat
     assert intake.service.edits.signer.read(link[1], "edit").subject == f"{SLUG}/{reply.json()['id']}"
 
 
+def delivered(state: Path) -> list[str]:
+    """The recipients of the messages the delivery thread put in the outbox (a Maildir)."""
+    import email
+
+    outbox = state / "outbox" / "new"
+    return sorted(str(email.message_from_bytes(path.read_bytes())["To"]) for path in outbox.glob("*")) if outbox.is_dir() else []
+
+
+def test_a_confirmation_is_delivered_at_once_with_no_moderator_to_alert(make_intake: Factory, tmp_path: Path) -> None:
+    """The delivery thread is woken for the reader's letter, though no alert is due (asleep, it waits up to an hour)."""
+    with make_intake() as intake:
+        reply = intake.post("/comments", {**FORM_OK, "email": "reader@example.org", "notify_published": "1"},
+                            accept="application/json")
+        assert reply.status_code == 201
+        wait_for(lambda: delivered(tmp_path / "state") == ["reader@example.org"], 10, "the confirmation in the outbox")
+
+
+def test_an_alert_is_delivered_at_once_for_a_comment_without_an_address(make_intake: Factory, tmp_path: Path) -> None:
+    """A comment whose reader asked for nothing still wakes the delivery thread when moderators are alerted."""
+    with make_intake(moderators=("Mo <mo@guide.example>",)) as intake:
+        assert intake.post("/comments", FORM_OK, accept="application/json").status_code == 201
+        wait_for(lambda: delivered(tmp_path / "state") == ["Mo <mo@guide.example>"], 10, "the alert in the outbox")
+
+
 def test_notices_that_fail_never_fail_the_comment(make_intake: Factory, tmp_path: Path,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     with make_intake() as intake:
@@ -1178,6 +1202,25 @@ def akismet_told(make_intake: Factory, endpoint: str, seen: list[dict[str, list[
         (["192.0.2.7"], ["testclient"], [ARTICLE_URL], ["Hello *there*."]),
         (["2001:db8::"], ["testclient"], [ARTICLE_URL], ["spammy now"]),
     ]
+
+
+def test_a_refused_post_is_refused_for_its_cost_first_and_akismet_never_hears_of_it(make_intake: Factory) -> None:
+    """The body's cost is answered before the article's refusal, and a refused comment is never sent to Akismet."""
+    with akismet_stand_in() as (endpoint, seen), make_intake(COMMENTS_AKISMET_KEY="k3y", COMMENTS_AKISMET_ENDPOINT=endpoint,
+                                                             COMMENTS_RATE_LIMIT=0) as intake:
+        for change, status, errors in (
+            ({"article": "closed", "body": LONG_LINK}, 400, {"body": LONG_LINK_SAID}),
+            ({"article": "nope", "body": LONG_LINK}, 400, {"body": LONG_LINK_SAID}),
+            ({"article": "closed"}, 403, {"article": "Comments on this article are closed."}),
+            ({"reply_to": "20240101T000000000000-zzzzzz"}, 404, {"reply_to": "The comment you are replying to does not exist."}),
+        ):
+            for path in ("/comments", "/comments/preview"):
+                reply = intake.post(path, {**FORM_OK, **change}, accept="application/json")
+                assert (reply.status_code, reply.json()) == (status, {"errors": errors}), (path, change)
+        assert seen == []
+        only_published(intake)
+        assert intake.post("/comments", FORM_OK, accept="application/json").status_code == 201
+    assert [a["comment_content"] for a in seen] == [[FORM_OK["body"]]]
 
 
 def test_a_comment_is_screened_against_the_names_the_manifest_lists_as_approved(make_intake: Factory, tmp_path: Path) -> None:

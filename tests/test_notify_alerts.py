@@ -112,6 +112,16 @@ def test_comments_close_together_share_one_alert(tmp_path: Path) -> None:
     assert subjects == ["2 new comments awaiting moderation", "New comment by Reader 0 on “The Dinner <Guest>”"]
 
 
+def test_only_the_first_comment_waiting_is_said_to_bring_the_alert_sooner(tmp_path: Path) -> None:
+    """The delivery thread is woken for the first comment waiting; the ones after it join the alert it already waits for."""
+    alerts, _ = alerter(tmp_path, interval=600)
+    assert alerts.book.add(SLUG, "20261201T100000-r0", now=1000.0) is True
+    assert alerts.book.add(SLUG, "20261201T100001-r1", now=1001.0) is False
+    assert alerts.book.add(SLUG, "20261201T100001-r1", now=1002.0) is False, "the same comment again"
+    assert alerts.book.take(now=1003.0) == [(SLUG, "20261201T100000-r0"), (SLUG, "20261201T100001-r1")]
+    assert alerts.book.add(SLUG, "20261201T100002-r2", now=1004.0) is True
+
+
 def test_a_comment_decided_before_its_alert_is_left_out(tmp_path: Path) -> None:
     """A comment no longer pending when the alert goes is not announced."""
     alerts, _ = alerter(tmp_path)

@@ -101,11 +101,17 @@ def skeletons(name: str) -> frozenset[str]:
     return frozenset(folded for folded in (_fold(form) for form in mapped) if folded)
 
 
+@lru_cache(maxsize=256)
+def _protected_skeletons(name: str) -> frozenset[str]:
+    """`skeletons` of a protected name, kept: the same few names are compared with every new one."""
+    return skeletons(name)
+
+
 def resembles(name: str, protected: Iterable[str]) -> str | None:
     """The protected name `name` could pass for (the same, or a look-alike), or None."""
     mine = skeletons(name)
     for real in protected:
-        if mine & skeletons(real):
+        if mine & _protected_skeletons(real):
             return real
     return None
 

@@ -200,8 +200,8 @@ def host_of(link: str) -> str:
 
 
 def _phrase_in(phrase: str, text: str) -> bool:
-    """Whether `phrase` stands in `text` as whole words (both already case folded)."""
-    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+    """Whether `phrase` stands in `text` as whole words (both already case folded); the pattern only where it occurs at all."""
+    return phrase in text and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
 
 
 def _host_listed(host: str, listed: Iterable[str]) -> str | None:

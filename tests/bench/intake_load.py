@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import queue
 import shutil
 import statistics
@@ -93,6 +94,13 @@ def client(port: int, work: queue.Queue[int], articles: int, results: list[Outco
     conn.close()
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """A process's own CPU seconds (user + system) and those of the children it has waited for (its git commands), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / tick, (int(fields[13]) + int(fields[14])) / tick
+
+
 def percentile(values: list[float], fraction: float) -> float:
     """The nearest-rank percentile of `values`."""
     ordered = sorted(values)
@@ -160,10 +168,12 @@ def measure(base: Path, count: int, clients: int, articles: int, git: bool = Fal
         threads = [threading.Thread(target=client, args=args) for _ in range(clients)]
         if watcher:
             watcher.start()
+        cpu_before = cpu_seconds(server.pid)
         wall = run_clients(threads)
         peak = server.peak_memory_kib()
         if watcher:
             watcher.wait_for({o.comment_id for o in outcomes if o.comment_id})
+        cpu_after = cpu_seconds(server.pid)
     finally:
         server.stop()
         if watcher:
@@ -183,6 +193,9 @@ def measure(base: Path, count: int, clients: int, articles: int, git: bool = Fal
         "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "latency_max_ms": round(max(latencies) * 1000, 2),
         "peak_memory_mib": round(peak / 1024, 1) if peak else None,
+        # From the first post until the last is answered (and, with git, on the remote): the service, then its git commands.
+        "server_cpu_s": round(cpu_after[0] - cpu_before[0], 2),
+        "git_cpu_s": round(cpu_after[1] - cpu_before[1], 2),
         "statuses": statuses,
         **checked,
         **(git_results(remote, base, outcomes, watcher) if remote and watcher else {}),
@@ -221,6 +234,8 @@ def table(result: dict[str, Any]) -> str:
         ("latency p99", f"{result['latency_p99_ms']:.1f} ms"),
         ("latency max", f"{result['latency_max_ms']:.1f} ms"),
         ("peak memory", f"{result['peak_memory_mib']} MiB (VmHWM)"),
+        ("service CPU", f"{result['server_cpu_s']:.2f} s ({result['server_cpu_s'] / result['submissions'] * 1000:.2f} ms a post)"),
+        *([("its git CPU", f"{result['git_cpu_s']:.2f} s (the git commands it ran)")] if "remote_files" in result else []),
         ("answers", ", ".join(f"{k}: {v}" for k, v in sorted(result["statuses"].items()))),
         ("files", f"{result['files']:,} valid pending, {result['distinct_ids']:,} distinct ids"),
         ("lost", f"{len(result['lost'])}"),

@@ -177,8 +177,8 @@ class IntakeServer:
             self.process.wait()
 
     def __enter__(self) -> IntakeServer:
-        """Start the service."""
-        return self.start()
+        """Start the service, unless it runs already (`launch` starts it): a second start would leave the first running."""
+        return self.ensure_running()
 
     def __exit__(self, *exc: object) -> None:
         """Stop the service."""

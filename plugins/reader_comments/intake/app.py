@@ -8,6 +8,7 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
@@ -122,11 +123,12 @@ class Service:
     async def accept(self, request: Request, form: dict[str, str], submission: Submission, as_json: bool) -> Response:
         """Store a submission that passed the form's checks, once its notices and its article are checked; raise Rejected."""
         choice = reader_choice(form, bool(self.notifier and self.notifier.config.reader_notices))
-        await self.check_fits(submission)
-        comment = await self.store(submission, self.asked(request, submission))
+        verdict = await self.screened(submission, self.asked(request, submission))
+        comment = await self.store(submission, verdict)
         logger.info("comment %s/%s stored, pending moderation", comment.article, comment.id)
-        await self.announce(comment, choice, self.edits.link(comment.article, comment.id) if self.edits else None)
-        return self.success(comment.id, as_json, comment.article)
+        link = self.private_link(comment.article, comment.id)
+        await self.announce(comment, choice, link)
+        return self.success(comment.id, as_json, comment.article, link)
 
     async def preview(self, request: Request) -> Response:
         """Answer one POST /comments/preview: the comment as the build would render it, and nothing stored."""
@@ -162,7 +164,8 @@ class Service:
             counted = self.check_rate(request, limiter)
             if not preview and form.get(HONEYPOT, "").strip():
                 logger.info("honeypot filled; answered as usual and stored nothing")
-                return self.success(new_id(), as_json, form.get("article", ""))
+                slug, made_up = form.get("article", ""), new_id()
+                return self.success(made_up, as_json, slug, self.private_link(slug, made_up))
             return await act(request, form, validate(form), as_json)
         except Rejected as refusal:
             self.refund(counted, limiter)
@@ -176,8 +179,26 @@ class Service:
 
     async def check_fits(self, submission: Submission) -> None:
         """Refuse (Rejected) a comment too costly to publish, or for an article that does not take it."""
-        await self.check_cost(submission)
-        self.check_article(submission)
+        refusal = self.article_refusal(submission)
+        await run_in_threadpool(check_cost, submission.body)
+        if refusal is not None:
+            raise refusal
+
+    async def screened(self, submission: Submission, asked: Asked | None) -> Verdict:
+        """Refuse (Rejected) what `check_fits` refuses; else the spam screen's verdict, worked out in the same worker thread.
+
+        One trip off the event loop instead of two. The screen (and Akismet) judge only a comment that passed both checks.
+        """
+        refusal = self.article_refusal(submission)
+        return await run_in_threadpool(self._fitting_verdict, submission, self.manifest.articles(), asked, refusal)
+
+    def _fitting_verdict(self, submission: Submission, articles: dict[str, Any] | None, asked: Asked | None,
+                         refusal: Rejected | None) -> Verdict:
+        """Raise Rejected for a body too costly to publish, then `refusal`; else the screen's verdict (runs in a worker thread)."""
+        check_cost(submission.body)
+        if refusal is not None:
+            raise refusal
+        return self.screen.judge(articles, submission.author, submission.body, submission.website, asked)
 
     async def render(self, body: str) -> str:
         """The comment's HTML by the build's own renderer, rendered off the event loop."""
@@ -193,7 +214,7 @@ class Service:
 
     async def announce(self, comment: Comment, choice: ReaderChoice | None, edit_link: str | None = None) -> None:
         """Tell the notices a comment was stored (with the reader's edit link); a failure there is logged and never fails the post."""
-        if self.notifier is None:
+        if self.notifier is None or not self.notifier.has_work(choice):
             return
         try:
             await run_in_threadpool(self.notifier.accepted, comment, choice, edit_link)
@@ -244,17 +265,13 @@ class Service:
         if key is not None:
             (self.limiter if limiter is None else limiter).refund(key)
 
-    async def check_cost(self, submission: Submission) -> None:
-        """Refuse a body that would cost too much to publish (render.cost_problems), rendered off the event loop.
-
-        The renderer (markdown-it, nh3) is imported on the first post, so starting the service loads none of the build side.
-        """
-        from ..render import cost_problems
-
-        problems = await run_in_threadpool(cost_problems, submission.body)
-        if problems:
-            reason = problems[0].removeprefix("'body' ")
-            raise Rejected(400, {"body": f"Comment {reason}."})
+    def article_refusal(self, submission: Submission) -> Rejected | None:
+        """The refusal `check_article` gives this comment, or None; answered only after the body's cost is checked."""
+        try:
+            self.check_article(submission)
+        except Rejected as refusal:
+            return refusal
+        return None
 
     def check_article(self, submission: Submission) -> None:
         """The article must exist and take comments; reply_to must be one of its published comments."""
@@ -297,12 +314,9 @@ class Service:
         permalink = f"{self.config.site}/{entry.get('url', '')}"
         return Asked(ip, request.headers.get("user-agent", "")[:512], permalink)
 
-    async def store(self, submission: Submission, asked: Asked | None = None) -> Comment:
-        """Write the submission as a pending comment file (spam when the screen says so), one writer per article at a time."""
+    async def store(self, submission: Submission, verdict: Verdict) -> Comment:
+        """Write the submission as a pending comment file (spam when the screen's `verdict` says so), one writer per article at a time."""
         fields = submission.fields(self.config.tz)
-        verdict = await run_in_threadpool(
-            self.screen.judge, self.manifest.articles(), submission.author, submission.body, submission.website, asked
-        )
         if verdict.kind != "clean":
             fields.update({"status": "spam" if verdict.kind == "spam" else "pending", "note": verdict.note()})
         text = comment_format.dump(fields)
@@ -347,9 +361,12 @@ class Service:
             logger.error("cannot store a comment for %s: %s", slug, exc)
         return Rejected(503, {"request": "Comments cannot be stored right now; please try again later."}, RETRY_STORAGE)
 
-    def success(self, comment_id: str, as_json: bool, slug: str) -> Response:
-        """The answer to an accepted (or silently dropped) submission, with the reader's edit link when links are on."""
-        link = self.edits.link(slug, comment_id) if self.edits else None
+    def private_link(self, slug: str, comment_id: str) -> str | None:
+        """The reader's link to edit a comment while it waits, when links are on (signed once per post: the answer and the letter share it)."""
+        return self.edits.link(slug, comment_id) if self.edits else None
+
+    def success(self, comment_id: str, as_json: bool, slug: str, link: str | None) -> Response:
+        """The answer to an accepted (or silently dropped) submission, with the reader's edit `link` when links are on."""
         if as_json:
             return JSONResponse({"id": comment_id, "status": "pending", **({"edit": link} if link else {})}, status_code=201)
         if self.article_url(slug) and self.pages.has("received"):
@@ -398,6 +415,19 @@ def same_origin(request: Request, origin: str) -> bool:
     """Whether the post comes from one of this service's own pages (the preview and error pages post back here)."""
     own = request.base_url
     return origin.rstrip("/") == f"{own.scheme}://{own.netloc}"
+
+
+def check_cost(body: str) -> None:
+    """Refuse (Rejected) a body that would cost too much to publish (render.cost_problems); run it off the event loop.
+
+    The renderer (markdown-it, nh3) is imported on the first post, so starting the service loads none of the build side.
+    """
+    from ..render import cost_problems
+
+    problems = cost_problems(body)
+    if problems:
+        reason = problems[0].removeprefix("'body' ")
+        raise Rejected(400, {"body": f"Comment {reason}."})
 
 
 def render_comment(body: str) -> str:

@@ -67,10 +67,13 @@ class AlertBook:
         finally:
             db.close()
 
-    def add(self, article: str, comment: str, now: float | None = None) -> None:
-        """Note a comment to announce."""
+    def add(self, article: str, comment: str, now: float | None = None) -> bool:
+        """Note a comment to announce; whether it is the first waiting (only then can the next alert's time change)."""
         with self._db() as db:
             db.execute("INSERT OR IGNORE INTO alerts VALUES (?, ?, ?)", (article, comment, time.time() if now is None else now))
+            # Counted inside the insert's transaction, so an alert taken meanwhile cannot make two posts both miss "first".
+            waiting = db.execute("SELECT COUNT(*) FROM (SELECT 1 FROM alerts LIMIT 2)").fetchone()[0]
+        return bool(waiting == 1)
 
     def due(self, interval: float) -> float | None:
         """When the next alert may go (epoch seconds), or None when nothing waits."""
@@ -182,10 +185,9 @@ class Alerter:
         """Whether anyone is alerted."""
         return bool(self.config.moderators or self.config.webhook)
 
-    def announce(self, comment: Comment) -> None:
-        """Note an accepted comment for the next alert."""
-        if self.enabled:
-            self.book.add(comment.article, comment.id)
+    def announce(self, comment: Comment) -> bool:
+        """Note an accepted comment for the next alert; whether the next alert's time may have changed (none was waiting)."""
+        return self.enabled and self.book.add(comment.article, comment.id)
 
     def next_due(self) -> float | None:
         """When the next alert may go, or None when nothing waits."""

@@ -77,9 +77,14 @@ class Notifier:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def has_work(self, choice: ReaderChoice | None) -> bool:
+        """Whether a stored comment gives the notices anything to do: an alert to note, or the reader's wish to record."""
+        return self.alerter.enabled or (choice is not None and (choice.published or choice.replies))
+
     def accepted(self, comment: Comment, choice: ReaderChoice | None, edit_link: str | None = None) -> None:
         """A comment was stored: announce it, and record the reader's wish (asking to confirm a new address, with `edit_link`)."""
-        self.alerter.announce(comment)
+        sooner = self.alerter.announce(comment)
+        queued = False
         if choice is not None and (choice.published or choice.replies):
             address_id, ask = self.subscribers.add(choice.address, comment.article, comment.id,
                                                    choice.published, choice.replies)
@@ -87,7 +92,11 @@ class Notifier:
                 entry = (self.articles() or {}).get(comment.article) or {}
                 title = str(entry.get("title") or comment.article)
                 self.queue.put(confirmation_letter(self.config, self.signer, choice.address, address_id, title, edit_link))
-        self._wake.set()
+                queued = True
+        # Woken only when something may be sent sooner than it planned (a first comment waiting for an alert, a letter):
+        # each pass reads the alerts' database and the mail queue. Later comments join the alert already waiting.
+        if queued or sooner:
+            self._wake.set()
 
     def reader_link(self, token: str, purpose: str) -> int:
         """The address row a confirm or unsubscribe link names, when it is genuine and the address is kept; LinkError."""
