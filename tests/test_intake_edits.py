@@ -12,15 +12,19 @@ and what is on disk afterwards.
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import logging
 import re
 import resource
 import signal
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -95,6 +99,33 @@ def files_limited_to(size: int) -> Iterator[None]:
         signal.signal(signal.SIGXFSZ, handler)
 
 
+@contextmanager
+def article_held(intake: Intake) -> Iterator[asyncio.Lock]:
+    """The article's lock, taken in the application's own event loop: an action on the article waits until the block ends."""
+    portal = intake.client.portal
+    assert portal is not None
+    lock = intake.service._locks.setdefault(SLUG, asyncio.Lock())
+    portal.call(lock.acquire)
+    try:
+        yield lock
+    finally:
+        portal.call(lock.release)
+
+
+def meanwhile(intake: Intake, sent: dict[str, str], change: Callable[[], None]) -> Any:
+    """POST `sent` while the article is held; once the action waits for it, `change` the file; the answer."""
+    answers: list[Any] = []
+    with article_held(intake) as lock:
+        thread = threading.Thread(target=lambda: answers.append(intake.post("/comments/edit", sent)))
+        thread.start()
+        # asyncio keeps a lock's waiting tasks in `_waiters`: the action has read the file once and now waits.
+        wait_for(lambda: bool(lock._waiters), timeout=10, what="the action waiting for the article")  # type: ignore[attr-defined]
+        change()
+    thread.join(30)
+    assert answers, "no answer"
+    return answers[0]
+
+
 # ---------------------------------------------------------------- what a link names
 
 
@@ -123,6 +154,17 @@ def test_a_link_naming_a_file_whose_name_is_not_an_id_is_refused_as_forged(intak
     before = intake.files()
     status, shown = show(intake, sign(intake, f"{SLUG}/my notes"))
     assert (status, shown["message"]) == (403, f"{NOT_OURS} Nothing was changed.")
+    assert intake.files() == before
+
+
+def test_a_link_without_a_token_is_refused_as_forged(intake: Intake) -> None:
+    submitted(intake)
+    before = intake.files()
+    reply = intake.client.get("/comments/edit")
+    assert (reply.status_code, filled(reply.text, "edit")) == (403, page(
+        heading="This link cannot change the comment", form_hidden="hidden", back=f"{SITE}/", removal_hidden="hidden",
+        message=f"{NOT_OURS} Nothing was changed."))
+    assert intake.post("/comments/edit", {"action": "withdraw"}).status_code == 403
     assert intake.files() == before
 
 
@@ -242,6 +284,18 @@ def test_a_post_from_a_foreign_page_is_turned_away_without_a_time_to_wait(intake
     assert intake.files() == before
 
 
+def test_a_form_with_fields_sent_twice_is_turned_away_with_every_reason(intake: Intake) -> None:
+    path, token = submitted(intake)
+    before = intake.files()
+    fields = [("t", token), ("digest", digest(path)), ("action", "save"), ("author", "Ann"), ("author", "Eve"),
+              ("body", "One."), ("body", HOSTILE)]
+    reply = intake.post("/comments/edit", content=urlencode(fields).encode(), content_type="application/x-www-form-urlencoded")
+    assert (reply.status_code, filled(reply.text, "edit")) == (400, page(
+        heading="Nothing was changed", form_hidden="hidden", back=f"{SITE}/", removal_hidden="hidden",
+        message="Name was sent more than once. Comment was sent more than once."))
+    assert intake.files() == before
+
+
 def test_a_reader_going_away_mid_form_is_answered_as_incomplete_and_changes_nothing(intake: Intake) -> None:
     submitted(intake)
     before = intake.files()
@@ -342,11 +396,11 @@ def test_a_removal_reason_with_an_address_is_refused_shown_escaped_and_nothing_i
     path, token = submitted(intake)
     approved = approve(path)
     reason = f"{HOSTILE} write to ann@example.org"
-    reply = intake.post("/comments/edit", {"t": token, "action": "remove", "reason": reason})
+    reply = intake.post("/comments/edit", {"t": token, "action": "remove", "reason": reason, "body": HOSTILE})
     assert reply.status_code == 400
     assert filled(reply.text, "edit") == page(
         heading="Your request was not sent", form_hidden="hidden", token=token, action=EDIT_ACTION, back=f"{SITE}/",
-        message=PUBLISHED_SAYS, reason=f"{HOSTILE_SHOWN} write to ann@example.org",
+        message=PUBLISHED_SAYS, reason=f"{HOSTILE_SHOWN} write to ann@example.org", body=HOSTILE_SHOWN,
         errors="<li>Reason must not hold an e-mail address: it is kept with the comment, where no address is kept.</li>")
     assert path.read_bytes() == approved
 
@@ -368,13 +422,105 @@ def test_a_removal_request_that_cannot_be_written_keeps_the_file(intake: Intake,
 def test_with_git_a_removal_request_is_committed_alone(make_intake: Factory) -> None:
     with make_intake(COMMENTS_GIT_COMMIT=True, COMMENTS_RATE_LIMIT=0) as intake:
         path, token = submitted(intake)
-        approve(path)
+        approved = approve(path)
         where = f"content/comments/{SLUG}/{path.name}"
         sh(intake.root, "git", "commit", "--quiet", "-am", "Approve it")
         assert intake.post("/comments/edit", {"t": token, "action": "remove"}).status_code == 200
+        written = path.read_bytes()
+        assert written == approved + f'removal_requested: "{requested_at(written).isoformat()}"\n'.encode()
         assert (subjects(intake.root)[0], changed(intake.root)) == (f"Removal requested: {SLUG}/{path.stem}", ["M", where])
         assert sh(intake.root, "git", "status", "--porcelain", "content").stdout == ""
         time.sleep(1.0)
+
+
+def test_a_removal_request_on_a_comment_dated_without_an_offset_reads_it_in_the_site_s_zone(
+        make_intake: Factory) -> None:
+    with make_intake(TIMEZONE="Asia/Kolkata") as intake:
+        path, token = submitted(intake)
+        text, dates = re.subn(rb'^date: "([^"]*)[+]05:30"$', rb'date: "\1"', approve(path), flags=re.M)
+        assert dates == 1
+        path.write_bytes(text)
+        assert intake.post("/comments/edit", {"t": token, "action": "remove", "reason": "Haste."}).status_code == 200
+        written = path.read_bytes()
+        stamp = requested_at(written).isoformat()
+        assert written == text + f'removal_requested: "{stamp}"\nremoval_reason: "Haste."\n'.encode()
+
+
+# ---------------------------------------------------------------- what changed while an action waited for the article
+
+
+def test_a_comment_withdrawn_while_its_removal_request_waited_is_gone_and_nothing_is_written(intake: Intake) -> None:
+    path, token = submitted(intake)
+    approve(path)
+    reply = meanwhile(intake, {"t": token, "action": "remove", "reason": "Haste.", "body": "B"}, path.unlink)
+    assert (reply.status_code, filled(reply.text, "edit")) == (410, page(
+        heading="This link cannot change the comment", form_hidden="hidden", back=f"{SITE}/", removal_hidden="hidden",
+        body="B", reason="Haste.",
+        message="The comment this link names is no longer here: it was withdrawn or removed. Nothing was changed."))
+    assert intake.files() == {f"{SLUG}/{PUBLISHED_ID}.yaml": PUBLISHED_FILE}
+
+
+@pytest.mark.parametrize("action", ["remove", "save", "withdraw"])
+def test_a_comment_decided_while_an_action_waited_is_said_so_and_kept_as_decided(intake: Intake, action: str) -> None:
+    path, token = submitted(intake)
+    decided = {"remove": b"status: rejected", "save": b"status: spam", "withdraw": b"status: rejected"}[action]
+    if action == "remove":
+        approve(path)
+    before = path.read_bytes()
+
+    def decide() -> None:
+        path.write_bytes(before.replace(b"status: approved", decided).replace(b"status: pending", decided))
+
+    sent = {"t": token, "digest": digest(path), "action": action, "author": "Ann", "body": "Changed.", "reason": "R"}
+    reply = meanwhile(intake, sent, decide)
+    assert (reply.status_code, filled(reply.text, "edit")) == (409, page(
+        heading="Your comment was declined", form_hidden="hidden", back=f"{SITE}/", removal_hidden="hidden",
+        message="A moderator has declined this comment, so it can no longer be changed or withdrawn here."))
+    assert path.read_bytes() == before.replace(b"status: approved", decided).replace(b"status: pending", decided)
+
+
+def test_a_comment_submitted_before_the_service_restarted_can_be_edited_withdrawn_or_asked_removed(
+        make_intake: Factory) -> None:
+    with make_intake(COMMENTS_RATE_LIMIT=0) as intake:
+        edited, edit_token = submitted(intake)
+        withdrawn, withdraw_token = submitted(intake)
+        asked, ask_token = submitted(intake)
+    approve(asked)
+    # A new service: the articles' locks it keeps are made by the link's own actions.
+    with make_intake(COMMENTS_RATE_LIMIT=0) as intake:
+        sent = {"t": edit_token, "digest": digest(edited), "action": "save", "author": "Ann", "body": "Changed."}
+        assert intake.post("/comments/edit", sent).status_code == 200
+    with make_intake(COMMENTS_RATE_LIMIT=0) as intake:
+        sent = {"t": withdraw_token, "digest": digest(withdrawn), "action": "withdraw"}
+        assert intake.post("/comments/edit", sent).status_code == 200
+    with make_intake(COMMENTS_RATE_LIMIT=0) as intake:
+        assert intake.post("/comments/edit", {"t": ask_token, "action": "remove"}).status_code == 200
+    assert yaml.safe_load(edited.read_text(encoding="utf-8"))["body"] == "Changed."
+    assert not withdrawn.exists()
+    assert b"\nremoval_requested: " in asked.read_bytes()
+
+
+def test_a_withdrawal_the_disk_refuses_keeps_the_file_and_says_so(intake: Intake, monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    path, token = submitted(intake)
+    before = intake.files()
+    unlink = Path.unlink
+
+    def refused(self: Path, missing_ok: bool = False) -> None:
+        """The disk turned read-only under the comments folder (as root, no permission can refuse the removal)."""
+        if self == path:
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        unlink(self, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    with caplog.at_level(logging.INFO, logger=EDIT_LOG):
+        reply = intake.post("/comments/edit", {"t": token, "digest": digest(path), "action": "withdraw", "body": HOSTILE})
+    assert reply.status_code == 503
+    assert filled(reply.text, "edit") == edit_page(path, token, heading="Your comment was not changed", body=HOSTILE_SHOWN,
+                                                   errors=f"<li>{NOT_CHANGED}</li>")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", f"comment {SLUG}/{path.stem} could not be changed: [Errno 30] Read-only file system: '{path}'")]
+    assert intake.files() == before
 
 
 # ---------------------------------------------------------------- after a publish, an action fetches the decisions
