@@ -433,6 +433,17 @@ def test_with_git_a_removal_request_is_committed_alone(make_intake: Factory) -> 
         time.sleep(1.0)
 
 
+def test_an_edit_of_a_comment_dated_without_an_offset_reads_it_in_the_site_s_zone(make_intake: Factory) -> None:
+    with make_intake(TIMEZONE="Asia/Kolkata") as intake:
+        path, token = submitted(intake)
+        text, dates = re.subn(rb'^date: "([^"]*)[+]05:30"$', rb'date: "\1"', path.read_bytes(), flags=re.M)
+        assert dates == 1
+        path.write_bytes(text)
+        sent = {"t": token, "digest": digest(path), "action": "save", "author": "Ann", "body": "Changed."}
+        assert intake.post("/comments/edit", sent).status_code == 200
+        assert path.read_bytes() == text.replace(b"Hello *there*.", b"Changed.")
+
+
 def test_a_removal_request_on_a_comment_dated_without_an_offset_reads_it_in_the_site_s_zone(
         make_intake: Factory) -> None:
     with make_intake(TIMEZONE="Asia/Kolkata") as intake:
@@ -449,10 +460,13 @@ def test_a_removal_request_on_a_comment_dated_without_an_offset_reads_it_in_the_
 # ---------------------------------------------------------------- what changed while an action waited for the article
 
 
-def test_a_comment_withdrawn_while_its_removal_request_waited_is_gone_and_nothing_is_written(intake: Intake) -> None:
+@pytest.mark.parametrize("action", ["remove", "save", "withdraw"])
+def test_a_comment_removed_while_an_action_waited_is_gone_and_nothing_is_written(intake: Intake, action: str) -> None:
     path, token = submitted(intake)
-    approve(path)
-    reply = meanwhile(intake, {"t": token, "action": "remove", "reason": "Haste.", "body": "B"}, path.unlink)
+    if action == "remove":
+        approve(path)
+    sent = {"t": token, "digest": digest(path), "action": action, "author": "Ann", "reason": "Haste.", "body": "B"}
+    reply = meanwhile(intake, sent, path.unlink)
     assert (reply.status_code, filled(reply.text, "edit")) == (410, page(
         heading="This link cannot change the comment", form_hidden="hidden", back=f"{SITE}/", removal_hidden="hidden",
         body="B", reason="Haste.",
