@@ -207,6 +207,37 @@ def test_a_preview_keeps_the_digest_the_form_carried_and_a_form_without_one_is_g
                                                    body="New.", preview="<p>New.</p>\n")
 
 
+def test_an_edit_missing_its_fields_is_refused_with_each_and_shows_them_empty(intake: Intake) -> None:
+    path, token = submitted(intake)
+    before = intake.files()
+    reply = intake.post("/comments/edit", {"t": token, "digest": digest(path), "action": "save"})
+    assert reply.status_code == 400
+    assert filled(reply.text, "edit") == edit_page(path, token, heading="Your comment was not changed",
+                                                   errors="<li>Name is required.</li><li>Comment is required.</li>")
+    assert intake.files() == before
+
+
+def test_an_edit_is_checked_with_the_comment_s_own_article_and_parent_not_the_form_s(intake: Intake) -> None:
+    path, token = submitted(intake, reply_to=PUBLISHED_ID)
+    sent = {"t": token, "digest": digest(path), "action": "save", "author": "Ann", "body": "Changed.",
+            "article": "../elsewhere", "reply_to": "not an id"}
+    assert intake.post("/comments/edit", sent).status_code == 200
+    stored = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert (stored["body"], stored["reply_to"], path.parent.name) == ("Changed.", PUBLISHED_ID, SLUG)
+
+
+def test_an_edit_of_a_published_comment_is_answered_with_its_removal_form(intake: Intake) -> None:
+    path, token = submitted(intake)
+    approved = approve(path)
+    for action in ("save", "withdraw", "preview"):
+        sent = {"t": token, "digest": digest(path), "action": action, "author": "Ann", "body": "Changed."}
+        reply = intake.post("/comments/edit", sent)
+        assert (reply.status_code, filled(reply.text, "edit")) == (409, page(
+            heading="Your comment is published", form_hidden="hidden", token=token, action=EDIT_ACTION, back=f"{SITE}/",
+            message=PUBLISHED_SAYS)), action
+    assert path.read_bytes() == approved
+
+
 def test_an_edit_too_costly_to_publish_is_refused_with_the_reason_and_changes_nothing(intake: Intake) -> None:
     path, token = submitted(intake)
     before = intake.files()
