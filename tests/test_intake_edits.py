@@ -112,7 +112,7 @@ def article_held(intake: Intake) -> Iterator[asyncio.Lock]:
         portal.call(lock.release)
 
 
-def meanwhile(intake: Intake, sent: dict[str, str], change: Callable[[], None]) -> Any:
+def meanwhile(intake: Intake, sent: dict[str, str], change: Callable[[], object]) -> Any:
     """POST `sent` while the article is held; once the action waits for it, `change` the file; the answer."""
     answers: list[Any] = []
     with article_held(intake) as lock:
@@ -522,6 +522,26 @@ def test_a_comment_decided_while_an_action_waited_is_said_so_and_kept_as_decided
         heading="Your comment was declined", form_hidden="hidden", back=f"{SITE}/", removal_hidden="hidden",
         message="A moderator has declined this comment, so it can no longer be changed or withdrawn here."))
     assert path.read_bytes() == before.replace(b"status: approved", decided).replace(b"status: pending", decided)
+
+
+def test_a_comment_approved_while_its_edit_waited_is_answered_with_its_removal_form(intake: Intake) -> None:
+    path, token = submitted(intake)
+    sent = {"t": token, "digest": digest(path), "action": "save", "author": "Ann", "body": "Changed."}
+    reply = meanwhile(intake, sent, lambda: approve(path))
+    assert (reply.status_code, filled(reply.text, "edit")) == (409, page(
+        heading="Your comment is published", form_hidden="hidden", token=token, action=EDIT_ACTION, back=f"{SITE}/",
+        message=PUBLISHED_SAYS))
+    assert yaml.safe_load(path.read_text(encoding="utf-8"))["body"] == "Hello *there*."
+
+
+def test_a_comment_put_back_to_pending_while_its_removal_request_waited_is_shown_in_its_form(intake: Intake) -> None:
+    path, token = submitted(intake)
+    pending = path.read_bytes()
+    approve(path)
+    reply = meanwhile(intake, {"t": token, "action": "remove", "reason": "Haste."}, lambda: path.write_bytes(pending))
+    assert (reply.status_code, filled(reply.text, "edit")) == (409, edit_page(path, token, author="Ann",
+                                                                               body="Hello *there*."))
+    assert path.read_bytes() == pending
 
 
 def test_a_comment_submitted_before_the_service_restarted_can_be_edited_withdrawn_or_asked_removed(
