@@ -48,7 +48,6 @@ from test_intake_app import (
     filled,
     intake,
     make_intake,
-    manifest,
     page,
     subjects,
     submitted,
@@ -586,41 +585,6 @@ def test_a_withdrawal_the_disk_refuses_keeps_the_file_and_says_so(intake: Intake
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         ("ERROR", f"comment {SLUG}/{path.stem} could not be changed: [Errno 30] Read-only file system: '{path}'")]
     assert intake.files() == before
-
-
-# ---------------------------------------------------------------- after a publish, an action fetches the decisions
-
-
-def test_after_a_publish_an_action_on_the_link_has_the_moderators_decisions_fetched(
-        make_intake: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from support.git import in_process_git
-
-    in_process_git(monkeypatch, tmp_path)
-    remote, root, other = tmp_path / "remote.git", tmp_path / "site", tmp_path / "moderator"
-    sh(tmp_path, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
-    (root / "content" / "comments" / SLUG).mkdir(parents=True)
-    (root / "content" / "comments" / SLUG / f"{PUBLISHED_ID}.yaml").write_bytes(PUBLISHED_FILE)
-    sh(root, "git", "init", "--quiet", "--initial-branch=main")
-    sh(root, "git", "add", "content")
-    sh(root, "git", "commit", "--quiet", "-m", "Site")
-    sh(root, "git", "remote", "add", "origin", str(remote))
-    sh(root, "git", "push", "--quiet", "origin", "main")
-    sh(tmp_path, "git", "clone", "--quiet", str(remote), str(other))
-    with make_intake(COMMENTS_GIT_COMMIT=True, COMMENTS_GIT_PUSH="origin", COMMENTS_RATE_LIMIT=0) as intake:
-        path, token = submitted(intake)
-        wait_for(lambda: "Comment pending moderation" in sh(remote, "git", "log", "--format=%s", "main").stdout,
-                 what="the comment pushed")
-        sh(other, "git", "pull", "--quiet", "--rebase", "origin", "main")
-        (other / "decided.txt").write_text("a moderator's decision\n", encoding="utf-8")
-        sh(other, "git", "add", "decided.txt")
-        sh(other, "git", "commit", "--quiet", "-m", "Approve a comment")
-        sh(other, "git", "push", "--quiet", "origin", "main")
-        manifest(intake.root / "output" / "comments-manifest.json", newer={"title": "N", "url": "n/", "mode": "open",
-                                                                           "comments": {}})
-        sent = {"t": token, "digest": digest(path), "action": "preview", "author": "Ann", "body": "Fine."}
-        assert intake.post("/comments/edit", sent).status_code == 200
-        wait_for(lambda: (root / "decided.txt").is_file(), timeout=20, what="the moderator's commit in the intake's clone")
-        time.sleep(1.0)
 
 
 # ---------------------------------------------------------------- the checked write
