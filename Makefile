@@ -33,7 +33,7 @@ PYTEST_ARGS ?=
 # Kinds of test a run opts out of when this machine lacks their tools (browser nginx git tmpfs systemd java tls);
 # without it a test whose tool is missing fails, naming what to install.
 SKIP ?=
-# The mutation testing part to run (post_checks, names, editor, intake, app, importers, moderation, core, gitsync); empty: every part in turn.
+# The mutation testing part to run (post_checks, names, editor, intake, edits, app, importers, moderation, core, gitsync); empty: every part in turn.
 PART ?=
 FROM ?=
 FILE ?=

@@ -1315,8 +1315,9 @@ def test_a_text_stored_as_spam_makes_its_repeats_spam_and_a_clean_one_does_not(m
     assert f"comment {SLUG}/{spam_id} matched the spam rules; stored as spam" in caplog.messages
 
 
+@pytest.mark.parametrize("action", ["open the page", "preview"])
 def test_after_a_publish_the_moderators_decisions_are_fetched_into_the_intake_s_clone(
-        make_intake: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        make_intake: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, action: str) -> None:
     in_process_git(monkeypatch, tmp_path)
     remote, root, other = tmp_path / "remote.git", tmp_path / "site", tmp_path / "moderator"
     sh(tmp_path, "git", "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
@@ -1329,7 +1330,7 @@ def test_after_a_publish_the_moderators_decisions_are_fetched_into_the_intake_s_
     sh(root, "git", "push", "--quiet", "origin", "main")
     sh(tmp_path, "git", "clone", "--quiet", str(remote), str(other))
     with make_intake(COMMENTS_GIT_COMMIT=True, COMMENTS_GIT_PUSH="origin", COMMENTS_RATE_LIMIT=0) as intake:
-        _, token = submitted(intake)
+        path, token = submitted(intake)
         wait_for(lambda: "Comment pending moderation" in sh(remote, "git", "log", "--format=%s", "main").stdout,
                  what="the comment pushed")
         sh(other, "git", "pull", "--quiet", "--rebase", "origin", "main")
@@ -1337,10 +1338,15 @@ def test_after_a_publish_the_moderators_decisions_are_fetched_into_the_intake_s_
         sh(other, "git", "add", "decided.txt")
         sh(other, "git", "commit", "--quiet", "-m", "Approve a comment")
         sh(other, "git", "push", "--quiet", "origin", "main")
-        # The site is published again: a new manifest. The reader's page reads it and has the decisions fetched.
+        # The site is published again: a new manifest. The reader's link reads it and has the decisions fetched,
+        # whether the page is opened or one of its actions posted.
         manifest(intake.root / "output" / "comments-manifest.json", newer={"title": "N", "url": "n/", "mode": "open",
                                                                            "comments": {}})
-        assert intake.client.get(f"/comments/edit?{urlencode({'t': token})}").status_code == 200
+        if action == "preview":
+            sent = {"t": token, "digest": digest(path), "action": "preview", "author": "Ann", "body": "Fine."}
+            assert intake.post("/comments/edit", sent).status_code == 200
+        else:
+            assert intake.client.get(f"/comments/edit?{urlencode({'t': token})}").status_code == 200
         wait_for(lambda: (root / "decided.txt").is_file(), timeout=20, what="the moderator's commit in the intake's clone")
         time.sleep(1.0)
 

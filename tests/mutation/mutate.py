@@ -31,7 +31,7 @@ INSTALLED_NAME = "pelican.plugins.reader_comments"
 STAGE = REPO / ".mutation"
 PARTS_DIR = Path(__file__).with_name("parts")
 # Every part, smallest first: `make mutation` runs them in this order, one at a time.
-PARTS = ("post_checks", "names", "editor", "intake", "app", "importers", "moderation", "core", "gitsync")
+PARTS = ("post_checks", "names", "editor", "intake", "edits", "app", "importers", "moderation", "core", "gitsync")
 EQUIVALENTS = REPO / "tests" / "MUTATION.md"
 MUST_KILL_ALL = ("render.py",)
 MIN_SCORE = 0.90
