@@ -592,3 +592,22 @@ def test_a_git_that_cannot_start_is_a_git_error_naming_the_command_and_why(tmp_p
     """A folder that is gone: GitError with the command and the system's reason, not an OSError."""
     with pytest.raises(GitError, match=r"^git status --short: \[Errno 2\] No such file or directory: "):
         git(tmp_path / "gone", ["status", "--short"])
+
+
+def test_a_commit_s_message_reaches_git_on_its_standard_input_never_its_command_line(tmp_path: Path) -> None:
+    """What git commit was run with, as a hook reads it: options, `--only`, `--` and the paths; no word of the message."""
+    site = repository(tmp_path)
+    seen = tmp_path / "commit-lines"
+    hook = site / ".git" / "hooks" / "post-commit"
+    hook.write_text(f'#!/bin/sh\ntr "\\000" " " < /proc/$PPID/cmdline >> {seen}\necho >> {seen}\n')
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    path = write(site, "20240101T000000-a")
+    assert recorder.record(path, SLUG, "20240101T000000-a") is True
+    path.write_text(path.read_text().replace("pending", "approved"))
+    recorder.commit_files([path], "Approve -m 'a reader wrote this' --author=x")
+    command = ("git -c maintenance.auto=false -c gc.auto=0 commit --quiet --no-verify --no-gpg-sign -F - --only --"
+               f" content/comments/{SLUG}/20240101T000000-a.yaml \n")
+    assert seen.read_text() == command * 2
+    assert sh(site, "git", "log", "-2", "--format=%s").stdout == (
+        f"Approve -m 'a reader wrote this' --author=x\nComment pending moderation: {SLUG}/20240101T000000-a\n")
