@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from test_gitsync_inprocess import SLUG, WAIT, moderator_commits, plain_git, rep
 
 from pelican.plugins.reader_comments import gitsync
 from pelican.plugins.reader_comments.gitsync import GitError, GitOptions, GitRecorder, GitTimeout, git, names_in, ssh_defaults
-from support.git import files_on, logged, sh, wait_for
+from support.git import files_on, live_git, logged, sh, wait_for
 from support.logs import forget_logged_warnings
 
 __all__ = ["plain_git"]  # the autouse fixture: no user or system git configuration, git's search stopped above tmp_path
@@ -611,3 +612,30 @@ def test_a_commit_s_message_reaches_git_on_its_standard_input_never_its_command_
     assert seen.read_text() == command * 2
     assert sh(site, "git", "log", "-2", "--format=%s").stdout == (
         f"Approve -m 'a reader wrote this' --author=x\nComment pending moderation: {SLUG}/20240101T000000-a\n")
+
+
+def ended_unreaped(pid: int) -> bool:
+    """Whether process `pid` has ended and waits to be reaped (a zombie: its /proc entry has no working folder)."""
+    return (Path("/proc") / str(pid) / "stat").read_text().rpartition(") ")[2].startswith("Z")
+
+
+def test_a_git_that_ended_unreaped_does_not_hide_a_live_one_from_the_stale_lock_check(tmp_path: Path) -> None:
+    """A finished git not yet reaped, listed ahead of a live git at work here: the old lock is still kept."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    lock = site / ".git" / "index.lock"
+    lock.write_text("")
+    os.utime(lock, (time.time() - 11, time.time() - 11))
+    ended = subprocess.Popen(["git", "version"], stdout=subprocess.DEVNULL)  # not waited for: unreaped until wait()
+    try:
+        wait_for(lambda: ended_unreaped(ended.pid), timeout=WAIT, what="git version to end")
+        working = live_git(site)
+        try:
+            assert working.pid > ended.pid  # /proc lists processes by number: the ended one first
+            assert recorder.clear_stale_lock() is False and lock.exists()
+        finally:
+            working.kill()
+            working.wait()
+    finally:
+        ended.wait()
+    assert recorder.clear_stale_lock() is True and not lock.exists()
