@@ -6,12 +6,14 @@ cannot be put back, a remote that hangs) or reads, from a hook or the remote's s
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import stat
 import subprocess
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -639,3 +641,17 @@ def test_a_git_that_ended_unreaped_does_not_hide_a_live_one_from_the_stale_lock_
     finally:
         ended.wait()
     assert recorder.clear_stale_lock() is True and not lock.exists()
+
+
+def test_a_git_stopped_past_its_time_leaves_no_pipe_open(tmp_path: Path) -> None:
+    """The runner closes the pipes of a git it killed at once: none is left for the collector to find open."""
+    sh(tmp_path, "git", "init", "--quiet")
+    sh(tmp_path, "git", "config", "alias.wait", "!sleep 30")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            git(tmp_path, ["wait"], timeout=0.5)
+        except GitTimeout:
+            pass
+        gc.collect()
+    assert [str(warning.message) for warning in caught if issubclass(warning.category, ResourceWarning)] == []
