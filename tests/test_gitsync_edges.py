@@ -655,3 +655,20 @@ def test_a_git_stopped_past_its_time_leaves_no_pipe_open(tmp_path: Path) -> None
             pass
         gc.collect()
     assert [str(warning.message) for warning in caught if issubclass(warning.category, ResourceWarning)] == []
+
+
+def test_a_reader_waits_on_the_commit_step_no_longer_than_on_the_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post-commit hook that takes its time: the post stops waiting at the reader's limit (False); its commit is made all the same."""
+    monkeypatch.setattr(gitsync, "READER_GIT_SECONDS", 0.5)
+    site = repository(tmp_path)
+    hook = site / ".git" / "hooks" / "post-commit"
+    hook.write_text("#!/bin/sh\nsleep 2\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    with logged() as lines:
+        assert recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a") is False
+    [line] = lines
+    assert line.startswith(f"comment {SLUG}/20240101T000000-a is stored; committing it in the background: git ") and line.endswith(
+        f" commit --quiet --no-verify --no-gpg-sign -F - --only -- content/comments/{SLUG}/20240101T000000-a.yaml:"
+        " no answer in 0.5 s; stopped it and everything it started"), line
+    assert sh(site, "git", "log", "-1", "--format=%s").stdout == f"Comment pending moderation: {SLUG}/20240101T000000-a\n"
