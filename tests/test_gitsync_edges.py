@@ -672,3 +672,19 @@ def test_a_reader_waits_on_the_commit_step_no_longer_than_on_the_add(tmp_path: P
         f" commit --quiet --no-verify --no-gpg-sign -F - --only -- content/comments/{SLUG}/20240101T000000-a.yaml:"
         " no answer in 0.5 s; stopped it and everything it started"), line
     assert sh(site, "git", "log", "-1", "--format=%s").stdout == f"Comment pending moderation: {SLUG}/20240101T000000-a\n"
+
+
+def test_a_git_at_work_in_the_repository_s_git_folder_keeps_an_inbox_worktree_s_old_lock(tmp_path: Path) -> None:
+    """With an inbox branch, a git working in the shared git folder (not the worktree's) still counts as git at work here."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", GitOptions(AUTHOR.name, AUTHOR.email, None, "inbox"))
+    lock = recorder._index_lock
+    lock.write_text("")
+    os.utime(lock, (time.time() - 11, time.time() - 11))
+    working = live_git(site / ".git")
+    try:
+        assert recorder.clear_stale_lock() is False and lock.exists()
+    finally:
+        working.kill()
+        working.wait()
+    assert recorder.clear_stale_lock() is True and not lock.exists()
