@@ -6,19 +6,23 @@ cannot be put back, a remote that hangs) or reads, from a hook or the remote's s
 
 from __future__ import annotations
 
+import gc
+import os
 import re
 import stat
+import subprocess
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import pytest
-from test_gitsync_group import maintenance_due_after_every_object, packed_objects
+from test_gitsync_group import maintenance_due_after_every_object, packed_objects, record_held
 from test_gitsync_inprocess import SLUG, WAIT, moderator_commits, plain_git, repository, write
 
 from pelican.plugins.reader_comments import gitsync
-from pelican.plugins.reader_comments.gitsync import GitError, GitOptions, GitRecorder, GitTimeout, git, names_in
-from support.git import files_on, logged, sh, wait_for
+from pelican.plugins.reader_comments.gitsync import GitError, GitOptions, GitRecorder, GitTimeout, git, names_in, ssh_defaults
+from support.git import files_on, live_git, logged, sh, wait_for
 from support.logs import forget_logged_warnings
 
 __all__ = ["plain_git"]  # the autouse fixture: no user or system git configuration, git's search stopped above tmp_path
@@ -31,6 +35,8 @@ TELLS = '#!/bin/sh\nprintf "%s|%s|%s\\n" "$GIT_TERMINAL_PROMPT" "$GIT_SSH_COMMAN
 # The lines the worker logs when it brings the remote's changes in: on its own (a fetch), or because a push was refused.
 CAUGHT_UP = "the remote branch main moved on; bringing its changes in"
 REBASED = "the remote branch main moved on; rebasing comments onto it"
+# The start of every `git add` the recorder runs for a post: automatic maintenance off.
+ADD = "git -c maintenance.auto=false -c gc.auto=0 add -- "
 
 
 def with_push(remote: str, branch: str | None = None, timeout: float = 120.0) -> GitOptions:
@@ -433,3 +439,252 @@ def test_a_shutdown_during_the_worker_s_round_is_not_lost(tmp_path: Path) -> Non
         recorder.close(timeout=3.0)
         assert recorder._thread is not None and not recorder._thread.is_alive()
         assert time.monotonic() - started < 2.5
+
+
+def test_comments_are_committed_under_the_intakes_name_and_address_as_author_and_committer(tmp_path: Path) -> None:
+    """Both identities of a comment's commit are the configured intake's, name and address."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    assert recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a") is True
+    assert sh(site, "git", "log", "-1", "--format=%an|%ae|%cn|%ce").stdout == "Ivy Intake|ivy@localhost|Ivy Intake|ivy@localhost\n"
+
+
+def test_ssh_already_set_up_for_git_is_left_to_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIT_SSH_COMMAND, GIT_SSH or the repository's core.sshCommand each win over the intake's ssh limits, which apply otherwise."""
+    site = repository(tmp_path)
+    assert ssh_defaults(site) == {"GIT_SSH_COMMAND": SSH}
+    monkeypatch.setenv("GIT_SSH", "/usr/local/bin/deploy-ssh")
+    assert ssh_defaults(site) == {}
+    monkeypatch.delenv("GIT_SSH")
+    monkeypatch.setenv("GIT_SSH_COMMAND", "ssh -i deploy-key")
+    assert ssh_defaults(site) == {}
+    monkeypatch.delenv("GIT_SSH_COMMAND")
+    sh(site, "git", "config", "core.sshCommand", "ssh -i deploy-key")
+    assert ssh_defaults(site) == {}
+    remote, log = telling_remote(tmp_path, site)
+    recorder = GitRecorder(site / "content" / "comments", with_push(remote))
+    recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")
+    recorder.push()
+    assert log.read_text() == "0||Ivy Intake\n"  # git reads core.sshCommand itself; the intake sets no GIT_SSH_COMMAND
+
+
+def test_a_lock_held_a_moment_costs_a_reader_three_tries_and_the_background_none(tmp_path: Path) -> None:
+    """Another git's index.lock, gone after a second and a half: the post gives up after its few quick tries; the sweep waits it out."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    lock = site / ".git" / "index.lock"
+    path = write(site, "20240101T000000-a")
+    lock.write_text("")
+    release = threading.Timer(1.5, lock.unlink)
+    release.start()
+    try:
+        with logged() as lines:
+            assert recorder.record(path, SLUG, "20240101T000000-a") is False
+        assert lock.exists()  # it gave up while the lock stood
+    finally:
+        release.join()
+    [line] = lines
+    said = f"comment {SLUG}/20240101T000000-a is stored; committing it in the background: {ADD}content/comments/{SLUG}/20240101T000000-a.yaml: "
+    assert line.startswith(f"{said}fatal: Unable to create '") and "index.lock': File exists." in line, line
+    lock.write_text("")
+    release = threading.Timer(1.5, lock.unlink)
+    release.start()
+    try:
+        assert recorder.sweep() == 1
+    finally:
+        release.join()
+    assert sh(site, "git", "log", "-1", "--format=%s").stdout == f"Comment pending moderation: {SLUG}/20240101T000000-a\n"
+
+
+def test_a_group_of_two_with_one_file_gone_commits_the_other_alone_and_says_so(tmp_path: Path) -> None:
+    """Two files wait together and one vanishes: the group's failure is said, the other is committed alone, the gone one left."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    first, gone = "20240101T000000-a", "20240101T000001-b"
+    items = [(write(site, first), first), (write(site, gone), gone)]
+    with logged() as lines:
+        assert record_held(recorder, items, before_release=items[1][0].unlink) == [True, False]
+    paths = [f"content/comments/{SLUG}/{name}.yaml" for name in (first, gone)]
+    group = [line for line in lines if line.startswith("a commit of 2 comment files failed; committing them one by one: ")]
+    assert len(group) == 1 and any(group[0].endswith(f"{ADD}{' '.join(order)}: fatal: pathspec '{paths[1]}' did not match any files")
+                                   for order in (paths, paths[::-1])), lines
+    assert lines[1:] == [f"comment {SLUG}/{gone} is stored; committing it in the background: {ADD}{paths[1]}: "
+                         f"fatal: pathspec '{paths[1]}' did not match any files"]
+    assert sh(site, "git", "log", "-1", "--format=%s").stdout == f"Comment pending moderation: {SLUG}/{first}\n"
+
+
+def slow_to_add(site: Path, seconds: float, once: Path | None = None) -> None:
+    """Make git take `seconds` to read each comment file (a clean filter that waits); with `once`, only the first time (it marks `once`)."""
+    wait = f"sleep {seconds:g}" if once is None else f"if [ ! -e {once} ]; then touch {once}; sleep {seconds:g}; fi"
+    sh(site, "git", "config", "filter.slow.clean", f"{wait}; cat")
+    (site / ".git" / "info").mkdir(exist_ok=True)
+    (site / ".git" / "info" / "attributes").write_text("*.yaml filter=slow\n")
+
+
+def test_a_group_past_the_readers_time_is_left_whole_to_the_background_which_has_its_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group commit stopped at the reader's time limit is not tried again file by file; the sweep, with git's limit, commits both."""
+    monkeypatch.setattr(gitsync, "READER_GIT_SECONDS", 0.2)
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    slow_to_add(site, 0.6)
+    names = ["20240101T000000-a", "20240101T000001-b"]
+    with logged() as lines:
+        assert record_held(recorder, [(write(site, name), name) for name in names]) == [False, False]
+    said = {f"comment {', '.join(f'{SLUG}/{n}' for n in order)} is stored; committing it in the background: {ADD}"
+            f"{' '.join(f'content/comments/{SLUG}/{n}.yaml' for n in order)}: no answer in 0.2 s; stopped it and everything it started"
+            for order in (names, names[::-1])}
+    assert len(lines) == 1 and lines[0] in said, lines
+    lock = site / ".git" / "index.lock"
+    if lock.exists():  # left by the git that was stopped: stale once no git works here
+        os.utime(lock, (time.time() - 60, time.time() - 60))
+    assert recorder.sweep() == 2
+    assert sh(site, "git", "status", "--porcelain", "--", "content").stdout == ""
+
+
+def test_a_post_that_waits_past_its_second_behind_a_slow_commit_is_left_to_the_worker(tmp_path: Path) -> None:
+    """While one post's commit is slow, the next gives up waiting for its turn (False); the worker commits its file soon after."""
+    site = repository(tmp_path)
+    marker = tmp_path / "adding"
+    slow_to_add(site, 2.5, once=marker)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    recorder.start()
+    try:
+        results: list[bool] = []
+        slow = threading.Thread(target=lambda: results.append(recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a")))
+        slow.start()
+        wait_for(marker.exists, timeout=WAIT, what="the first post's commit under way")
+        assert recorder.record(write(site, "20240101T000001-b"), SLUG, "20240101T000001-b") is False
+        slow.join(WAIT)
+        assert results == [True]
+        wait_for(lambda: sh(site, "git", "status", "--porcelain", "--", "content").stdout == "", timeout=WAIT, what="the worker's commit")
+    finally:
+        recorder.close()
+    assert sh(site, "git", "log", "-2", "--format=%s").stdout == (
+        f"Comment pending moderation: {SLUG}/20240101T000001-b\nComment pending moderation: {SLUG}/20240101T000000-a\n")
+
+
+def test_the_repositorys_commit_hooks_and_signing_neither_stop_nor_change_the_intakes_commits(tmp_path: Path) -> None:
+    """A pre-commit hook that refuses, a commit-msg hook that adds a line, signing with no key: a post and a decision commit as given."""
+    site = repository(tmp_path)
+    for name, body in (("pre-commit", "exit 1"), ("commit-msg", 'echo "Checked-by: hook" >> "$1"')):
+        hook = site / ".git" / "hooks" / name
+        hook.write_text(f"#!/bin/sh\n{body}\n")
+        hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    sh(site, "git", "config", "commit.gpgSign", "true")
+    sh(site, "git", "config", "gpg.program", "false")
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    path = write(site, "20240101T000000-a")
+    assert recorder.record(path, SLUG, "20240101T000000-a") is True
+    path.write_text(path.read_text().replace("pending", "approved"))
+    recorder.commit_files([path], "Approve one comment")
+    assert sh(site, "git", "log", "-2", "--format=%B%G?").stdout == (
+        f"Approve one comment\nN\nComment pending moderation: {SLUG}/20240101T000000-a\nN\n")  # N: not signed
+
+
+def test_a_recorder_never_started_closes_quietly_and_owes_no_maintenance(tmp_path: Path) -> None:
+    """close() before start() returns at once and says nothing; nothing committed yet means no maintenance to run."""
+    recorder = GitRecorder(repository(tmp_path) / "content" / "comments", AUTHOR)
+    assert recorder.upkeep(idle=True) is False
+    with logged() as lines:
+        recorder.close()
+    assert lines == []
+
+
+def test_a_git_that_cannot_start_is_a_git_error_naming_the_command_and_why(tmp_path: Path) -> None:
+    """A folder that is gone: GitError with the command and the system's reason, not an OSError."""
+    with pytest.raises(GitError, match=r"^git status --short: \[Errno 2\] No such file or directory: "):
+        git(tmp_path / "gone", ["status", "--short"])
+
+
+def test_a_commit_s_message_reaches_git_on_its_standard_input_never_its_command_line(tmp_path: Path) -> None:
+    """What git commit was run with, as a hook reads it: options, `--only`, `--` and the paths; no word of the message."""
+    site = repository(tmp_path)
+    seen = tmp_path / "commit-lines"
+    hook = site / ".git" / "hooks" / "post-commit"
+    hook.write_text(f'#!/bin/sh\ntr "\\000" " " < /proc/$PPID/cmdline >> {seen}\necho >> {seen}\n')
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    path = write(site, "20240101T000000-a")
+    assert recorder.record(path, SLUG, "20240101T000000-a") is True
+    path.write_text(path.read_text().replace("pending", "approved"))
+    recorder.commit_files([path], "Approve -m 'a reader wrote this' --author=x")
+    command = ("git -c maintenance.auto=false -c gc.auto=0 commit --quiet --no-verify --no-gpg-sign -F - --only --"
+               f" content/comments/{SLUG}/20240101T000000-a.yaml \n")
+    assert seen.read_text() == command * 2
+    assert sh(site, "git", "log", "-2", "--format=%s").stdout == (
+        f"Approve -m 'a reader wrote this' --author=x\nComment pending moderation: {SLUG}/20240101T000000-a\n")
+
+
+def ended_unreaped(pid: int) -> bool:
+    """Whether process `pid` has ended and waits to be reaped (a zombie: its /proc entry has no working folder)."""
+    return (Path("/proc") / str(pid) / "stat").read_text().rpartition(") ")[2].startswith("Z")
+
+
+def test_a_git_that_ended_unreaped_does_not_hide_a_live_one_from_the_stale_lock_check(tmp_path: Path) -> None:
+    """A finished git not yet reaped, listed ahead of a live git at work here: the old lock is still kept."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    lock = site / ".git" / "index.lock"
+    lock.write_text("")
+    os.utime(lock, (time.time() - 11, time.time() - 11))
+    ended = subprocess.Popen(["git", "version"], stdout=subprocess.DEVNULL)  # not waited for: unreaped until wait()
+    try:
+        wait_for(lambda: ended_unreaped(ended.pid), timeout=WAIT, what="git version to end")
+        working = live_git(site)
+        try:
+            assert working.pid > ended.pid  # /proc lists processes by number: the ended one first
+            assert recorder.clear_stale_lock() is False and lock.exists()
+        finally:
+            working.kill()
+            working.wait()
+    finally:
+        ended.wait()
+    assert recorder.clear_stale_lock() is True and not lock.exists()
+
+
+def test_a_git_stopped_past_its_time_leaves_no_pipe_open(tmp_path: Path) -> None:
+    """The runner closes the pipes of a git it killed at once: none is left for the collector to find open."""
+    sh(tmp_path, "git", "init", "--quiet")
+    sh(tmp_path, "git", "config", "alias.wait", "!sleep 30")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            git(tmp_path, ["wait"], timeout=0.5)
+        except GitTimeout:
+            pass
+        gc.collect()
+    assert [str(warning.message) for warning in caught if issubclass(warning.category, ResourceWarning)] == []
+
+
+def test_a_reader_waits_on_the_commit_step_no_longer_than_on_the_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post-commit hook that takes its time: the post stops waiting at the reader's limit (False); its commit is made all the same."""
+    monkeypatch.setattr(gitsync, "READER_GIT_SECONDS", 0.5)
+    site = repository(tmp_path)
+    hook = site / ".git" / "hooks" / "post-commit"
+    hook.write_text("#!/bin/sh\nsleep 2\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    recorder = GitRecorder(site / "content" / "comments", AUTHOR)
+    with logged() as lines:
+        assert recorder.record(write(site, "20240101T000000-a"), SLUG, "20240101T000000-a") is False
+    [line] = lines
+    assert line.startswith(f"comment {SLUG}/20240101T000000-a is stored; committing it in the background: git ") and line.endswith(
+        f" commit --quiet --no-verify --no-gpg-sign -F - --only -- content/comments/{SLUG}/20240101T000000-a.yaml:"
+        " no answer in 0.5 s; stopped it and everything it started"), line
+    assert sh(site, "git", "log", "-1", "--format=%s").stdout == f"Comment pending moderation: {SLUG}/20240101T000000-a\n"
+
+
+def test_a_git_at_work_in_the_repository_s_git_folder_keeps_an_inbox_worktree_s_old_lock(tmp_path: Path) -> None:
+    """With an inbox branch, a git working in the shared git folder (not the worktree's) still counts as git at work here."""
+    site = repository(tmp_path)
+    recorder = GitRecorder(site / "content" / "comments", GitOptions(AUTHOR.name, AUTHOR.email, None, "inbox"))
+    lock = recorder._index_lock
+    lock.write_text("")
+    os.utime(lock, (time.time() - 11, time.time() - 11))
+    working = live_git(site / ".git")
+    try:
+        assert recorder.clear_stale_lock() is False and lock.exists()
+    finally:
+        working.kill()
+        working.wait()
+    assert recorder.clear_stale_lock() is True and not lock.exists()
