@@ -11,6 +11,7 @@ disk afterwards: nothing.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -313,6 +314,36 @@ def test_the_honeypot_is_answered_as_a_success_and_stores_nothing(intake: Intake
     assert "honeypot filled; answered as usual and stored nothing" in caplog.messages
     browser = intake.post("/comments", {**FORM_OK, "homepage": "x", "author": ""})
     assert browser.status_code == 303 and browser.headers["location"].startswith("comments/received?article=hats&t=")
+    only_published(intake)
+
+
+def link_subject(link: str) -> str:
+    """What a private link's token names, read from the token's payload (base64url JSON before the dot)."""
+    payload = parse_qs(urlsplit(link).query)["t"][0].split(".")[0]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["s"])
+
+
+def test_a_filled_honeypot_s_link_names_the_made_up_comment_of_its_article_and_opens_nothing(intake: Intake) -> None:
+    reply = intake.post("/comments", {**FORM_OK, "homepage": "x"}, accept="application/json")
+    made_up, link = reply.json()["id"], reply.json()["edit"]
+    assert link_subject(link) == f"hats/{made_up}"
+    gone = intake.client.get(f"/comments/edit?{urlsplit(link).query}")
+    assert gone.status_code == 410
+    assert filled(gone.text, "edit")["message"] == ("The comment this link names is no longer here: it was withdrawn or "
+                                                    "removed. Nothing was changed.")
+    only_published(intake)
+
+
+def test_a_filled_honeypot_without_an_article_gets_a_link_to_no_article(intake: Intake) -> None:
+    fields = {name: value for name, value in FORM_OK.items() if name != "article"}
+    reply = intake.post("/comments", {**fields, "homepage": "x"}, accept="application/json")
+    assert reply.status_code == 201
+    link = reply.json()["edit"]
+    assert link_subject(link) == f"/{reply.json()['id']}"
+    refused = intake.client.get(f"/comments/edit?{urlsplit(link).query}")
+    assert refused.status_code == 403
+    assert filled(refused.text, "edit")["message"] == ("This link is not one we sent, or it was cut short or changed. "
+                                                       "Nothing was changed.")
     only_published(intake)
 
 
