@@ -259,6 +259,23 @@ def test_longest_link_is_the_longest_address_percent_encoded():
     assert longest_link("write to MailTo:ann@b.example please") == len("MailTo:ann@b.example")
 
 
+def test_only_short_link_addresses_are_remembered_so_the_memo_stays_small():
+    # Addresses of up to 256 characters keep their encoded form between bodies; a longer one is
+    # encoded each time and never held (a few long addresses must not fill memory).
+    from pelican.plugins.reader_comments import render
+
+    memo = render._normalized_short
+    memo.cache_clear()
+    at_limit = "https://e.example/" + "é" * (256 - len("https://e.example/"))
+    encoded_length = len("https://e.example/") + len("%C3%A9") * (256 - len("https://e.example/"))
+    assert longest_link(f"see {at_limit} now") == encoded_length
+    assert memo.cache_info().currsize == 1
+    assert longest_link(f"see {at_limit}é now") == encoded_length + len("%C3%A9")
+    assert memo.cache_info().currsize == 1
+    assert render_body(f"[x]({at_limit})").count("%C3%A9") == 256 - len("https://e.example/")
+    assert memo.cache_info().hits >= 1
+
+
 def test_a_cheap_body_costs_nothing():
     assert cost_problems("Thanks, *Ann*: see [this](https://x.example/).") == []
     assert cost_problems(f"<{link_of(MAX_LINK)}>") == []
