@@ -323,27 +323,20 @@ def link_subject(link: str) -> str:
     return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["s"])
 
 
-def test_a_filled_honeypot_s_link_names_the_made_up_comment_of_its_article_and_opens_nothing(intake: Intake) -> None:
-    reply = intake.post("/comments", {**FORM_OK, "homepage": "x"}, accept="application/json")
-    made_up, link = reply.json()["id"], reply.json()["edit"]
-    assert link_subject(link) == f"hats/{made_up}"
-    gone = intake.client.get(f"/comments/edit?{urlsplit(link).query}")
-    assert gone.status_code == 410
-    assert filled(gone.text, "edit")["message"] == ("The comment this link names is no longer here: it was withdrawn or "
-                                                    "removed. Nothing was changed.")
-    only_published(intake)
-
-
-def test_a_filled_honeypot_without_an_article_gets_a_link_to_no_article(intake: Intake) -> None:
-    fields = {name: value for name, value in FORM_OK.items() if name != "article"}
+@pytest.mark.parametrize(("with_article", "subject", "status", "message"), [
+    (True, "hats/", 410, "The comment this link names is no longer here: it was withdrawn or removed. Nothing was changed."),
+    (False, "/", 403, "This link is not one we sent, or it was cut short or changed. Nothing was changed."),
+], ids=["its article", "no article"])
+def test_a_filled_honeypot_s_link_names_a_made_up_comment_and_opens_nothing(
+        intake: Intake, with_article: bool, subject: str, status: int, message: str) -> None:
+    fields = {name: value for name, value in FORM_OK.items() if name != "article" or with_article}
     reply = intake.post("/comments", {**fields, "homepage": "x"}, accept="application/json")
     assert reply.status_code == 201
-    link = reply.json()["edit"]
-    assert link_subject(link) == f"/{reply.json()['id']}"
-    refused = intake.client.get(f"/comments/edit?{urlsplit(link).query}")
-    assert refused.status_code == 403
-    assert filled(refused.text, "edit")["message"] == ("This link is not one we sent, or it was cut short or changed. "
-                                                       "Nothing was changed.")
+    made_up, link = reply.json()["id"], reply.json()["edit"]
+    assert link_subject(link) == f"{subject}{made_up}"
+    opened = intake.client.get(f"/comments/edit?{urlsplit(link).query}")
+    assert opened.status_code == status
+    assert filled(opened.text, "edit")["message"] == message
     only_published(intake)
 
 
