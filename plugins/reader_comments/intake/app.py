@@ -179,10 +179,7 @@ class Service:
 
     async def check_fits(self, submission: Submission) -> None:
         """Refuse (Rejected) a comment too costly to publish, or for an article that does not take it."""
-        refusal = self.article_refusal(submission)
-        await run_in_threadpool(check_cost, submission.body)
-        if refusal is not None:
-            raise refusal
+        await run_in_threadpool(check_fit, submission.body, self.article_refusal(submission))
 
     async def screened(self, submission: Submission, asked: Asked | None) -> Verdict:
         """Refuse (Rejected) what `check_fits` refuses; else the spam screen's verdict, worked out in the same worker thread.
@@ -195,9 +192,7 @@ class Service:
     def _fitting_verdict(self, submission: Submission, articles: dict[str, Any] | None, asked: Asked | None,
                          refusal: Rejected | None) -> Verdict:
         """Raise Rejected for a body too costly to publish, then `refusal`; else the screen's verdict (runs in a worker thread)."""
-        check_cost(submission.body)
-        if refusal is not None:
-            raise refusal
+        check_fit(submission.body, refusal)
         return self.screen.judge(articles, submission.author, submission.body, submission.website, asked)
 
     async def render(self, body: str) -> str:
@@ -415,6 +410,13 @@ def same_origin(request: Request, origin: str) -> bool:
     """Whether the post comes from one of this service's own pages (the preview and error pages post back here)."""
     own = request.base_url
     return origin.rstrip("/") == f"{own.scheme}://{own.netloc}"
+
+
+def check_fit(body: str, refusal: Rejected | None) -> None:
+    """Refuse (Rejected) a body too costly to publish, then with the article's `refusal` when there is one."""
+    check_cost(body)
+    if refusal is not None:
+        raise refusal
 
 
 def check_cost(body: str) -> None:
