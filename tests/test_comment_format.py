@@ -25,9 +25,10 @@ from pelican.plugins.reader_comments.comment_format import (
     changed_bytes,
     check_new,
     comment_files,
+    content_digest,
     dump,
     folder_files,
-    listing_digest,
+    folder_listing,
     load_tree,
     new_id,
     read,
@@ -960,9 +961,9 @@ def test_a_folder_s_listing_digest_covers_each_comment_file_s_name_size_times_an
 
     monkeypatch.setattr(files, "STILL_NS", -60 * 10**9)  # anything changed up to a minute from now counts as still
     folder = tmp_path / "post"
-    assert listing_digest(folder) is None  # no folder
+    assert folder_listing(folder) is None  # no folder
     folder.mkdir()
-    assert listing_digest(folder) == hashlib.sha256(b"").hexdigest()
+    assert folder_listing(folder) == (hashlib.sha256(b"").hexdigest(), frozenset())
     put(tmp_path, "post/b.yaml", HEAD)
     put(tmp_path, "post/a.yml", HEAD + "\n")
     put(tmp_path, "post/notes.txt", "x")
@@ -970,27 +971,41 @@ def test_a_folder_s_listing_digest_covers_each_comment_file_s_name_size_times_an
     with open(os.path.join(os.fsencode(folder), b"c\xff.yaml"), "wb") as odd:  # a name that is not UTF-8
         odd.write(HEAD.encode())
     expected = b"".join(_listing_line(folder, name) for name in (b"a.yml", b"b.yaml", b"c\xff.yaml"))
-    assert listing_digest(folder) == hashlib.sha256(expected).hexdigest()
+    listing = folder_listing(folder)
+    assert (listing.digest, listing.fresh) == (hashlib.sha256(expected).hexdigest(), frozenset())
     (folder / "d.yaml").symlink_to(folder / "b.yaml")
-    assert listing_digest(folder) is None  # a link is never trusted by its listing
+    assert folder_listing(folder) is None  # a link is never trusted by its listing
     (folder / "d.yaml").unlink()
     (folder / "e.yaml").mkdir()
-    assert listing_digest(folder) is None
+    assert folder_listing(folder) is None
 
 
-def test_a_folder_s_listing_counts_only_once_every_file_has_been_still(tmp_path, monkeypatch):
+def test_a_folder_s_listing_names_the_files_not_yet_still_and_covers_them_too(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from pelican.plugins.reader_comments.comment_format import files
 
     path = put(tmp_path, "post/c.yaml", HEAD)
-    assert listing_digest(path.parent) is None  # just written
     info = os.lstat(path)
     changed = max(info.st_mtime_ns, info.st_ctime_ns)
+    expected = hashlib.sha256(_listing_line(path.parent, b"c.yaml")).hexdigest()
+    assert folder_listing(path.parent) == (expected, frozenset({"c.yaml"}))  # just written
     monkeypatch.setattr(files, "time", SimpleNamespace(time_ns=lambda: changed + files.STILL_NS))
-    assert listing_digest(path.parent) is None
+    assert folder_listing(path.parent) == (expected, frozenset({"c.yaml"}))
     monkeypatch.setattr(files, "time", SimpleNamespace(time_ns=lambda: changed + files.STILL_NS + 1))
-    assert listing_digest(path.parent) == hashlib.sha256(_listing_line(path.parent, b"c.yaml")).hexdigest()
+    assert folder_listing(path.parent) == (expected, frozenset())
+    later = put(tmp_path, "post/a.yaml", HEAD)
+    os.utime(later, ns=(info.st_atime_ns, changed + 2 * files.STILL_NS))  # modified after "now": not still
+    expected = hashlib.sha256(_listing_line(path.parent, b"a.yaml") + _listing_line(path.parent, b"c.yaml")).hexdigest()
+    assert folder_listing(path.parent) == (expected, frozenset({"a.yaml"}))
+
+
+def test_a_content_digest_is_the_sha_256_of_the_file_s_bytes_or_none(tmp_path):
+    path = put(tmp_path, "post/c.yaml", HEAD)
+    assert content_digest(path) == hashlib.sha256(HEAD.encode()).hexdigest()
+    assert content_digest(tmp_path / "post/missing.yaml") is None
+    (tmp_path / "post/link.yaml").symlink_to(path)
+    assert content_digest(tmp_path / "post/link.yaml") is None
 
 
 def test_folder_files_lists_comment_files_and_links_by_name_and_comment_files_skips_named_folders(tmp_path):

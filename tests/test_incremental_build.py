@@ -208,6 +208,63 @@ def test_an_edit_keeping_size_and_modification_time_is_seen_once_the_folder_is_s
 
 
 
+def test_a_folder_read_while_its_files_were_fresh_is_kept_by_the_next_build(build, tmp_path):
+    content = copy_fixture(tmp_path / "content")  # every file just written: none has been still for two seconds
+    out = tmp_path / "out"
+    assert kept(build(content, out)) == 0
+    second = build(content, out)
+    assert kept(second) == FOLDERS
+    same_as_uncached(tmp_path, content, second)
+    # A moderator's edit: the next build reads its folder, and the one after keeps it while the file is still fresh.
+    path = content / "comments/alpha/a1.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("First! A", "Edited, A"), encoding="utf-8")
+    third = build(content, out)
+    assert kept(third) == FOLDERS - 1
+    assert "Edited, A" in third.page(ALPHA)
+    fourth = build(content, out)
+    assert kept(fourth) == FOLDERS
+    assert "Edited, A" in fourth.page(ALPHA) and "First! A" not in fourth.page(ALPHA)
+    same_as_uncached(tmp_path, content, fourth)
+
+
+def test_a_fresh_file_whose_bytes_changed_while_its_listing_stayed_is_read_again(build, tmp_path):
+    content = copy_fixture(tmp_path / "content")
+    out = tmp_path / "out"
+    build(content, out)
+    [store] = (tmp_path / "out-cache" / "reader_comments").glob("threads-*.json")
+    records = json.loads(store.read_text(encoding="utf-8"))
+    assert "a1.yaml" in records["alpha"]["fresh"]
+    path = content / "comments/alpha/a1.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("First! A", "EDITED!A"), encoding="utf-8")
+    # An edit within the same tick of the clock moves nothing the listing covers: the record is made to match it.
+    records["alpha"]["listing"] = comment_files.folder_listing(path.parent).digest
+    store.write_text(json.dumps(records), encoding="utf-8")
+    again = build(content, out)
+    assert kept(again) == FOLDERS - 1
+    assert "EDITED!A" in again.page(ALPHA) and "First! A" not in again.page(ALPHA)
+    assert "EDITED!A" in (out / "feeds/comments/alpha.atom.xml").read_text(encoding="utf-8")
+    same_as_uncached(tmp_path, content, again)
+
+
+def test_a_kept_folder_s_fresh_files_are_checked_until_they_are_still(build, tmp_path, monkeypatch):
+    monkeypatch.setattr(comment_files, "STILL_NS", 3600 * 10**9)  # nothing is still for an hour
+    content = copy_fixture(tmp_path / "content")
+    out = tmp_path / "out"
+    build(content, out)
+    assert kept(build(content, out)) == FOLDERS
+    [store] = (tmp_path / "out-cache" / "reader_comments").glob("threads-*.json")
+    records = json.loads(store.read_text(encoding="utf-8"))
+    names = sorted(p.name for p in (content / "comments/alpha").glob("*.yaml"))
+    assert sorted(records["alpha"]["fresh"]) == names and len(names) == 8
+    monkeypatch.setattr(comment_files, "STILL_NS", 0)  # every file still: the listing alone is trusted from now on
+    assert kept(build(content, out)) == FOLDERS
+    records = json.loads(store.read_text(encoding="utf-8"))
+    assert [record["fresh"] for record in records.values()] == [{}] * FOLDERS
+    # Files fresh again that a record trusted as still (the clock was set back): no record is trusted for them.
+    monkeypatch.setattr(comment_files, "STILL_NS", 3600 * 10**9)
+    assert kept(build(content, out)) == 0
+
+
 @pytest.mark.parametrize("damage", ["not json", "a summary cut short", "another listing"])
 def test_a_damaged_thread_cache_reads_the_folders_again(build, tmp_path, still_now, damage):
     content = copy_fixture(tmp_path / "content")

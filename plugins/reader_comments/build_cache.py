@@ -30,7 +30,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .cache import JsonCache
-from .comment_format import SCHEMA_PATH, ReadCache
+from .comment_format import SCHEMA_PATH, Listing, ReadCache, content_digest
 from .render import cost_problems, render_body
 from .sections import KIND as SECTIONS
 from .sections import SectionCache
@@ -88,12 +88,15 @@ SUMMARY_KEYS = frozenset({"digest", "count", "folded", "jsonld", "authors", "new
 class ThreadCache(JsonCache):
     """What each unchanged article folder gave the last build, by slug: its listing's digest, its bodies' keys, each article's summary.
 
-    A record is kept only for a folder whose files were all valid, published and
-    still (see `comment_format.listing_digest`); while the listing's digest is the
-    same, the folder is neither read nor threaded, and its articles take their
+    A record is kept only for a folder whose files were all valid (see
+    `comment_format.folder_listing`); while the listing's digest is the same,
+    the folder is neither read nor threaded, and its articles take their
     summaries (`view.CommentRenderer.attach_kept`), keyed by everything else their
     views are made from (address, slug, mode, order), each with the digest of
-    its thread that keys its section and feed.
+    its thread that keys its section and feed. A file changed so recently that an
+    edit might not move its listing (one a moderator just approved) is recorded
+    with the digest of the bytes that were read, and its bytes are checked
+    against it before the record is trusted.
     """
 
     kind = "threads"
@@ -106,30 +109,39 @@ class ThreadCache(JsonCache):
             and isinstance(value.get("listing"), str)
             and isinstance(value.get("bodies"), list)
             and isinstance(value.get("articles"), dict)
+            and isinstance(value.get("fresh"), dict)
+            and all(isinstance(digest, str) for digest in value["fresh"].values())
         )
 
     def _unchanged(self) -> bool:
         """Whether every folder's record is the one kept (records are keyed by slug, so their values are compared)."""
         return self.used == self.entries
 
-    def summaries(self, slug: str, listing: str | None, variants: list[str]) -> list[dict[str, Any]] | None:
+    def summaries(self, folder: Path, listing: Listing | None, variants: list[str]) -> list[dict[str, Any]] | None:
         """The kept summaries of a folder's articles, or None unless the folder is unchanged and all of them are kept.
 
         `variants`: for each article, what else its views are made from (address, slug, mode, order).
         """
-        record = self.entries.get(slug) if listing is not None else None
-        if record is None or record["listing"] != listing:
+        record = self.entries.get(folder.name) if listing is not None else None
+        if record is None or listing is None or record["listing"] != listing.digest:
             return None
         found = [record["articles"].get(variant) for variant in variants]
         if not all(isinstance(summary, dict) and SUMMARY_KEYS <= summary.keys() for summary in found):
             return None
-        self.used[slug] = record
+        if not listing.fresh <= record["fresh"].keys():
+            return None
+        if any(content_digest(folder / name) != digest for name, digest in record["fresh"].items()):
+            return None
+        # Files still now are trusted by their listing from here on; those still fresh are checked again next time.
+        fresh = {name: digest for name, digest in record["fresh"].items() if name in listing.fresh}
+        self.used[folder.name] = record if fresh == record["fresh"] else {**record, "fresh": fresh}
         return found
 
-    def record(self, slug: str, listing: str, thread: tuple[int, list[str]], summaries: dict[str, dict[str, Any]]) -> None:
-        """Remember what a folder, read whole this build, gave: its published count and their bodies' keys, its articles' summaries."""
-        count, bodies = thread
-        self.used[slug] = {"listing": listing, "count": count, "bodies": bodies, "articles": summaries}
+    def record(self, slug: str, listing: Listing, thread: tuple[int, list[str], dict[str, str]],
+               summaries: dict[str, dict[str, Any]]) -> None:
+        """Remember what a folder, read whole this build, gave: its count, bodies' keys and fresh files' digests, its summaries."""
+        count, bodies, fresh = thread
+        self.used[slug] = {"listing": listing.digest, "count": count, "bodies": bodies, "fresh": fresh, "articles": summaries}
 
     def count(self, slug: str) -> int:
         """How many comments the kept folder `slug` publishes."""

@@ -21,7 +21,7 @@ from pelican import signals
 
 from . import feeds, manifest, reader_pages, sections
 from .build_cache import BodyCache, BuildCaches
-from .comment_format import LIMITS, PUBLISHED, Comment, ReadCache, Tree, comment_files, folder_files, listing_digest, load_tree
+from .comment_format import LIMITS, PUBLISHED, Comment, Listing, ReadCache, Tree, comment_files, folder_files, folder_listing, load_tree
 from .errors import Problem
 from .render import LINK_REL
 from .settings import DEFAULTS, MODES, OPTIONS_KEY, Options, comments_folder, options_of, site_timezone
@@ -143,12 +143,12 @@ def _report_posts(problems: list[Problem], strict: bool) -> bool:
     return strict and bool(problems)
 
 
-def _listings(root: Path, published: dict[str, list]) -> dict[str, str | None]:
-    """The listing digest of each published article's comment folder (None: changing, or not a plain folder)."""
-    listings: dict[str, str | None] = {}
+def _listings(root: Path, published: dict[str, list]) -> dict[str, Listing | None]:
+    """The listing of each published article's comment folder (None: not a plain folder of regular files)."""
+    listings: dict[str, Listing | None] = {}
     for slug in published:
         folder = root / slug
-        listings[slug] = listing_digest(folder) if folder.is_dir() and not folder.is_symlink() else None
+        listings[slug] = folder_listing(folder) if folder.is_dir() and not folder.is_symlink() else None
     return listings
 
 
@@ -195,7 +195,7 @@ def _chunks(paths: Iterator[Path]) -> Iterator[list[Path]]:
 
 
 def _settle(tree: Tree, settled: dict[str, list[tuple]], known: set[str], renderer: CommentRenderer,
-            caches: BuildCaches, listings: dict[str, str | None]) -> tuple[list[Problem], dict[str, int]]:
+            caches: BuildCaches, listings: dict[str, Listing | None]) -> tuple[list[Problem], dict[str, int]]:
     """Check, thread and attach the comments of `tree` (some article folders) to their articles; their problems and published counts."""
     problems = list(tree.problems)
     approved = [c for slug in tree.by_article if slug in settled for c in tree.by_article[slug] if c.published]
@@ -227,14 +227,15 @@ def _folder_statuses(tree: Tree, known: set[str]) -> Iterator[tuple[Path, str]]:
 
 
 def _attach(slug: str, plans: list[tuple], comments: list[Comment], thread: Thread, renderer: CommentRenderer,
-            caches: BuildCaches, listing: str | None) -> None:
+            caches: BuildCaches, listing: Listing | None) -> None:
     """Attach a thread read this build to its articles; remember what they show while the folder stays unchanged."""
     summaries = {}
     for article, mode, newest, variant in plans:
         summaries[variant] = renderer.attach(article, thread, mode, newest, _thread_digest(comments, variant))
-    if listing:
+    fresh = {c.path.name: c.digest for c in comments if listing and c.path.name in listing.fresh}
+    if listing and len(fresh) == len(listing.fresh):
         bodies = caches.bodies.keys(c.body for c in comments if c.published)
-        caches.threads.record(slug, listing, (thread.count, bodies), summaries)
+        caches.threads.record(slug, listing, (thread.count, bodies, fresh), summaries)
 
 
 def attach_comments(generator) -> None:
@@ -262,7 +263,7 @@ def attach_comments(generator) -> None:
             newest, order_problem = article_order(article)
             post_problems.extend(p for p in (problem, order_problem) if p)
             plans.append((article, mode, newest, _variant(renderer, article, mode, newest)))
-        found = caches.threads.summaries(slug, listings.get(slug), [plan[3] for plan in plans])
+        found = caches.threads.summaries(root / slug, listings.get(slug), [plan[3] for plan in plans])
         if found is None:
             settled[slug] = plans
             continue

@@ -15,16 +15,18 @@ from __future__ import annotations
 from .edit import edit_fields
 from .files import (
     SCHEMA_HEADER,
+    Listing,
     NewFile,
     ReadCache,
     Tree,
     changed_bytes,
     check_new,
     comment_files,
+    content_digest,
     dump,
     folder_files,
+    folder_listing,
     is_comment_name,
-    listing_digest,
     load_tree,
     read,
     read_bytes,
@@ -57,7 +59,7 @@ __all__ = [
     "BOM", "EXTENSIONS", "FIELDS", "FORM_CONTROL", "ID_MAX", "LIMITS", "LINE_BREAK", "LINE_CONTROL", "MAX_FILE_BYTES",
     "PUBLISHED", "REMOVAL_FIELDS", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "STATUSES", "Comment", "CommentFileError", "NewFile",
     "Parsed", "ReadCache", "Tree", "changed_bytes", "check_new", "comment_files", "comment_id", "decode", "dump",
-    "edit_fields", "folder_files", "is_comment_name", "is_http_url", "is_valid_id", "listing_digest", "load_tree",
+    "edit_fields", "folder_files", "is_comment_name", "is_http_url", "is_valid_id", "folder_listing", "content_digest", "Listing", "load_tree",
     "near_choice", "new_id", "parse", "quote", "read",
     "read_bytes", "validate", "write_new", "write_new_all",
 ]

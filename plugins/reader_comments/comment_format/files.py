@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..cache import JsonCache
 from ..errors import Problem
@@ -342,28 +342,47 @@ def folder_files(article_dir: str) -> Iterator[Path]:
             yield Path(os.path.join(article_dir, entry.name))
 
 
-def listing_digest(folder: Path) -> str | None:
-    """A digest of an article folder's comment files (name, size, modification and change times, inode of each).
+class Listing(NamedTuple):
+    """An article folder's comment files as listed: a digest of each one's name, size, times and inode, and those not yet still."""
 
-    None when any of them is not a regular file or has not been still for STILL_NS,
-    so a folder is known by its listing alone only when an edit must move what
-    the digest covers (as `ReadCache` trusts a file's status).
+    digest: str
+    fresh: frozenset[str]
+
+
+def folder_listing(folder: Path) -> Listing | None:
+    """The listing of an article folder's comment files (name, size, modification and change times, inode of each).
+
+    `fresh` names the files changed within STILL_NS: an edit of one of those
+    might not move what the digest covers, so whoever keeps what a folder gave
+    must check their bytes (`content_digest`) before trusting the listing alone.
+    None when any file is not a regular file, or the folder cannot be listed.
     """
     digest = hashlib.sha256()
     limit = time.time_ns() - STILL_NS
+    fresh = []
     try:
         entries = _entries(folder)
         for entry in entries:
             if not is_comment_name(entry.name):
                 continue
             info = entry.stat(follow_symlinks=False)
-            if not stat.S_ISREG(info.st_mode) or max(info.st_mtime_ns, info.st_ctime_ns) >= limit:
+            if not stat.S_ISREG(info.st_mode):
                 return None
+            if max(info.st_mtime_ns, info.st_ctime_ns) >= limit:
+                fresh.append(entry.name)
             line = f"{entry.name}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}\n"
             digest.update(line.encode("utf-8", "surrogateescape"))
     except OSError:
         return None
-    return digest.hexdigest()
+    return Listing(digest.hexdigest(), frozenset(fresh))
+
+
+def content_digest(path: Path) -> str | None:
+    """The digest a comment's file has as read (Comment.digest: the SHA-256 of its bytes); None when it cannot be read."""
+    try:
+        return hashlib.sha256(read_bytes(path)).hexdigest()
+    except CommentFileError:
+        return None
 
 
 def _entries(folder: Path) -> list[os.DirEntry]:
