@@ -146,22 +146,59 @@ def test_replying_to_a_long_name_on_a_phone_does_not_scroll_sideways(visit: Call
     assert scroll <= client, f"scrollWidth {scroll} > {client}"
 
 
-def test_threads_below_the_fold_wait_to_be_painted(visit: Callable[..., Visit]) -> None:
-    """Each top-level thread is laid out only near the viewport; replies follow their thread."""
+ITEMS_STYLE = """() => Array.from(document.querySelectorAll("li.comment-item"),
+    (e) => [e.querySelector(":scope > article.comment").id, getComputedStyle(e).contentVisibility,
+            getComputedStyle(e).containIntrinsicSize])"""
+
+
+def test_comments_below_the_fold_wait_to_be_painted(visit: Callable[..., Visit]) -> None:
+    """Every comment, replies too, is laid out only near the viewport, and keeps a placeholder height until then."""
     view = visit()
     view.goto("/2010/reply-all/")
-    styles = view.page.evaluate("""() => Array.from(document.querySelectorAll("ol.comment-thread > li.comment-item"),
-        (e) => getComputedStyle(e).contentVisibility)""")
-    assert len(styles) > 1 and set(styles) == {"auto"}, styles
-    nested = view.page.evaluate("""() => Array.from(document.querySelectorAll("ol.comment-replies > li.comment-item"),
-        (e) => getComputedStyle(e).contentVisibility)""")
-    assert set(nested) <= {"visible"}
+    styles = view.page.evaluate(ITEMS_STYLE)
+    nested = view.page.locator("ol.comment-replies > li.comment-item").count()
+    assert len(styles) == 11 and nested == 7
+    assert {(visibility, size) for _, visibility, size in styles} == {("auto", "auto 120px")}, styles
 
 
-def test_every_thread_is_laid_out_while_a_comment_is_the_target(visit: Callable[..., Visit]) -> None:
+def test_every_comment_is_laid_out_while_a_comment_is_the_target(visit: Callable[..., Visit]) -> None:
     """With #comment-… in the address nothing is skipped, so the comment stays where the browser scrolled."""
     view = visit(viewport=PHONE)
     view.goto("/2010/reply-all/#comment-20101006T164500-lena-ortiz")
-    styles = view.page.evaluate("""() => Array.from(document.querySelectorAll("ol.comment-thread > li.comment-item"),
-        (e) => getComputedStyle(e).contentVisibility)""")
-    assert len(styles) > 1 and set(styles) == {"visible"}, styles
+    styles = view.page.evaluate(ITEMS_STYLE)
+    assert len(styles) == 11 and {visibility for _, visibility, _ in styles} == {"visible"}, styles
+
+
+def test_a_focused_comment_and_those_around_it_are_not_contained_so_its_focus_ring_shows(visit: Callable[..., Visit]) -> None:
+    """Containment would clip a focused comment's outline at its list item's edges: that item and its ancestors are shown whole."""
+    view = visit()
+    view.goto("/2010/reply-all/")
+    view.page.focus("#comment-20101006T121000-gwen-adair")
+    visible = sorted(cid for cid, visibility, _ in view.page.evaluate(ITEMS_STYLE) if visibility == "visible")
+    assert visible == ["comment-20101005T203000-gwen-adair", "comment-20101006T005500-raymond-k", "comment-20101006T121000-gwen-adair"]
+
+
+# Every comment's and list's box, read with the comment items contained as the theme contains them, or not at all.
+BOXES = """(contained) => {
+  const style = document.createElement("style");
+  const contain = contained ? "layout style paint" : "none";
+  style.textContent = `.comment-item { content-visibility: visible !important; contain: ${contain} !important; }`;
+  document.head.append(style);
+  const boxes = Array.from(document.querySelectorAll(".comment, .comment-item, .comment-replies, .comment-thread"), (e) => {
+    const r = e.getBoundingClientRect();
+    return [e.id || e.className, r.x, r.y + window.scrollY, r.width, r.height];
+  });
+  style.remove();
+  return boxes;
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+@pytest.mark.parametrize("thread", list(THREADS))
+def test_containing_the_comments_moves_none_of_them(visit: Callable[..., Visit], thread: str, width: int) -> None:
+    """The containment that lets the browser skip far comments changes no comment's place or size once they are shown."""
+    view = visit(viewport={"width": width, "height": 800})
+    view.goto(THREADS[thread])
+    contained, plain = view.page.evaluate(BOXES, True), view.page.evaluate(BOXES, False)
+    assert len(plain) > 20
+    assert [a for a, b in zip(contained, plain, strict=True) if a != b] == []

@@ -30,10 +30,20 @@ def vnu_command() -> list[str]:
     return [java, "-jar", str(jar)]
 
 
+# What the checker says of standard CSS its profile predates, by stylesheet: contain-intrinsic-size (CSS Box
+# Sizing 4, in Chromium since 2020, Firefox since 2022, Safari since 2023) gives comments skipped until near the
+# viewport a placeholder height. Only this exact message, in this file, is set aside.
+PROFILE_PREDATES = {("/theme/css/comments.css", "CSS: “contain-intrinsic-size”: Property “contain-intrinsic-size” doesn't exist.")}
+
+
 def check_tree(folder: Path) -> list[dict]:
-    """Every message (error or warning) the checker gives on the HTML, CSS and SVG files under `folder`, in one run."""
+    """Every message (error or warning) the checker gives on the HTML, CSS and SVG files under `folder`, in one run.
+
+    Messages on standard CSS newer than the checker's profile (PROFILE_PREDATES) are left out.
+    """
     command = [*vnu_command(), "--format", "json", "--exit-zero-always", "--skip-non-html", "--also-check-css",
                "--also-check-svg", str(folder)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stderr or '{"messages": []}')["messages"]
+    messages = json.loads(done.stderr or '{"messages": []}')["messages"]
+    return [m for m in messages if (m.get("url", "").rsplit(str(folder), 1)[-1], m.get("message")) not in PROFILE_PREDATES]
