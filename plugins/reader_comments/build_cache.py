@@ -122,8 +122,10 @@ class ThreadCache(JsonCache):
 
         `variants`: for each article, what else its views are made from (address, slug, mode, order).
         """
-        record = self.entries.get(folder.name) if listing is not None else None
-        if record is None or listing is None or record["listing"] != listing.digest:
+        if listing is None:
+            return None
+        record = self.entries.get(folder.name)
+        if record is None or record["listing"] != listing.digest:
             return None
         found = [record["articles"].get(variant) for variant in variants]
         if not all(isinstance(summary, dict) and SUMMARY_KEYS <= summary.keys() for summary in found):

@@ -232,8 +232,10 @@ def _attach(slug: str, plans: list[tuple], comments: list[Comment], thread: Thre
     summaries = {}
     for article, mode, newest, variant in plans:
         summaries[variant] = renderer.attach(article, thread, mode, newest, _thread_digest(comments, variant))
-    fresh = {c.path.name: c.digest for c in comments if listing and c.path.name in listing.fresh}
-    if listing and len(fresh) == len(listing.fresh):
+    if listing is None:
+        return
+    fresh = {c.path.name: c.digest for c in comments if c.path.name in listing.fresh}
+    if len(fresh) == len(listing.fresh):  # every fresh file was read: its bytes can be checked next time
         bodies = caches.bodies.keys(c.body for c in comments if c.published)
         caches.threads.record(slug, listing, (thread.count, bodies, fresh), summaries)
 

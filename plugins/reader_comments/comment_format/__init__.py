@@ -57,9 +57,9 @@ from .yaml_text import BOM, MAX_FILE_BYTES, Parsed, decode, parse
 
 __all__ = [
     "BOM", "EXTENSIONS", "FIELDS", "FORM_CONTROL", "ID_MAX", "LIMITS", "LINE_BREAK", "LINE_CONTROL", "MAX_FILE_BYTES",
-    "PUBLISHED", "REMOVAL_FIELDS", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "STATUSES", "Comment", "CommentFileError", "NewFile",
-    "Parsed", "ReadCache", "Tree", "changed_bytes", "check_new", "comment_files", "comment_id", "decode", "dump",
-    "edit_fields", "folder_files", "is_comment_name", "is_http_url", "is_valid_id", "folder_listing", "content_digest", "Listing", "load_tree",
+    "PUBLISHED", "REMOVAL_FIELDS", "SCHEMA", "SCHEMA_HEADER", "SCHEMA_PATH", "STATUSES", "Comment", "CommentFileError", "Listing", "NewFile",
+    "Parsed", "ReadCache", "Tree", "changed_bytes", "check_new", "comment_files", "comment_id", "content_digest", "decode", "dump",
+    "edit_fields", "folder_files", "folder_listing", "is_comment_name", "is_http_url", "is_valid_id", "load_tree",
     "near_choice", "new_id", "parse", "quote", "read",
     "read_bytes", "validate", "write_new", "write_new_all",
 ]
